@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+#include "commandline.h"
+
+#include <QCommandLineParser>
+
+namespace iot {
+
+CommandLine CommandLine::parse(const QStringList &arguments)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Subscribes to MQTT sensor data, batches it and stores it in PostgreSQL or SQLite.\n"
+        "Exit codes: 0 clean stop, 1 fatal runtime error, 2 bad configuration or arguments."));
+    const QCommandLineOption config({QStringLiteral("c"), QStringLiteral("config")},
+                                    QStringLiteral("Configuration file (TOML). Default: built-in (SQLite + local broker)."),
+                                    QStringLiteral("file"));
+    const QCommandLineOption logConfig(QStringLiteral("log-config"),
+                                       QStringLiteral("Logging configuration file (TOML). Default: text to stderr."),
+                                       QStringLiteral("file"));
+    const QCommandLineOption noGui(QStringLiteral("no-gui"),
+                                   QStringLiteral("Run headless (no window), e.g. as a service."));
+    const QCommandLineOption check(QStringLiteral("check-config"),
+                                   QStringLiteral("Validate the configuration, print the effective settings with "
+                                                  "secrets masked, and exit."));
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
+    const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")},
+                                     QStringLiteral("Show the version."));
+    p.addOptions({config, logConfig, noGui, check, help, version});
+
+    CommandLine cl;
+    if (!p.parse(arguments)) {
+        cl.outcome = Outcome::ExitUsage;
+        cl.message = p.errorText() + QStringLiteral("\nTry --help.");
+        return cl;
+    }
+    if (!p.positionalArguments().isEmpty()) {
+        cl.outcome = Outcome::ExitUsage;
+        cl.message = QStringLiteral("unexpected argument: ") + p.positionalArguments().constFirst()
+            + QStringLiteral("\nTry --help.");
+        return cl;
+    }
+    if (p.isSet(help)) {
+        cl.outcome = Outcome::ExitOk;
+        cl.message = p.helpText();
+        return cl;
+    }
+    if (p.isSet(version)) {
+        cl.outcome = Outcome::ExitOk;
+        cl.message = QStringLiteral("iot-subscriber " IOT_VERSION "\n");
+        return cl;
+    }
+    cl.configPath = p.value(config);
+    cl.logConfigPath = p.value(logConfig);
+    cl.noGui = p.isSet(noGui);
+    cl.checkConfig = p.isSet(check);
+    return cl;
+}
+
+} // namespace iot

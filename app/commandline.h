@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace iot {
+
+/// The parsed command line: the Python service's flags (--config, --log-config) plus ours.
+struct CommandLine
+{
+    QString configPath;      // empty: built-in defaults
+    QString logConfigPath;   // empty: text logs to stderr at info
+    bool noGui = false;
+    bool checkConfig = false;
+
+    enum class Outcome { Run, ExitOk, ExitUsage };
+    Outcome outcome = Outcome::Run;
+    QString message;         // --help / --version text, or the usage error
+
+    /// Parses `arguments` (argv as strings, program name first). Works before any Q*Application exists.
+    static CommandLine parse(const QStringList &arguments);
+};
+
+} // namespace iot

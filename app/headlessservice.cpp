@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+#include "headlessservice.h"
+
+#include "engine.h"
+#include "log.h"
+#include "logging.h"
+
+#include <QCoreApplication>
+
+#include <csignal>
+
+namespace iot {
+
+HeadlessService::HeadlessService(Engine &engine, QObject *parent) : QObject(parent), m_engine(engine)
+{
+    const double interval = engine.config().subscriber.statsLogIntervalSec;
+    m_progressTimer.setInterval(static_cast<int>(interval * 1000.0));
+    connect(&m_progressTimer, &QTimer::timeout, this, &HeadlessService::logProgress);
+    connect(&m_engine, &Engine::stopped, this, [this](quint64 unwritten) {
+        m_progressTimer.stop();
+        Logging::flush();
+        QCoreApplication::exit(unwritten > 0 ? 1 : 0);
+    });
+}
+
+void HeadlessService::start()
+{
+    const Config &c = m_engine.config();
+    QStringList filters;
+    for (const TopicFilter &t : c.mqtt.topics)
+        filters << t.filter + QStringLiteral(" (QoS ") + QString::number(t.qos) + QLatin1Char(')');
+    log::get("app")->info("iot-subscriber {} starting: broker {}:{}, topics {}, database {}", IOT_VERSION, c.mqtt.host,
+                          c.mqtt.port, filters.join(QStringLiteral(", ")),
+                          c.database.driver == DbDriver::Postgres
+                              ? QStringLiteral("PostgreSQL %1:%2/%3").arg(c.database.host).arg(c.database.port).arg(c.database.name)
+                              : QStringLiteral("SQLite ") + c.database.path);
+    log::get("app")->info("batch_size {}, flush_interval {} s, buffer limit {} messages", c.subscriber.batchSize,
+                          c.subscriber.flushIntervalSec, c.subscriber.maxBufferedMessages);
+    m_engine.start();
+    if (c.subscriber.statsLogIntervalSec > 0)
+        m_progressTimer.start();
+}
+
+void HeadlessService::requestStop(int signal)
+{
+    if (++m_stopRequests > 1) {
+        log::get("app")->error("second stop request: exiting now; {} messages were not committed",
+                               m_engine.snapshot().inFlight);
+        Logging::flush();
+        std::_Exit(1);
+    }
+    log::get("app")->info("received {}, shutting down (press Ctrl-C again to exit at once)",
+                          signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    m_engine.stop();
+}
+
+void HeadlessService::logProgress()
+{
+    const EngineSnapshot s = m_engine.snapshot();
+    log::get("app")->info("received {} ({:.0f}/s), written {} ({:.0f}/s), dead-lettered {}, dropped {}, in flight {}; "
+                          "mqtt {}, database {}",
+                          s.received, s.receivedPerSec, s.written, s.writtenPerSec, s.deadLettered, s.dropped,
+                          s.inFlight, MessageSource::stateName(s.mqttState), BatchWriter::stateName(s.dbState));
+    m_lastLogged = s;
+}
+
+} // namespace iot

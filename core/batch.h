@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArrayView>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace iot {
+
+/// A run of received messages stored back to back in one buffer, so appending a message allocates nothing
+/// once the buffer has grown. Filled on the ingest thread, then moved whole to the writer thread.
+class Batch final
+{
+public:
+    struct Entry
+    {
+        std::uint32_t topicOffset = 0;
+        std::uint32_t topicSize = 0;
+        std::uint32_t payloadOffset = 0;
+        std::uint32_t payloadSize = 0;
+        std::int64_t receivedAtUs = 0;   // µs since the Unix epoch, stamped on arrival
+    };
+
+    Batch() = default;
+    void reserve(std::size_t messages, std::size_t bytes);
+
+    void append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs);
+    /// Copies message `index` of `other` (used when a failed batch is split).
+    void appendFrom(const Batch &other, std::size_t index);
+
+    std::size_t size() const { return m_entries.size(); }
+    bool isEmpty() const { return m_entries.empty(); }
+    std::size_t bytes() const { return m_data.size(); }
+    const Entry &entry(std::size_t i) const { return m_entries[i]; }
+    QByteArrayView topic(std::size_t i) const;
+    QByteArrayView payload(std::size_t i) const;
+    std::int64_t receivedAtUs(std::size_t i) const { return m_entries[i].receivedAtUs; }
+    std::int64_t firstReceivedAtUs() const { return m_entries.empty() ? 0 : m_entries.front().receivedAtUs; }
+
+    /// Moves every message of `other` to the end of this batch.
+    void take(Batch &&other);
+    void clear();
+
+private:
+    std::vector<Entry> m_entries;
+    std::string m_data;
+};
+
+} // namespace iot

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#include "batchqueue.h"
+
+#include <vector>
+
+namespace iot {
+
+bool BatchQueue::push(Batch &&batch)
+{
+    if (batch.isEmpty())
+        return false;
+    const std::size_t n = batch.size();
+    std::lock_guard lock(m_mutex);
+    const bool wasEmpty = m_batches.empty();
+    m_batches.push_back(std::move(batch));
+    m_messages.fetch_add(n, std::memory_order_relaxed);
+    return wasEmpty;
+}
+
+bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out)
+{
+    // Detach under the lock, merge outside it: the ingest thread must never wait for a copy.
+    std::vector<Batch> taken;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_batches.empty())
+            return false;
+        std::size_t rows = out.size();
+        do {
+            rows += m_batches.front().size();
+            taken.push_back(std::move(m_batches.front()));
+            m_batches.pop_front();
+        } while (!m_batches.empty() && rows + m_batches.front().size() <= maxRows);
+    }
+    for (Batch &b : taken) {
+        const std::size_t n = b.size();
+        out.take(std::move(b));
+        m_messages.fetch_sub(n, std::memory_order_relaxed);
+    }
+    return true;
+}
+
+void BatchQueue::pushFront(Batch &&batch)
+{
+    if (batch.isEmpty())
+        return;
+    const std::size_t n = batch.size();
+    std::lock_guard lock(m_mutex);
+    m_batches.push_front(std::move(batch));
+    m_messages.fetch_add(n, std::memory_order_relaxed);
+}
+
+} // namespace iot

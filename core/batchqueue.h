@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "batch.h"
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+
+namespace iot {
+
+/// Hand-over of whole batches from the ingest thread to the writer thread. One lock per batch, never per message.
+class BatchQueue final
+{
+public:
+    /// Appends a batch; returns true when the queue was empty, i.e. the writer may be idle and needs a wake-up.
+    bool push(Batch &&batch);
+    /// Moves whole batches into `out` until it holds at least `maxRows` rows (always at least one batch);
+    /// returns false when nothing was queued.
+    bool takeUpTo(std::size_t maxRows, Batch &out);
+    /// Puts an unwritten batch back at the head, so order is kept across a retry.
+    void pushFront(Batch &&batch);
+
+    std::size_t messages() const { return m_messages.load(std::memory_order_relaxed); }
+    bool isEmpty() const { return messages() == 0; }
+
+private:
+    mutable std::mutex m_mutex;
+    std::deque<Batch> m_batches;
+    std::atomic<std::size_t> m_messages{0};
+};
+
+} // namespace iot

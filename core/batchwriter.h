@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "batch.h"
+#include "config.h"
+#include "payloadcheck.h"
+#include "sqlsink.h"
+
+#include <QDeadlineTimer>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace iot {
+
+class BatchQueue;
+struct PipelineCounters;
+
+/// Takes batches off the queue and stores them, one transaction per group of batches; checks payloads, dead-letters
+/// what cannot be stored, splits batches the database rejects, and keeps rows through outages until they are written.
+/// Lives on the writer thread; its sink (and QSqlDatabase) is created there in start().
+class BatchWriter final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(BatchWriter)
+public:
+    enum class State { Disconnected, Connecting, Connected, Retrying };
+    Q_ENUM(State)
+    using SinkFactory = std::function<std::unique_ptr<SqlSink>()>;
+
+    BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue, PipelineCounters *counters);
+    ~BatchWriter() override;
+
+    /// Creates the sink and opens the database (retrying until it works). Call on the writer thread.
+    void start();
+    /// Writes whatever is queued; invoked (queued) whenever the ingest side hands over a batch.
+    void drain();
+    /// Writes everything queued, then emits finished(0); after `timeoutMs` emits finished(rows left unwritten).
+    void finish(int timeoutMs);
+
+    static QString stateName(State state);
+
+Q_SIGNALS:
+    void stateChanged(iot::BatchWriter::State state, const QString &detail);
+    void committed(quint64 rows);
+    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    void finished(quint64 unwritten);
+
+private:
+    void setState(State state, const QString &detail);
+    void tryOpen();
+    void prepareWork();
+    bool writeNextPiece();
+    void scheduleRetry(const QString &reason);
+    void checkFinished();
+    quint64 pendingRows() const;
+
+    SinkFactory m_factory;
+    SubscriberConfig m_config;
+    BatchQueue *m_queue;
+    PipelineCounters *m_counters;
+    std::unique_ptr<SqlSink> m_sink;
+    PayloadCheck m_check;
+    Batch m_pending;                 // taken off the queue, not yet fully committed
+    std::deque<WriteSet> m_pieces;   // what of m_pending is still to write (split on data errors)
+    QTimer m_retryTimer;
+    QTimer m_finishTimer;
+    State m_state = State::Disconnected;
+    bool m_everConnected = false;
+    bool m_finishing = false;
+    bool m_finished = false;
+    bool m_drainPosted = false;
+};
+
+} // namespace iot

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QList>
+#include <QString>
+
+namespace iot {
+
+/// One MQTT topic filter with the QoS we subscribe it at.
+struct TopicFilter
+{
+    QString filter;
+    int qos = 0;
+    bool operator==(const TopicFilter &) const = default;
+};
+
+/// [mqtt] — the reference keys host, port, topic, qos plus our additions.
+struct MqttConfig
+{
+    QString host = QStringLiteral("localhost");
+    int port = 1883;
+    QList<TopicFilter> topics{{QStringLiteral("sensors/#"), 1}};  // `topic` + `qos`, or `topics = [...]`
+    QString clientId;            // empty: "iot-subscriber-<hostname>" (stable across restarts)
+    QString username;
+    QString password;            // secret; env IOT_MQTT_PASSWORD overrides
+    int keepAliveSec = 60;
+    bool cleanSession = false;   // false: persistent session, the broker queues QoS>=1 while we are away
+    int sessionExpirySec = 7 * 24 * 3600;  // MQTT 5 only: how long the broker keeps our session
+    int protocolVersion = 4;     // 4 = MQTT 3.1.1, 5 = MQTT 5 (config: "3.1.1" or "5")
+    bool tls = false;
+    QString tlsCaFile;
+    QString tlsCertFile;
+    QString tlsKeyFile;
+    bool tlsVerify = true;       // verify the broker's certificate and host name
+
+    bool operator==(const MqttConfig &) const = default;
+};
+
+enum class DbDriver { Sqlite, Postgres };
+
+/// [database] — the reference keys name, user, password, host, port plus driver, SQLite path, tables, sslmode.
+struct DatabaseConfig
+{
+    DbDriver driver = DbDriver::Sqlite;  // default: postgresql when the section names host/name/user/port
+    QString path = QStringLiteral("iot-subscriber.sqlite");  // SQLite file
+    QString name = QStringLiteral("iot");
+    QString user = QStringLiteral("iot");
+    QString password;            // secret; env IOT_DATABASE_PASSWORD overrides
+    QString host = QStringLiteral("localhost");
+    int port = 5432;
+    QString sslmode = QStringLiteral("prefer");
+    QString table = QStringLiteral("readings");
+    QString deadLetterTable = QStringLiteral("dead_letters");
+    int connectTimeoutSec = 5;
+
+    bool operator==(const DatabaseConfig &) const = default;
+};
+
+/// [subscriber] — batching and retry policy.
+struct SubscriberConfig
+{
+    int batchSize = 20;                    // hand a batch to the writer at this many messages ...
+    double flushIntervalSec = 5.0;         // ... or this long after its first message
+    double mqttReconnDelaySec = 5.0;       // base of the exponential reconnect back-off
+    double mqttReconnMaxDelaySec = 60.0;   // cap of the back-off
+    double errorRetryDelaySec = 5.0;       // database retry period
+    int maxBufferedMessages = 200000;      // in memory, received but not committed; at the limit we stop reading
+    int maxTransactionRows = 50000;        // group-commit cap of one database transaction
+    int maxPayloadBytes = 1024 * 1024;     // larger payloads are dead-lettered
+    double shutdownTimeoutSec = 15.0;      // SIGTERM: how long we try to commit what is buffered
+    double statsLogIntervalSec = 10.0;     // headless: a progress line this often (0: never)
+
+    bool operator==(const SubscriberConfig &) const = default;
+};
+
+/// [observability] — metrics and traces.
+struct ObservabilityConfig
+{
+    QString traceEndpoint;                 // empty: tracing off
+    QString serviceName = QStringLiteral("iot-subscriber");
+    int prometheusPort = 8001;             // 0: metrics endpoint off
+    QString metricsBindAddress = QStringLiteral("127.0.0.1");
+
+    bool operator==(const ObservabilityConfig &) const = default;
+};
+
+/// The whole effective configuration, as loaded from config.toml plus environment overrides.
+struct Config
+{
+    QString sourceFile;                    // where it was loaded from (empty: built-in defaults)
+    MqttConfig mqtt;
+    DatabaseConfig database;
+    SubscriberConfig subscriber;
+    ObservabilityConfig observability;
+
+    bool operator==(const Config &) const = default;
+};
+
+} // namespace iot

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+#include "engine.h"
+
+#include "batchqueue.h"
+#include "log.h"
+#include "mqttclient.h"
+#include "pipelinecounters.h"
+#include "postgressink.h"
+#include "sqlitesink.h"
+#include "timeformat.h"
+
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+
+namespace iot {
+namespace {
+
+constexpr int DefaultSnapshotMs = 250;
+// If the ingest thread does not confirm its stop (say, blocked in a TCP connect), shutdown goes on without it.
+constexpr int IngestStopTimeoutMs = 5000;
+
+} // namespace
+
+struct Engine::Private
+{
+    Engine *q;
+    Config config;
+    Batcher::SourceFactory sourceFactory;
+    BatchWriter::SinkFactory sinkFactory;
+    PipelineCounters counters;
+    BatchQueue queue;
+    QThread ingestThread;
+    QThread writerThread;
+    Batcher *batcher = nullptr;
+    BatchWriter *writer = nullptr;
+    QTimer snapshotTimer;
+    QTimer ingestStopTimer;
+    EngineSnapshot last;
+    bool running = false;
+    bool stopping = false;
+    bool writerFinishing = false;
+    bool operatorPaused = false;
+    int mqttConnects = 0;
+
+    void takeSnapshot();
+    void finishWriter();
+    void onWriterFinished(quint64 unwritten);
+    void joinThreads();
+};
+
+Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::make_unique<Private>())
+{
+    qRegisterMetaType<EngineSnapshot>();
+    d->q = this;
+    d->config = config;
+    d->ingestThread.setObjectName(QStringLiteral("ingest"));
+    d->writerThread.setObjectName(QStringLiteral("writer"));
+    const SubscriberConfig sub = config.subscriber;
+    const MqttConfig mqtt = config.mqtt;
+    d->sourceFactory = [mqtt, sub]() -> std::unique_ptr<MessageSource> {
+        return std::make_unique<MqttClient>(mqtt, sub.mqttReconnDelaySec, sub.mqttReconnMaxDelaySec);
+    };
+    const DatabaseConfig db = config.database;
+    d->sinkFactory = [db]() -> std::unique_ptr<SqlSink> {
+        const QString name = QStringLiteral("iot-writer");
+        if (db.driver == DbDriver::Postgres)
+            return std::make_unique<PostgresSink>(db, name);
+        return std::make_unique<SqliteSink>(db, name);
+    };
+    d->snapshotTimer.setInterval(DefaultSnapshotMs);
+    connect(&d->snapshotTimer, &QTimer::timeout, this, [this] { d->takeSnapshot(); });
+    d->ingestStopTimer.setSingleShot(true);
+    connect(&d->ingestStopTimer, &QTimer::timeout, this, [this] {
+        log::get("engine")->warn("the MQTT side did not stop in time; committing what was handed over");
+        d->finishWriter();
+    });
+}
+
+Engine::~Engine()
+{
+    d->joinThreads();
+}
+
+void Engine::setSourceFactory(Batcher::SourceFactory factory)
+{
+    d->sourceFactory = std::move(factory);
+}
+
+void Engine::setSinkFactory(BatchWriter::SinkFactory factory)
+{
+    d->sinkFactory = std::move(factory);
+}
+
+void Engine::setSnapshotIntervalMs(int ms)
+{
+    d->snapshotTimer.setInterval(ms);
+}
+
+const Config &Engine::config() const
+{
+    return d->config;
+}
+
+bool Engine::isRunning() const
+{
+    return d->running;
+}
+
+void Engine::start()
+{
+    if (d->running)
+        return;
+    d->running = true;
+    d->last = EngineSnapshot{};
+    d->last.startedAtUs = TimeFormat::nowUs();
+    d->last.maxBuffered = static_cast<quint64>(d->config.subscriber.maxBufferedMessages);
+    const SubscriberConfig &sub = d->config.subscriber;
+
+    d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters);
+    d->writer->moveToThread(&d->writerThread);
+    BatchWriter *writer = d->writer;
+    auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
+    d->batcher = new Batcher(d->sourceFactory, FlushPolicy(static_cast<std::size_t>(sub.batchSize), sub.flushIntervalSec),
+                             static_cast<std::size_t>(sub.maxBufferedMessages), &d->queue, &d->counters, wake);
+    d->batcher->moveToThread(&d->ingestThread);
+
+    connect(&d->writerThread, &QThread::started, d->writer, &BatchWriter::start);
+    connect(&d->writerThread, &QThread::finished, d->writer, &QObject::deleteLater);
+    connect(&d->ingestThread, &QThread::started, d->batcher, &Batcher::start);
+    connect(&d->ingestThread, &QThread::finished, d->batcher, &QObject::deleteLater);
+
+    connect(d->writer, &BatchWriter::committed, d->batcher, &Batcher::checkBuffer);
+    connect(d->writer, &BatchWriter::stateChanged, this, [this](BatchWriter::State s, const QString &detail) {
+        d->last.dbState = s;
+        d->last.dbDetail = detail;
+        d->last.dbSinceUs = TimeFormat::nowUs();
+        Q_EMIT databaseStateChanged(s, detail);
+    });
+    connect(d->writer, &BatchWriter::deadLettered, this, &Engine::deadLettered);
+    connect(d->writer, &BatchWriter::finished, this, [this](quint64 unwritten) { d->onWriterFinished(unwritten); });
+    connect(d->batcher, &Batcher::sourceStateChanged, this, [this](MessageSource::State s, const QString &detail) {
+        d->last.mqttState = s;
+        d->last.mqttDetail = detail;
+        d->last.mqttSinceUs = TimeFormat::nowUs();
+        if (s == MessageSource::State::Connected && d->mqttConnects++ > 0)
+            d->counters.mqttReconnects.fetch_add(1, std::memory_order_relaxed);
+        Q_EMIT mqttStateChanged(s, detail);
+    });
+    connect(d->batcher, &Batcher::sourceError, this, &Engine::errorOccurred);
+    connect(d->batcher, &Batcher::stopped, this, [this] {
+        d->ingestStopTimer.stop();
+        d->finishWriter();
+    });
+
+    d->writerThread.start();
+    d->ingestThread.start();
+    d->snapshotTimer.start();
+    d->takeSnapshot();
+}
+
+void Engine::stop()
+{
+    if (!d->running || d->stopping)
+        return;
+    d->stopping = true;
+    log::get("engine")->info("stopping: no more reading; committing {} buffered messages", d->counters.inFlight());
+    QMetaObject::invokeMethod(d->batcher, &Batcher::stop, Qt::QueuedConnection);
+    d->ingestStopTimer.start(IngestStopTimeoutMs);
+}
+
+void Engine::Private::finishWriter()
+{
+    if (writerFinishing)
+        return;
+    writerFinishing = true;
+    const int timeoutMs = static_cast<int>(config.subscriber.shutdownTimeoutSec * 1000.0);
+    QMetaObject::invokeMethod(writer, [w = writer, timeoutMs] { w->finish(timeoutMs); }, Qt::QueuedConnection);
+}
+
+void Engine::Private::onWriterFinished(quint64 unwritten)
+{
+    if (unwritten > 0) {
+        // Counted, never silent: these are the only messages the engine ever gives up on.
+        counters.dropped.fetch_add(unwritten, std::memory_order_relaxed);
+        log::get("engine")->error("{} messages were not committed before the shutdown timeout and are dropped",
+                                  unwritten);
+    }
+    joinThreads();
+    takeSnapshot();
+    snapshotTimer.stop();
+    running = false;
+    stopping = false;
+    writerFinishing = false;
+    log::get("engine")->info("stopped: {}", last.balanceText());
+    Q_EMIT q->stopped(unwritten);
+}
+
+void Engine::Private::joinThreads()
+{
+    for (QThread *t : {&ingestThread, &writerThread}) {
+        t->quit();
+        if (!t->wait(10000)) {
+            log::get("engine")->error("thread {} did not finish; terminating it", t->objectName());
+            t->terminate();
+            t->wait();
+        }
+    }
+    batcher = nullptr;
+    writer = nullptr;
+}
+
+void Engine::setPaused(bool paused)
+{
+    d->operatorPaused = paused;
+    if (d->batcher)
+        QMetaObject::invokeMethod(d->batcher, [b = d->batcher, paused] { b->setPaused(paused); },
+                                  Qt::QueuedConnection);
+}
+
+void Engine::reconnectMqtt()
+{
+    if (d->batcher)
+        QMetaObject::invokeMethod(d->batcher, &Batcher::reconnectNow, Qt::QueuedConnection);
+}
+
+EngineSnapshot Engine::snapshot() const
+{
+    return d->last;
+}
+
+void Engine::Private::takeSnapshot()
+{
+    EngineSnapshot s = last;
+    const auto rel = std::memory_order_relaxed;
+    s.takenAtUs = TimeFormat::nowUs();
+    s.received = counters.received.load(rel);
+    s.written = counters.written.load(rel);
+    s.deadLettered = counters.deadLettered.load(rel);
+    s.dropped = counters.dropped.load(rel);
+    s.inFlight = counters.inFlight();
+    s.queued = queue.messages();
+    s.transactions = counters.transactions.load(rel);
+    s.writeFailures = counters.writeFailures.load(rel);
+    s.mqttReconnects = counters.mqttReconnects.load(rel);
+    s.dbReconnects = counters.dbReconnects.load(rel);
+    s.readPauses = counters.readPauses.load(rel);
+    s.readingPaused = counters.readingPaused.load(rel);
+    s.operatorPaused = operatorPaused;
+    s.lastCommitUs = counters.lastCommitUs.load(rel);
+    s.lastCommitLatencyUs = counters.lastCommitLatencyUs.load(rel);
+    if (last.takenAtUs > 0 && s.takenAtUs > last.takenAtUs) {
+        const double dt = (s.takenAtUs - last.takenAtUs) / 1e6;
+        // Smoothed over about a second so the numbers are readable at a 4 Hz refresh.
+        const double a = std::min(1.0, dt);
+        s.receivedPerSec = (1 - a) * last.receivedPerSec + a * ((s.received - last.received) / dt);
+        s.writtenPerSec = (1 - a) * last.writtenPerSec + a * ((s.written - last.written) / dt);
+    }
+    last = s;
+    Q_EMIT q->snapshotUpdated(s);
+}
+
+} // namespace iot

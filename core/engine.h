@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "batcher.h"
+#include "batchwriter.h"
+#include "config.h"
+#include "enginesnapshot.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace iot {
+
+/// The facade the app and the GUI use: composes the ingest thread (source + batcher) and the writer thread (batch
+/// writer + sink), starts and stops them, and publishes an EngineSnapshot a few times a second. Lives on the main
+/// thread; observers read snapshots and signals only, never the workers.
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+public:
+    explicit Engine(const Config &config, QObject *parent = nullptr);
+    ~Engine() override;
+
+    /// Seams for tests and alternative transports; defaults build MqttClient and the sink named by the config.
+    void setSourceFactory(Batcher::SourceFactory factory);
+    void setSinkFactory(BatchWriter::SinkFactory factory);
+    void setSnapshotIntervalMs(int ms);
+
+    void start();
+    /// Graceful stop: stop reading, hand over what is open, commit everything (up to shutdown_timeout_sec), then
+    /// emit stopped(). Messages that could not be committed by then are counted as dropped.
+    void stop();
+    void setPaused(bool paused);
+    void reconnectMqtt();
+
+    bool isRunning() const;
+    const Config &config() const;
+    EngineSnapshot snapshot() const;
+
+Q_SIGNALS:
+    void snapshotUpdated(const iot::EngineSnapshot &snapshot);
+    void mqttStateChanged(iot::MessageSource::State state, const QString &detail);
+    void databaseStateChanged(iot::BatchWriter::State state, const QString &detail);
+    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    void errorOccurred(const QString &message);
+    void stopped(quint64 unwritten);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace iot

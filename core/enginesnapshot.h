@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "batchwriter.h"
+#include "messagesource.h"
+
+#include <QMetaType>
+#include <QString>
+
+namespace iot {
+
+/// Everything an observer (GUI, headless log line, metrics) needs, copied at one instant; immutable once emitted.
+struct EngineSnapshot
+{
+    qint64 takenAtUs = 0;
+    qint64 startedAtUs = 0;
+
+    MessageSource::State mqttState = MessageSource::State::Disconnected;
+    QString mqttDetail;
+    qint64 mqttSinceUs = 0;
+    BatchWriter::State dbState = BatchWriter::State::Disconnected;
+    QString dbDetail;
+    qint64 dbSinceUs = 0;
+
+    quint64 received = 0;
+    quint64 written = 0;
+    quint64 deadLettered = 0;
+    quint64 dropped = 0;
+    quint64 inFlight = 0;        // received − written − dead-lettered − dropped
+    quint64 queued = 0;          // of those, handed to the writer and waiting
+    quint64 maxBuffered = 0;
+    quint64 transactions = 0;
+    quint64 writeFailures = 0;
+    quint64 mqttReconnects = 0;
+    quint64 dbReconnects = 0;
+    quint64 readPauses = 0;
+    bool readingPaused = false;
+    bool operatorPaused = false;
+
+    double receivedPerSec = 0;
+    double writtenPerSec = 0;
+    qint64 lastCommitUs = 0;
+    qint64 lastCommitLatencyUs = 0;
+
+    /// "received 1000 = written 990 + dead-lettered 5 + dropped 0 + in flight 5"
+    QString balanceText() const;
+};
+
+} // namespace iot
+
+Q_DECLARE_METATYPE(iot::EngineSnapshot)

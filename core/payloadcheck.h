@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArrayView>
+#include <QString>
+
+#include <cstddef>
+
+namespace iot {
+
+/// Why a payload cannot be stored as JSON. Stable names: they appear in dead-letter rows and metrics labels.
+enum class PayloadVerdict {
+    Ok,
+    Empty,
+    TooLarge,
+    InvalidUtf8,
+    InvalidJson,
+    NulCharacter,   // \u0000 or a raw NUL: PostgreSQL's jsonb and text cannot hold it
+    TooDeep,
+};
+
+/// The outcome of checking one payload: a verdict plus, when it is not Ok, where and what.
+struct PayloadCheckResult
+{
+    PayloadVerdict verdict = PayloadVerdict::Ok;
+    std::size_t offset = 0;   // byte offset of the problem
+    const char *detail = "";  // static text, e.g. "expected ':'"
+
+    bool ok() const { return verdict == PayloadVerdict::Ok; }
+    /// "invalid JSON at byte 17: expected ':'" — the text stored as the dead-letter reason.
+    QString reason() const;
+};
+
+/// Validates payloads against RFC 8259 JSON with the extra rules PostgreSQL's jsonb enforces (valid UTF-8, no
+/// \u0000, paired surrogates), without building a document: it runs per message on the writer thread, so it
+/// allocates nothing. Hand-written because Qt's parser allocates a tree per message and accepts what jsonb refuses.
+class PayloadCheck final
+{
+public:
+    explicit PayloadCheck(std::size_t maxBytes = 1024 * 1024, int maxDepth = 64);
+
+    PayloadCheckResult check(QByteArrayView payload) const;
+    static const char *verdictName(PayloadVerdict v);
+
+private:
+    std::size_t m_maxBytes;
+    int m_maxDepth;
+};
+
+} // namespace iot

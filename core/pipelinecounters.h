@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace iot {
+
+/// Monotonic counters shared by the ingest and writer threads and read by the main thread for snapshots.
+/// Each counter has one writing thread; relaxed atomics suffice because readers only need eventual values.
+struct PipelineCounters
+{
+    std::atomic<std::uint64_t> received{0};        // messages taken off the MQTT socket
+    std::atomic<std::uint64_t> written{0};         // rows committed to the readings table
+    std::atomic<std::uint64_t> deadLettered{0};    // rows committed to the dead-letter table
+    std::atomic<std::uint64_t> dropped{0};         // messages given up on (only at a shutdown that timed out)
+    std::atomic<std::uint64_t> transactions{0};    // committed write transactions
+    std::atomic<std::uint64_t> writeFailures{0};   // transactions that failed and were retried or split
+    std::atomic<std::uint64_t> mqttReconnects{0};
+    std::atomic<std::uint64_t> dbReconnects{0};
+    std::atomic<std::uint64_t> readPauses{0};      // times reading stopped because the buffer was full
+    std::atomic<bool> readingPaused{false};
+    std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch
+    std::atomic<std::int64_t> lastCommitLatencyUs{0};  // receive of the oldest row → its commit, last transaction
+
+    /// Received but not yet committed, dead-lettered or dropped: the in-flight balance.
+    std::uint64_t inFlight() const
+    {
+        const auto r = received.load(std::memory_order_relaxed);
+        const auto done = written.load(std::memory_order_relaxed) + deadLettered.load(std::memory_order_relaxed)
+            + dropped.load(std::memory_order_relaxed);
+        return r > done ? r - done : 0;
+    }
+};
+
+} // namespace iot

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config.h"
+#include "sqlsink.h"
+
+#include <memory>
+
+namespace iot {
+
+/// Stores batches in PostgreSQL with binary COPY through the libpq connection inside Qt's QPSQL driver: one
+/// round trip per table per transaction, values never spliced into SQL. Lives on the writer thread.
+class PostgresSink final : public SqlSink
+{
+public:
+    explicit PostgresSink(const DatabaseConfig &config, QString connectionName);
+    ~PostgresSink() override;
+    Q_DISABLE_COPY_MOVE(PostgresSink)
+
+    Status open() override;
+    void close() override;
+    bool isOpen() const override;
+    WriteOutcome write(const WriteSet &set) override;
+    QString describe() const override;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace iot

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "sqlitesink.h"
+
+#include "log.h"
+#include "timeformat.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QVariant>
+
+#include <sqlite3.h>
+
+namespace iot {
+namespace {
+
+// Constraint and type errors blame the rows; busy, I/O, full disk and the like blame the moment.
+bool isDataError(int rc)
+{
+    switch (rc & 0xFF) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+struct SqliteSink::Private
+{
+    DatabaseConfig cfg;
+    QString connectionName;
+    QString absolutePath;
+    sqlite3 *handle = nullptr;
+    sqlite3_stmt *insertReading = nullptr;
+    sqlite3_stmt *insertDead = nullptr;
+    std::shared_ptr<spdlog::logger> log = log::get("db");
+
+    void finalize()
+    {
+        sqlite3_finalize(insertReading);
+        sqlite3_finalize(insertDead);
+        insertReading = insertDead = nullptr;
+    }
+    WriteOutcome fail(const char *what, int rc)
+    {
+        const QString msg = QString::fromLatin1(what) + QStringLiteral(": ") + QString::fromUtf8(sqlite3_errmsg(handle));
+        return isDataError(rc) ? WriteOutcome::dataError(msg) : WriteOutcome::retry(msg);
+    }
+    Status exec(const QByteArray &sql)
+    {
+        char *err = nullptr;
+        if (sqlite3_exec(handle, sql.constData(), nullptr, nullptr, &err) != SQLITE_OK) {
+            const QString msg = QString::fromUtf8(err ? err : sqlite3_errmsg(handle));
+            sqlite3_free(err);
+            return Error{msg};
+        }
+        return Ok{};
+    }
+};
+
+SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName) : d(std::make_unique<Private>())
+{
+    d->cfg = config;
+    d->connectionName = std::move(connectionName);
+    d->absolutePath = QFileInfo(config.path).absoluteFilePath();
+}
+
+SqliteSink::~SqliteSink()
+{
+    close();
+    QSqlDatabase::removeDatabase(d->connectionName);
+}
+
+QString SqliteSink::describe() const
+{
+    return QStringLiteral("SQLite ") + d->absolutePath;
+}
+
+Status SqliteSink::open()
+{
+    QSqlDatabase db = QSqlDatabase::contains(d->connectionName)
+        ? QSqlDatabase::database(d->connectionName, false)
+        : QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
+    if (!db.isValid())
+        return Error{QStringLiteral("the Qt SQLite driver (QSQLITE) is not installed: install libqt6sql6-sqlite")};
+    QDir().mkpath(QFileInfo(d->absolutePath).absolutePath());
+    db.setDatabaseName(d->absolutePath);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!db.open())
+        return Error{db.lastError().text()};
+    const QVariant h = db.driver()->handle();
+    if (!h.isValid() || qstrcmp(h.typeName(), "sqlite3*") != 0) {
+        db.close();
+        return Error{QStringLiteral("the QSQLITE driver exposes no sqlite3 handle")};
+    }
+    d->handle = *static_cast<sqlite3 *const *>(h.constData());
+
+    // WAL lets readers (Grafana, the GUI, sqlite3) query while we write; synchronous=FULL makes every commit
+    // durable against power loss as well as a crash — one fsync per transaction, and transactions are whole batches.
+    Status st = d->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    const QString table = quoteIdentifier(d->cfg.table);
+    const QString dead = quoteIdentifier(d->cfg.deadLetterTable);
+    if (st) {
+        const QString sql = loadSql(QStringLiteral(":/iot/sql/sqlite_schema.sql"),
+                                    {{QStringLiteral("table"), table},
+                                     {QStringLiteral("table_index_time"),
+                                      quoteIdentifier(baseName(d->cfg.table) + QStringLiteral("_received_at_idx"))},
+                                     {QStringLiteral("dead_letter_table"), dead}});
+        st = d->exec(sql.toUtf8());
+    }
+    const QByteArray insReading = (QStringLiteral("INSERT INTO ") + table
+                                   + QStringLiteral(" (received_at, topic, payload) VALUES (?1, ?2, ?3)")).toUtf8();
+    const QByteArray insDead = (QStringLiteral("INSERT INTO ") + dead
+                                + QStringLiteral(" (received_at, topic, payload, reason) VALUES (?1, ?2, ?3, ?4)"))
+                                   .toUtf8();
+    if (st && (sqlite3_prepare_v3(d->handle, insReading.constData(), -1, SQLITE_PREPARE_PERSISTENT,
+                                  &d->insertReading, nullptr) != SQLITE_OK
+               || sqlite3_prepare_v3(d->handle, insDead.constData(), -1, SQLITE_PREPARE_PERSISTENT,
+                                     &d->insertDead, nullptr) != SQLITE_OK))
+        st = Error{QString::fromUtf8(sqlite3_errmsg(d->handle))};
+    if (!st) {
+        close();
+        return Error{QStringLiteral("cannot prepare ") + d->absolutePath + QStringLiteral(": ") + st.error().message};
+    }
+    return Ok{};
+}
+
+void SqliteSink::close()
+{
+    d->finalize();
+    d->handle = nullptr;
+    if (QSqlDatabase::contains(d->connectionName))
+        QSqlDatabase::database(d->connectionName, false).close();
+}
+
+bool SqliteSink::isOpen() const
+{
+    return d->handle != nullptr;
+}
+
+WriteOutcome SqliteSink::write(const WriteSet &set)
+{
+    if (!d->handle)
+        return WriteOutcome::retry(QStringLiteral("not open"));
+    int rc = sqlite3_exec(d->handle, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return d->fail("BEGIN", rc);
+
+    const Batch &b = *set.batch;
+    char iso[TimeFormat::IsoLength];
+    WriteOutcome out;
+    for (const std::uint32_t i : set.good) {
+        TimeFormat::isoUtc(b.receivedAtUs(i), iso);
+        const QByteArrayView topic = b.topic(i);
+        const QByteArrayView payload = b.payload(i);
+        sqlite3_bind_text(d->insertReading, 1, iso, static_cast<int>(TimeFormat::IsoLength), SQLITE_STATIC);
+        sqlite3_bind_text(d->insertReading, 2, topic.data(), static_cast<int>(topic.size()), SQLITE_STATIC);
+        sqlite3_bind_text(d->insertReading, 3, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
+        rc = sqlite3_step(d->insertReading);
+        sqlite3_reset(d->insertReading);
+        if (rc != SQLITE_DONE) {
+            out = d->fail("INSERT", rc);
+            break;
+        }
+    }
+    for (std::size_t k = 0; out.kind == WriteOutcome::Kind::Ok && k < set.dead.size(); ++k) {
+        const WriteSet::DeadLetter &dl = set.dead[k];
+        TimeFormat::isoUtc(b.receivedAtUs(dl.row), iso);
+        const QByteArrayView topic = b.topic(dl.row);
+        const QByteArrayView payload = b.payload(dl.row);
+        const QByteArray reason = dl.reason.toUtf8();
+        sqlite3_bind_text(d->insertDead, 1, iso, static_cast<int>(TimeFormat::IsoLength), SQLITE_STATIC);
+        sqlite3_bind_text(d->insertDead, 2, topic.data(), static_cast<int>(topic.size()), SQLITE_STATIC);
+        sqlite3_bind_blob(d->insertDead, 3, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
+        sqlite3_bind_text(d->insertDead, 4, reason.constData(), static_cast<int>(reason.size()), SQLITE_STATIC);
+        rc = sqlite3_step(d->insertDead);
+        sqlite3_reset(d->insertDead);
+        if (rc != SQLITE_DONE)
+            out = d->fail("INSERT dead letter", rc);
+    }
+    if (out.kind == WriteOutcome::Kind::Ok) {
+        rc = sqlite3_exec(d->handle, "COMMIT", nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK)
+            out = d->fail("COMMIT", rc);
+    }
+    if (out.kind != WriteOutcome::Kind::Ok)
+        sqlite3_exec(d->handle, "ROLLBACK", nullptr, nullptr, nullptr);
+    return out;
+}
+
+} // namespace iot

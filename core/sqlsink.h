@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "batch.h"
+#include "result.h"
+
+#include <QMap>
+#include <QString>
+
+#include <cstdint>
+#include <vector>
+
+namespace iot {
+
+/// One transaction's worth of work: which rows of a batch go to the readings table, which to dead letters and why.
+struct WriteSet
+{
+    struct DeadLetter
+    {
+        std::uint32_t row;
+        QString reason;
+    };
+    const Batch *batch = nullptr;
+    std::vector<std::uint32_t> good;
+    std::vector<DeadLetter> dead;
+
+    std::size_t rows() const { return good.size() + dead.size(); }
+};
+
+/// What a write came to. DataError: the rows are at fault (retrying them unchanged fails again); Retry: the server,
+/// connection or schema is at fault (reconnect and write the same rows again).
+struct WriteOutcome
+{
+    enum class Kind { Ok, DataError, Retry };
+    Kind kind = Kind::Ok;
+    QString message;
+
+    static WriteOutcome ok() { return {}; }
+    static WriteOutcome dataError(QString m) { return {Kind::DataError, std::move(m)}; }
+    static WriteOutcome retry(QString m) { return {Kind::Retry, std::move(m)}; }
+};
+
+/// A database the writer stores into; implementations own their QSqlDatabase connection and live on the writer
+/// thread. Each write() is one transaction: all of a WriteSet or nothing.
+class SqlSink
+{
+public:
+    virtual ~SqlSink();
+
+    /// Connects and creates missing tables and indexes.
+    virtual Status open() = 0;
+    virtual void close() = 0;
+    virtual bool isOpen() const = 0;
+    virtual WriteOutcome write(const WriteSet &set) = 0;
+    /// "PostgreSQL iot@db.example:5432/iot" — for logs and the UI; never contains the password.
+    virtual QString describe() const = 0;
+
+    /// `"name"` or `"schema"."name"`; config validation already restricted names to [A-Za-z0-9_].
+    static QString quoteIdentifier(const QString &name);
+    /// Reads an SQL resource and replaces ${key} placeholders (identifiers, already quoted by the caller).
+    static QString loadSql(const QString &resource, const QMap<QString, QString> &vars);
+    /// The unqualified name, for deriving index names.
+    static QString baseName(const QString &name);
+};
+
+} // namespace iot

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian 12 packages this project needs, and only those that are missing.
+#
+#   scripts/deps.sh [--build|--runtime|--test]
+#
+#   --build    compiler, CMake, Ninja, Qt 6 and the libraries iot-subscriber links
+#   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
+#   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), for scripts/test.sh
+#   (none)     same as --test: everything
+#
+# Works as root (CI) or as a user with sudo. Without either it prints the apt-get command and exits 1.
+# A second run finds nothing missing, runs no apt-get at all and prints one line.
+set -euo pipefail
+
+usage() { sed -n '4,10s/^# \{0,1\}//p' "$0"; }
+
+build_pkgs=(
+    build-essential cmake ninja-build pkg-config
+    qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6sql6-psql libqt6sql6-sqlite
+    libgl-dev libglx-dev libvulkan-dev libxkbcommon-dev
+    libmosquitto-dev libpq-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+)
+runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
+# postgresql is Debian 12's metapackage for the version-15 server that scripts/testenv/pg.sh expects.
+test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2)
+
+mode=${1:---test}
+case "$mode" in
+    --build) wanted=("${build_pkgs[@]}") ;;
+    --runtime) wanted=("${build_pkgs[@]}" "${runtime_pkgs[@]}") ;;
+    --test) wanted=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+esac
+if (($# > 1)); then usage >&2; exit 2; fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == installed ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "deps.sh: all ${#wanted[@]} packages for ${mode} are installed"
+    exit 0
+fi
+
+echo "deps.sh: missing for ${mode}: ${missing[*]}"
+
+# The lock timeout waits for a concurrent apt/unattended-upgrades instead of failing at once.
+apt_opts=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+if ((EUID == 0)); then
+    as_root=(env DEBIAN_FRONTEND=noninteractive)
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo env DEBIAN_FRONTEND=noninteractive)
+else
+    echo "deps.sh: not root and no sudo; as root, run:" >&2
+    echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install ${apt_opts[*]} ${missing[*]}" >&2
+    exit 1
+fi
+
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install "${apt_opts[@]}" "${missing[@]}"
+echo "deps.sh: installed ${missing[*]}"
