@@ -170,30 +170,32 @@ void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
             reader.failExpected(*node, QStringLiteral("mqtt.protocol"), QStringLiteral("\"3.1.1\" or \"5\""));
     }
 
-    if (auto v = reader.boolean(t, Mqtt, "tls"))
-        mqtt.tls = *v;
-    if (auto v = reader.string(t, Mqtt, "tls_ca_file"))
-        mqtt.tlsCaFile = *v;
-    if (auto v = reader.string(t, Mqtt, "tls_cert_file"))
-        mqtt.tlsCertFile = *v;
-    if (auto v = reader.string(t, Mqtt, "tls_key_file"))
-        mqtt.tlsKeyFile = *v;
+    const auto tls = reader.boolean(t, Mqtt, "tls");
+    const auto caFile = reader.string(t, Mqtt, "tls_ca_file");
+    const auto certFile = reader.string(t, Mqtt, "tls_cert_file");
+    const auto keyFile = reader.string(t, Mqtt, "tls_key_file");
+    mqtt.tls = tls.value_or(mqtt.tls);
+    mqtt.tlsCaFile = caFile.value_or(mqtt.tlsCaFile);
+    mqtt.tlsCertFile = certFile.value_or(mqtt.tlsCertFile);
+    mqtt.tlsKeyFile = keyFile.value_or(mqtt.tlsKeyFile);
     if (auto v = reader.boolean(t, Mqtt, "tls_verify"))
         mqtt.tlsVerify = *v;
 
+    // The checks across keys run only on keys that read well, so a type error is not reported twice over.
+    const auto usable = [&t](std::string_view key, const auto &value) { return !t.contains(key) || value; };
     // A client certificate is useless without its key and vice versa; say so before the handshake fails.
-    if (!mqtt.tlsCertFile.isEmpty() && mqtt.tlsKeyFile.isEmpty())
+    if (usable("tls_key_file", keyFile) && !mqtt.tlsCertFile.isEmpty() && mqtt.tlsKeyFile.isEmpty())
         reader.fail(t.get("tls_cert_file")->source(), QStringLiteral("mqtt.tls_cert_file"),
                     QStringLiteral("tls_key_file must be given as well"));
-    if (mqtt.tlsCertFile.isEmpty() && !mqtt.tlsKeyFile.isEmpty())
+    if (usable("tls_cert_file", certFile) && mqtt.tlsCertFile.isEmpty() && !mqtt.tlsKeyFile.isEmpty())
         reader.fail(t.get("tls_key_file")->source(), QStringLiteral("mqtt.tls_key_file"),
                     QStringLiteral("tls_cert_file must be given as well"));
     // TLS files with tls = false would silently connect in plain text: refuse rather than guess.
-    if (!mqtt.tls) {
-        for (std::string_view key : {"tls_ca_file"sv, "tls_cert_file"sv, "tls_key_file"sv}) {
-            const toml::node *node = t.get(key);
-            if (node && node->is_string() && !node->as_string()->get().empty())
-                reader.fail(node->source(), TomlReader::keyPath(Mqtt, key),
+    if (usable("tls", tls) && !mqtt.tls) {
+        for (const auto &[key, value] : {std::pair{"tls_ca_file"sv, caFile}, std::pair{"tls_cert_file"sv, certFile},
+                                         std::pair{"tls_key_file"sv, keyFile}}) {
+            if (value && !value->isEmpty())
+                reader.fail(t.get(key)->source(), TomlReader::keyPath(Mqtt, key),
                             QStringLiteral("needs tls = true (the connection would not use it)"));
         }
     }
@@ -265,13 +267,20 @@ void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
 void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &s)
 {
     reader.rejectUnknownKeys(t, Subscriber, SubscriberKeys);
-    if (auto v = reader.integer(t, Subscriber, "batch_size", 1, IntMax, QStringLiteral("a positive integer")))
-        s.batchSize = int(*v);
+    const auto batchSize = reader.integer(t, Subscriber, "batch_size", 1, IntMax, QStringLiteral("a positive integer"));
+    s.batchSize = int(batchSize.value_or(s.batchSize));
     if (auto v = reader.number(t, Subscriber, "flush_interval", 0, true, MaxSeconds, positiveSeconds()))
         s.flushIntervalSec = *v;
-    if (auto v = reader.number(t, Subscriber, "mqtt_reconn_delay_sec", 0, true, MaxSeconds, positiveSeconds()))
-        s.mqttReconnDelaySec = *v;
-    if (auto v = reader.number(t, Subscriber, "mqtt_reconn_max_delay_sec", s.mqttReconnDelaySec, false, MaxSeconds,
+    const auto reconnDelay =
+        reader.number(t, Subscriber, "mqtt_reconn_delay_sec", 0, true, MaxSeconds, positiveSeconds());
+    s.mqttReconnDelaySec = reconnDelay.value_or(s.mqttReconnDelaySec);
+    if (auto v = reader.number(t, Subscriber, "error_retry_delay_sec", 0, true, MaxSeconds, positiveSeconds()))
+        s.errorRetryDelaySec = *v;
+
+    // Limits relative to another key: when that key is broken, its own error is the one to report.
+    const bool reconnDelayUsable = !t.contains("mqtt_reconn_delay_sec") || reconnDelay;
+    if (auto v = reader.number(t, Subscriber, "mqtt_reconn_max_delay_sec",
+                               reconnDelayUsable ? s.mqttReconnDelaySec : 0.0, !reconnDelayUsable, MaxSeconds,
                                QStringLiteral("a number of seconds from mqtt_reconn_delay_sec (%1) to 86400")
                                    .arg(TomlReader::formatNumber(s.mqttReconnDelaySec)))) {
         s.mqttReconnMaxDelaySec = *v;
@@ -279,9 +288,8 @@ void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &
         // only the reference key given: a larger base delay lifts the default cap instead of failing
         s.mqttReconnMaxDelaySec = std::max(s.mqttReconnMaxDelaySec, s.mqttReconnDelaySec);
     }
-    if (auto v = reader.number(t, Subscriber, "error_retry_delay_sec", 0, true, MaxSeconds, positiveSeconds()))
-        s.errorRetryDelaySec = *v;
-    if (auto v = reader.integer(t, Subscriber, "max_buffered_messages", s.batchSize, IntMax,
+    const bool batchSizeUsable = !t.contains("batch_size") || batchSize;
+    if (auto v = reader.integer(t, Subscriber, "max_buffered_messages", batchSizeUsable ? s.batchSize : 1, IntMax,
                                 QStringLiteral("an integer >= batch_size (%1)").arg(s.batchSize))) {
         s.maxBufferedMessages = int(*v);
     } else if (!t.contains("max_buffered_messages")) {

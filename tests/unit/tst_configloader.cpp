@@ -306,6 +306,13 @@ void TstConfigLoader::errors_data()
         << QStringLiteral("config.toml:2:21: subscriber.max_payload_bytes: expected a positive integer up to "
                           "268435456 (256 MiB), got 0");
 
+    QTest::newRow("broken base key reported, not the limit")
+        << QByteArray("[subscriber]\nmax_buffered_messages = 10\nbatch_size = \"x\"")
+        << QStringLiteral("config.toml:3:14: subscriber.batch_size: expected a positive integer, got \"x\"");
+    QTest::newRow("broken tls reported, not the files")
+        << QByteArray("[mqtt]\ntls_ca_file = \"ca.pem\"\ntls = \"yes\"")
+        << QStringLiteral("config.toml:3:7: mqtt.tls: expected a boolean, got \"yes\"");
+
     // syntax
     QTest::newRow("syntax error") << QByteArray("[mqtt]\nhost = = 1")
         << QStringLiteral("config.toml:2:8: syntax error: Error while parsing value: could not determine "

@@ -11,6 +11,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <thread>
+#include <vector>
+
 using namespace iot;
 
 namespace {
@@ -66,6 +69,7 @@ private Q_SLOTS:
     void textLines();
     void levels();
     void reinstallMovesEarlierLoggers();
+    void severalThreads();
     void unopenableFile();
 
 private:
@@ -263,6 +267,30 @@ void TstLogConfig::reinstallMovesEarlierLoggers()
     QVERIFY(a[0].endsWith("[engine] one"));
     QCOMPARE(b.size(), 1);
     QVERIFY(b[0].endsWith("[engine] two"));
+}
+
+void TstLogConfig::severalThreads()
+{
+    const QString path = m_dir.filePath(QStringLiteral("threads.log"));
+    QVERIFY(Logging::install(fileOnly(path, LogConfig::Format::Json)).ok());
+    constexpr int Threads = 4;
+    constexpr int PerThread = 250;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < Threads; ++t) {
+        threads.emplace_back([t] {
+            const auto logger = log::get(t % 2 ? "mqtt" : "db");
+            for (int i = 0; i < PerThread; ++i)
+                logger->info("thread {} message {} \"quoted\"", t, i);
+        });
+    }
+    for (std::thread &thread : threads)
+        thread.join();
+
+    // interleaved writes would show up as lines that are not JSON or as a wrong count
+    const QByteArrayList lines = readLines(path);
+    QCOMPARE(lines.size(), Threads * PerThread);
+    for (const QByteArray &line : lines)
+        QVERIFY2(QJsonDocument::fromJson(line).isObject(), line.constData());
 }
 
 void TstLogConfig::unopenableFile()

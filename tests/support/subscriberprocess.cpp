@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+#include "subscriberprocess.h"
+
+#include "testenv.h"
+
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFile>
+#include <QRegularExpression>
+#include <QThread>
+
+#include <csignal>
+
+namespace iot::test {
+
+SubscriberProcess::SubscriberProcess(QString workDir) : m_dir(std::move(workDir))
+{
+    QDir().mkpath(m_dir);
+}
+
+SubscriberProcess::~SubscriberProcess()
+{
+    if (isRunning()) {
+        m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+}
+
+QString SubscriberProcess::configPath() const
+{
+    return m_dir + QStringLiteral("/config.toml");
+}
+
+bool SubscriberProcess::start(const QString &configToml, const QStringList &extraArgs)
+{
+    QFile f(configPath());
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    f.write(configToml.toUtf8());
+    f.close();
+    // A new log per run, so waitForLog() after a restart does not see the previous run's lines.
+    m_logPath = m_dir + QStringLiteral("/subscriber-%1.log").arg(++m_runs);
+    m_process.setWorkingDirectory(m_dir);
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    m_process.setStandardOutputFile(m_logPath);
+    m_process.start(subscriberBinary(), QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), configPath()}
+                                            + extraArgs);
+    return m_process.waitForStarted(10000);
+}
+
+QString SubscriberProcess::log() const
+{
+    QFile f(m_logPath);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(f.readAll());
+}
+
+bool SubscriberProcess::waitForLog(const QString &needle, int timeoutMs) const
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    do {
+        if (log().contains(needle))
+            return true;
+        QThread::msleep(20);
+    } while (!deadline.hasExpired());
+    return false;
+}
+
+void SubscriberProcess::terminate()
+{
+    if (isRunning())
+        ::kill(static_cast<pid_t>(m_process.processId()), SIGTERM);
+}
+
+void SubscriberProcess::kill()
+{
+    m_process.kill();
+}
+
+bool SubscriberProcess::waitForFinished(int timeoutMs)
+{
+    return m_process.state() == QProcess::NotRunning || m_process.waitForFinished(timeoutMs);
+}
+
+int SubscriberProcess::exitCode() const
+{
+    return m_process.exitCode();
+}
+
+QProcess::ExitStatus SubscriberProcess::exitStatus() const
+{
+    return m_process.exitStatus();
+}
+
+bool SubscriberProcess::isRunning() const
+{
+    return m_process.state() != QProcess::NotRunning;
+}
+
+bool FinalBalance::parse(const QString &log, FinalBalance &out)
+{
+    static const QRegularExpression re(QStringLiteral(
+        "stopped: received (\\d+) = written (\\d+) \\+ dead-lettered (\\d+) \\+ dropped (\\d+) \\+ in flight (\\d+)"));
+    const auto m = re.match(log);
+    if (!m.hasMatch())
+        return false;
+    out.received = m.captured(1).toLongLong();
+    out.written = m.captured(2).toLongLong();
+    out.deadLettered = m.captured(3).toLongLong();
+    out.dropped = m.captured(4).toLongLong();
+    out.inFlight = m.captured(5).toLongLong();
+    return true;
+}
+
+} // namespace iot::test

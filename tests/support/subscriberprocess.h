@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+namespace iot::test {
+
+/// The real iot-subscriber binary as a child process, with its config written to a file and its log captured to
+/// another, so tests exercise exactly what an operator runs.
+class SubscriberProcess final
+{
+public:
+    explicit SubscriberProcess(QString workDir);
+    ~SubscriberProcess();
+    Q_DISABLE_COPY_MOVE(SubscriberProcess)
+
+    /// Writes `configToml` to <workDir>/config.toml and starts `iot-subscriber --no-gui --config ...`.
+    bool start(const QString &configToml, const QStringList &extraArgs = {});
+    /// Polls the log until it contains `needle` (true) or the time is up (false).
+    bool waitForLog(const QString &needle, int timeoutMs) const;
+    QString log() const;
+    QString configPath() const;
+
+    void terminate();   // SIGTERM
+    void kill();        // SIGKILL
+    bool waitForFinished(int timeoutMs);
+    int exitCode() const;
+    QProcess::ExitStatus exitStatus() const;
+    bool isRunning() const;
+
+private:
+    QString m_dir;
+    QString m_logPath;
+    int m_runs = 0;
+    QProcess m_process;
+};
+
+/// Parses the engine's final line "stopped: received N = written W + dead-lettered D + dropped X + in flight F";
+/// returns false when the log has no such line.
+struct FinalBalance
+{
+    qint64 received = -1, written = -1, deadLettered = -1, dropped = -1, inFlight = -1;
+    static bool parse(const QString &log, FinalBalance &out);
+};
+
+} // namespace iot::test
