@@ -15,6 +15,7 @@ Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffe
       m_lowWater(m_maxBuffered * 3 / 4), m_queue(queue), m_counters(counters), m_wakeWriter(std::move(wakeWriter))
 {
     m_flushTimer.setParent(this);  // moves to the ingest thread with us
+    m_heartbeat.setParent(this);
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_flushTimer, &QTimer::timeout, this, &Batcher::flush);
@@ -24,6 +25,11 @@ Batcher::~Batcher() = default;
 
 void Batcher::start()
 {
+    // Proves this thread's event loop turns; read by /healthz.
+    connect(&m_heartbeat, &QTimer::timeout, this,
+            [this] { m_counters->ingestHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed); });
+    m_counters->ingestHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed);
+    m_heartbeat.start(1000);
     m_source = m_factory();
     m_source->setMessageHandler([this](QByteArrayView topic, QByteArrayView payload) { onMessage(topic, payload); });
     connect(m_source.get(), &MessageSource::stateChanged, this,

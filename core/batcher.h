@@ -61,6 +61,7 @@ private:
     std::unique_ptr<MessageSource> m_source;
     Batch m_open;
     QTimer m_flushTimer;
+    QTimer m_heartbeat;
     bool m_full = false;           // flow control: buffer at its limit
     bool m_operatorPaused = false;
     bool m_stopping = false;

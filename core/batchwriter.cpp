@@ -30,6 +30,7 @@ BatchWriter::BatchWriter(SinkFactory factory, const SubscriberConfig &config, Ba
     // Parented so that moveToThread takes the timers along to the writer thread.
     m_retryTimer.setParent(this);
     m_finishTimer.setParent(this);
+    m_heartbeat.setParent(this);
     m_retryTimer.setSingleShot(true);
     m_finishTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &BatchWriter::tryOpen);
@@ -58,8 +59,40 @@ void BatchWriter::setState(State state, const QString &detail)
     Q_EMIT stateChanged(state, detail);
 }
 
+void BatchWriter::addObserver(std::shared_ptr<PipelineObserver> observer)
+{
+    m_observers.push_back(std::move(observer));
+}
+
+void BatchWriter::report(const WriteSet &piece, const WriteOutcome &out, std::int64_t startUs)
+{
+    if (m_observers.empty())
+        return;
+    TransactionReport r;
+    r.outcome = out.kind == WriteOutcome::Kind::Ok ? TransactionReport::Outcome::Committed
+        : out.kind == WriteOutcome::Kind::Retry     ? TransactionReport::Outcome::Retry
+                                                    : TransactionReport::Outcome::DataError;
+    r.batch = piece.batch;
+    r.rows = &piece.good;
+    r.deadLetters = piece.dead.size();
+    for (const std::uint32_t i : piece.good)
+        r.payloadBytes += static_cast<std::size_t>(piece.batch->payload(i).size());
+    r.startUs = startUs;
+    r.endUs = TimeFormat::nowUs();
+    r.table = m_sink->table();
+    r.error = out.message;
+    r.attempt = m_attempt;
+    for (const auto &o : m_observers)
+        o->transactionFinished(r);
+}
+
 void BatchWriter::start()
 {
+    // Proves this thread's event loop turns; read by /healthz.
+    connect(&m_heartbeat, &QTimer::timeout, this,
+            [this] { m_counters->writerHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed); });
+    m_counters->writerHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed);
+    m_heartbeat.start(1000);
     m_sink = m_factory();
     tryOpen();
 }
@@ -140,7 +173,9 @@ void BatchWriter::prepareWork()
 bool BatchWriter::writeNextPiece()
 {
     WriteSet &piece = m_pieces.front();
+    const std::int64_t startUs = TimeFormat::nowUs();
     const WriteOutcome out = m_sink->write(piece);
+    report(piece, out, startUs);
     switch (out.kind) {
     case WriteOutcome::Kind::Ok: {
         const std::int64_t now = TimeFormat::nowUs();
@@ -153,11 +188,13 @@ bool BatchWriter::writeNextPiece()
             logger()->warn("{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
         const quint64 rows = piece.rows();
         m_pieces.pop_front();
+        m_attempt = 1;
         Q_EMIT committed(rows);
         return true;
     }
     case WriteOutcome::Kind::Retry:
         m_counters->writeFailures.fetch_add(1, std::memory_order_relaxed);
+        ++m_attempt;
         scheduleRetry(out.message);
         return false;
     case WriteOutcome::Kind::DataError:

@@ -4,6 +4,7 @@
 #include "batch.h"
 #include "config.h"
 #include "payloadcheck.h"
+#include "pipelineobserver.h"
 #include "sqlsink.h"
 
 #include <QDeadlineTimer>
@@ -34,6 +35,8 @@ public:
     BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue, PipelineCounters *counters);
     ~BatchWriter() override;
 
+    /// Observers see every transaction (metrics, traces, topic statistics). Add before start().
+    void addObserver(std::shared_ptr<PipelineObserver> observer);
     /// Creates the sink and opens the database (retrying until it works). Call on the writer thread.
     void start();
     /// Writes whatever is queued; invoked (queued) whenever the ingest side hands over a batch.
@@ -57,17 +60,21 @@ private:
     void scheduleRetry(const QString &reason);
     void checkFinished();
     quint64 pendingRows() const;
+    void report(const WriteSet &piece, const WriteOutcome &out, std::int64_t startUs);
 
     SinkFactory m_factory;
     SubscriberConfig m_config;
     BatchQueue *m_queue;
     PipelineCounters *m_counters;
     std::unique_ptr<SqlSink> m_sink;
+    std::vector<std::shared_ptr<PipelineObserver>> m_observers;
+    int m_attempt = 1;               // tries of the piece at the head of m_pieces
     PayloadCheck m_check;
     Batch m_pending;                 // taken off the queue, not yet fully committed
     std::deque<WriteSet> m_pieces;   // what of m_pending is still to write (split on data errors)
     QTimer m_retryTimer;
     QTimer m_finishTimer;
+    QTimer m_heartbeat;
     State m_state = State::Disconnected;
     bool m_everConnected = false;
     bool m_finishing = false;

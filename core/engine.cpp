@@ -29,6 +29,7 @@ struct Engine::Private
     Config config;
     Batcher::SourceFactory sourceFactory;
     BatchWriter::SinkFactory sinkFactory;
+    std::vector<std::shared_ptr<PipelineObserver>> observers;
     PipelineCounters counters;
     BatchQueue queue;
     QThread ingestThread;
@@ -93,6 +94,11 @@ void Engine::setSinkFactory(BatchWriter::SinkFactory factory)
     d->sinkFactory = std::move(factory);
 }
 
+void Engine::addObserver(std::shared_ptr<PipelineObserver> observer)
+{
+    d->observers.push_back(std::move(observer));
+}
+
 void Engine::setSnapshotIntervalMs(int ms)
 {
     d->snapshotTimer.setInterval(ms);
@@ -119,6 +125,8 @@ void Engine::start()
     const SubscriberConfig &sub = d->config.subscriber;
 
     d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters);
+    for (const auto &o : d->observers)
+        d->writer->addObserver(o);
     d->writer->moveToThread(&d->writerThread);
     BatchWriter *writer = d->writer;
     auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
@@ -250,6 +258,8 @@ void Engine::Private::takeSnapshot()
     s.operatorPaused = operatorPaused;
     s.lastCommitUs = counters.lastCommitUs.load(rel);
     s.lastCommitLatencyUs = counters.lastCommitLatencyUs.load(rel);
+    s.ingestHeartbeatUs = counters.ingestHeartbeatUs.load(rel);
+    s.writerHeartbeatUs = counters.writerHeartbeatUs.load(rel);
     if (last.takenAtUs > 0 && s.takenAtUs > last.takenAtUs) {
         const double dt = (s.takenAtUs - last.takenAtUs) / 1e6;
         // Smoothed over about a second so the numbers are readable at a 4 Hz refresh.

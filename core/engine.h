@@ -27,6 +27,8 @@ public:
     void setSourceFactory(Batcher::SourceFactory factory);
     void setSinkFactory(BatchWriter::SinkFactory factory);
     void setSnapshotIntervalMs(int ms);
+    /// Sees every write transaction on the writer thread (metrics, traces, topic statistics). Add before start().
+    void addObserver(std::shared_ptr<PipelineObserver> observer);
 
     void start();
     /// Graceful stop: stop reading, hand over what is open, commit everything (up to shutdown_timeout_sec), then

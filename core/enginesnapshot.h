@@ -41,6 +41,8 @@ struct EngineSnapshot
     double writtenPerSec = 0;
     qint64 lastCommitUs = 0;
     qint64 lastCommitLatencyUs = 0;
+    qint64 ingestHeartbeatUs = 0;   // last turn of the ingest / writer event loops (0: not started)
+    qint64 writerHeartbeatUs = 0;
 
     /// "received 1000 = written 990 + dead-lettered 5 + dropped 0 + in flight 5"
     QString balanceText() const;

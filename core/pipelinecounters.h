@@ -22,6 +22,9 @@ struct PipelineCounters
     std::atomic<bool> readingPaused{false};
     std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch
     std::atomic<std::int64_t> lastCommitLatencyUs{0};  // receive of the oldest row → its commit, last transaction
+    // Wall time at which each worker thread's event loop last turned (a 1 s timer): /healthz and stall detection.
+    std::atomic<std::int64_t> ingestHeartbeatUs{0};
+    std::atomic<std::int64_t> writerHeartbeatUs{0};
 
     /// Received but not yet committed, dead-lettered or dropped: the in-flight balance.
     std::uint64_t inFlight() const

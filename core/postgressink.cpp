@@ -167,6 +167,11 @@ void PostgresSink::close()
         QSqlDatabase::database(d->connectionName, false).close();
 }
 
+QString PostgresSink::table() const
+{
+    return d->cfg.table;
+}
+
 bool PostgresSink::isOpen() const
 {
     return QSqlDatabase::contains(d->connectionName) && d->db().isOpen();

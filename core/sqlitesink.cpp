@@ -140,6 +140,11 @@ void SqliteSink::close()
         QSqlDatabase::database(d->connectionName, false).close();
 }
 
+QString SqliteSink::table() const
+{
+    return d->cfg.table;
+}
+
 bool SqliteSink::isOpen() const
 {
     return d->handle != nullptr;

@@ -22,6 +22,7 @@ public:
     bool isOpen() const override;
     WriteOutcome write(const WriteSet &set) override;
     QString describe() const override;
+    QString table() const override;
 
 private:
     struct Private;

@@ -54,6 +54,8 @@ public:
     virtual WriteOutcome write(const WriteSet &set) = 0;
     /// "PostgreSQL iot@db.example:5432/iot" — for logs and the UI; never contains the password.
     virtual QString describe() const = 0;
+    /// The readings table as configured (unquoted), for traces and metrics.
+    virtual QString table() const = 0;
 
     /// `"name"` or `"schema"."name"`; config validation already restricted names to [A-Za-z0-9_].
     static QString quoteIdentifier(const QString &name);

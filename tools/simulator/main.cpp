@@ -161,6 +161,9 @@ int main(int argc, char *argv[])
                                      "stop signal (default 10).", "seconds", "10"),
         valueOption("max-pending", "Publishing blocks while this many messages are undelivered; bounds memory "
                                    "(default 10000, at most 60000).", "n", "10000"),
+        valueOption("max-inflight", "QoS 1/2 messages sent and awaiting their acknowledgement (default 100). "
+                                    "Raise it when the broker is far away: throughput <= max-inflight / round trip.",
+                    "n", "100"),
         QCommandLineOption(QStringLiteral("quiet"), QStringLiteral("No connection notices on stderr; the summary "
                                                                    "line and errors are still printed.")),
     });
@@ -195,6 +198,7 @@ int main(int argc, char *argv[])
     pub.clientId = parser.value(QStringLiteral("client-id"));
     pub.cleanSession = pub.qos == 0;
     pub.maxPending = opt.integer(QStringLiteral("max-pending"), 1, 60000);
+    pub.maxInflight = opt.integer(QStringLiteral("max-inflight"), 1, 65535);
 
     sim.payload.sensors = opt.integer(QStringLiteral("sensors"), 1, kMaxSensors);
     sim.payload.rooms = opt.integer(QStringLiteral("rooms"), 1, kMaxSensors);

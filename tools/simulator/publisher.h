@@ -22,7 +22,8 @@ struct PublishOptions
     QString password;
     bool cleanSession = false;   // false: QoS>=1 messages queued while disconnected are resent after reconnect
     int keepAliveSec = 30;
-    int maxPending = 10000;      // publish() blocks while this many messages are not yet delivered
+    int maxPending = 10000;      // publish() blocks while this many messages are not yet delivered (<= 60000)
+    int maxInflight = 100;       // QoS 1/2 messages sent but not acknowledged; the rest wait in libmosquitto
 };
 
 /// A synchronous, blocking MQTT publisher over libmosquitto, for load generation and tests; reconnects by itself.
