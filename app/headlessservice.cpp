@@ -36,7 +36,13 @@ void HeadlessService::start()
                               : QStringLiteral("SQLite ") + c.database.path);
     log::get("app")->info("batch_size {}, flush_interval {} s, buffer limit {} messages", c.subscriber.batchSize,
                           c.subscriber.flushIntervalSec, c.subscriber.maxBufferedMessages);
-    m_engine.start();
+    if (const Status st = m_engine.start(); !st) {
+        log::get("app")->critical("cannot start: {}", st.error().message);
+        Logging::flush();
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [] { QCoreApplication::exit(1); },
+                                  Qt::QueuedConnection);
+        return;
+    }
     if (c.subscriber.statsLogIntervalSec > 0)
         m_progressTimer.start();
 }

@@ -9,7 +9,14 @@ void Batch::reserve(std::size_t messages, std::size_t bytes)
     m_data.reserve(bytes);
 }
 
-void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs)
+Batch Batch::spilled(Spill spill)
+{
+    Batch b;
+    b.m_spill = spill;
+    return b;
+}
+
+void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd)
 {
     Entry e;
     e.topicOffset = static_cast<std::uint32_t>(m_data.size());
@@ -19,12 +26,13 @@ void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t re
     e.payloadSize = static_cast<std::uint32_t>(payload.size());
     m_data.append(payload.data(), static_cast<std::size_t>(payload.size()));
     e.receivedAtUs = receivedAtUs;
+    e.spoolEnd = spoolEnd;
     m_entries.push_back(e);
 }
 
 void Batch::appendFrom(const Batch &other, std::size_t index)
 {
-    append(other.topic(index), other.payload(index), other.receivedAtUs(index));
+    append(other.topic(index), other.payload(index), other.receivedAtUs(index), other.spoolEnd(index));
 }
 
 QByteArrayView Batch::topic(std::size_t i) const
@@ -61,6 +69,7 @@ void Batch::clear()
 {
     m_entries.clear();
     m_data.clear();
+    m_spill = {};
 }
 
 } // namespace iot

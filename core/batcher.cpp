@@ -4,16 +4,24 @@
 #include "batchqueue.h"
 #include "log.h"
 #include "pipelinecounters.h"
+#include "spool.h"
 #include "timeformat.h"
 
 namespace iot {
 
 Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffered, BatchQueue *queue,
-                 PipelineCounters *counters, Wake wakeWriter)
+                 PipelineCounters *counters, Wake wakeWriter, Spool *spool, int spoolSyncMs)
     : m_factory(std::move(factory)), m_policy(policy), m_maxBuffered(std::max<std::size_t>(maxBuffered, 1)),
       // Resume well below the limit so reading does not flap on and off with every commit.
-      m_lowWater(m_maxBuffered * 3 / 4), m_queue(queue), m_counters(counters), m_wakeWriter(std::move(wakeWriter))
+      m_lowWater(m_maxBuffered * 3 / 4), m_queue(queue), m_counters(counters), m_wakeWriter(std::move(wakeWriter)),
+      m_spool(spool)
 {
+    m_syncTimer.setParent(this);
+    m_syncTimer.setInterval(spoolSyncMs);
+    connect(&m_syncTimer, &QTimer::timeout, this, [this] {
+        m_spool->sync();
+        m_counters->spoolBytes.store(m_spool->bytesInUse(), std::memory_order_relaxed);
+    });
     m_flushTimer.setParent(this);  // moves to the ingest thread with us
     m_heartbeat.setParent(this);
     m_flushTimer.setSingleShot(true);
@@ -45,6 +53,8 @@ void Batcher::start()
         Q_EMIT stopped();
     });
     m_open.reserve(m_policy.batchSize(), m_policy.batchSize() * 160);
+    if (m_spool)
+        m_syncTimer.start();
     m_source->start();
 }
 
@@ -62,7 +72,23 @@ void Batcher::stop()
 
 void Batcher::onMessage(QByteArrayView topic, QByteArrayView payload)
 {
-    m_open.append(topic, payload, TimeFormat::nowUs());
+    const std::int64_t now = TimeFormat::nowUs();
+    std::uint64_t spoolEnd = 0;
+    if (m_spool) {
+        if (m_open.isEmpty()) {
+            m_openSpoolStart = m_spool->endPosition();
+            m_openAllSpooled = true;
+        }
+        // On disk before anything else happens to it: from here a crash of this process loses nothing.
+        if (!m_spool->append(topic, payload, now, spoolEnd)) {
+            m_openAllSpooled = false;
+            if (m_counters->spoolWriteErrors.fetch_add(1, std::memory_order_relaxed) == 0)
+                log::get("engine")->error("cannot write to the spool in {} (disk full?); messages are kept in "
+                                          "memory only until it works again",
+                                          m_spool->directory());
+        }
+    }
+    m_open.append(topic, payload, now, spoolEnd);
     m_counters->received.fetch_add(1, std::memory_order_relaxed);
     switch (m_policy.afterAppend(m_open.size())) {
     case FlushPolicy::Action::Flush:
@@ -81,26 +107,53 @@ void Batcher::flush()
     m_flushTimer.stop();
     if (m_open.isEmpty())
         return;
-    Batch next;
-    next.reserve(m_policy.batchSize(), m_open.bytes());
-    std::swap(next, m_open);
-    if (m_queue->push(std::move(next)))
+    bool wake;
+    if (m_spool && m_openAllSpooled && m_queue->inMemoryMessages() >= m_maxBuffered) {
+        // The backlog goes to disk, not RAM: the writer reads these back from the spool when it gets to them.
+        wake = m_queue->pushSpill({m_openSpoolStart, m_open.lastSpoolEnd(), m_open.size()});
+        m_open.clear();
+    } else {
+        Batch next;
+        next.reserve(m_policy.batchSize(), m_open.bytes());
+        std::swap(next, m_open);
+        wake = m_queue->push(std::move(next));
+    }
+    if (wake)
         m_wakeWriter();
-    if (!m_full && m_counters->inFlight() >= m_maxBuffered) {
+    if (!m_full && overLimit()) {
         m_full = true;
         m_counters->readPauses.fetch_add(1, std::memory_order_relaxed);
-        log::get("engine")->warn("buffer full ({} messages in flight, limit {}): pausing MQTT reading; the broker "
-                                 "holds new messages until the database catches up",
-                                 m_counters->inFlight(), m_maxBuffered);
+        if (m_spool)
+            log::get("engine")->warn("spool full ({} MiB of {} MiB): pausing MQTT reading; the broker holds new "
+                                     "messages until the database catches up",
+                                     m_spool->bytesInUse() >> 20, m_spool->maxBytes() >> 20);
+        else
+            log::get("engine")->warn("buffer full ({} messages in flight, limit {}): pausing MQTT reading; the "
+                                     "broker holds new messages until the database catches up",
+                                     m_counters->inFlight(), m_maxBuffered);
         updateReading();
     }
 }
 
+bool Batcher::overLimit() const
+{
+    if (m_spool)
+        return m_spool->bytesInUse() >= m_spool->maxBytes();
+    return m_counters->inFlight() >= m_maxBuffered;
+}
+
+bool Batcher::belowLowWater() const
+{
+    if (m_spool)
+        return m_spool->bytesInUse() <= m_spool->maxBytes() / 10 * 9;
+    return m_counters->inFlight() <= m_lowWater;
+}
+
 void Batcher::checkBuffer()
 {
-    if (m_full && m_counters->inFlight() <= m_lowWater) {
+    if (m_full && belowLowWater()) {
         m_full = false;
-        log::get("engine")->info("buffer below {} messages: resuming MQTT reading", m_lowWater);
+        log::get("engine")->info("buffer below its low-water mark: resuming MQTT reading");
         updateReading();
     }
 }

@@ -14,6 +14,7 @@
 namespace iot {
 
 class BatchQueue;
+class Spool;
 struct PipelineCounters;
 
 /// The ingest side: stamps each message with its receive time, appends it to the open batch and hands the batch to
@@ -27,8 +28,10 @@ public:
     using SourceFactory = std::function<std::unique_ptr<MessageSource>()>;
     using Wake = std::function<void()>;
 
+    /// `maxBuffered`: messages held in memory; past it, with a spool, batches go to the writer as spilled ranges
+    /// (read back from disk) and reading pauses only when the spool is full; without one, reading pauses.
     Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffered, BatchQueue *queue,
-            PipelineCounters *counters, Wake wakeWriter);
+            PipelineCounters *counters, Wake wakeWriter, Spool *spool = nullptr, int spoolSyncMs = 200);
     ~Batcher() override;
 
     /// Creates the source and starts it. Call on the ingest thread.
@@ -50,6 +53,8 @@ private:
     void onMessage(QByteArrayView topic, QByteArrayView payload);
     void flush();
     void updateReading();
+    bool overLimit() const;
+    bool belowLowWater() const;
 
     SourceFactory m_factory;
     FlushPolicy m_policy;
@@ -60,6 +65,10 @@ private:
     Wake m_wakeWriter;
     std::unique_ptr<MessageSource> m_source;
     Batch m_open;
+    Spool *m_spool;
+    std::uint64_t m_openSpoolStart = 0;  // spool position where the open batch's first record starts
+    bool m_openAllSpooled = true;        // every message of the open batch is on disk (so it may be spilled)
+    QTimer m_syncTimer;
     QTimer m_flushTimer;
     QTimer m_heartbeat;
     bool m_full = false;           // flow control: buffer at its limit

@@ -12,9 +12,27 @@ bool BatchQueue::push(Batch &&batch)
     const std::size_t n = batch.size();
     std::lock_guard lock(m_mutex);
     const bool wasEmpty = m_batches.empty();
+    if (!batch.isSpilled())
+        m_inMemory.fetch_add(n, std::memory_order_relaxed);
     m_batches.push_back(std::move(batch));
     m_messages.fetch_add(n, std::memory_order_relaxed);
     return wasEmpty;
+}
+
+bool BatchQueue::pushSpill(Batch::Spill spill)
+{
+    if (spill.count == 0)
+        return false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_batches.empty() && m_batches.back().isSpilled() && m_batches.back().spill().to == spill.from) {
+            const Batch::Spill t = m_batches.back().spill();
+            m_batches.back() = Batch::spilled({t.from, spill.to, t.count + spill.count});
+            m_messages.fetch_add(spill.count, std::memory_order_relaxed);
+            return false;
+        }
+    }
+    return push(Batch::spilled(spill));
 }
 
 bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out)
@@ -25,17 +43,24 @@ bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out)
         std::lock_guard lock(m_mutex);
         if (m_batches.empty())
             return false;
+        if (m_batches.front().isSpilled()) {
+            out = std::move(m_batches.front());
+            m_batches.pop_front();
+            m_messages.fetch_sub(out.size(), std::memory_order_relaxed);
+            return true;
+        }
         std::size_t rows = out.size();
         do {
             rows += m_batches.front().size();
             taken.push_back(std::move(m_batches.front()));
             m_batches.pop_front();
-        } while (!m_batches.empty() && rows + m_batches.front().size() <= maxRows);
+        } while (!m_batches.empty() && !m_batches.front().isSpilled() && rows + m_batches.front().size() <= maxRows);
     }
     for (Batch &b : taken) {
         const std::size_t n = b.size();
         out.take(std::move(b));
         m_messages.fetch_sub(n, std::memory_order_relaxed);
+        m_inMemory.fetch_sub(n, std::memory_order_relaxed);
     }
     return true;
 }
@@ -46,6 +71,8 @@ void BatchQueue::pushFront(Batch &&batch)
         return;
     const std::size_t n = batch.size();
     std::lock_guard lock(m_mutex);
+    if (!batch.isSpilled())
+        m_inMemory.fetch_add(n, std::memory_order_relaxed);
     m_batches.push_front(std::move(batch));
     m_messages.fetch_add(n, std::memory_order_relaxed);
 }

@@ -15,19 +15,24 @@ class BatchQueue final
 public:
     /// Appends a batch; returns true when the queue was empty, i.e. the writer may be idle and needs a wake-up.
     bool push(Batch &&batch);
+    /// Appends a spilled run (merged into the tail when that is a spill ending where this one starts).
+    bool pushSpill(Batch::Spill spill);
     /// Moves whole batches into `out` until it holds at least `maxRows` rows (always at least one batch);
-    /// returns false when nothing was queued.
+    /// returns false when nothing was queued. A spill at the head is handed out alone, for the writer to read back.
     bool takeUpTo(std::size_t maxRows, Batch &out);
     /// Puts an unwritten batch back at the head, so order is kept across a retry.
     void pushFront(Batch &&batch);
 
     std::size_t messages() const { return m_messages.load(std::memory_order_relaxed); }
     bool isEmpty() const { return messages() == 0; }
+    /// Queued messages whose bytes are held in memory (not spilled).
+    std::size_t inMemoryMessages() const { return m_inMemory.load(std::memory_order_relaxed); }
 
 private:
     mutable std::mutex m_mutex;
     std::deque<Batch> m_batches;
     std::atomic<std::size_t> m_messages{0};
+    std::atomic<std::size_t> m_inMemory{0};
 };
 
 } // namespace iot

@@ -4,9 +4,13 @@
 #include "batchqueue.h"
 #include "log.h"
 #include "pipelinecounters.h"
+#include "spool.h"
 #include "timeformat.h"
 
 #include <QMetaEnum>
+
+#include <algorithm>
+#include <iterator>
 
 namespace iot {
 namespace {
@@ -23,9 +27,9 @@ constexpr int MaxDeadLetterSignals = 20;
 } // namespace
 
 BatchWriter::BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue,
-                         PipelineCounters *counters)
+                         PipelineCounters *counters, Spool *spool, std::uint64_t replayTo)
     : m_factory(std::move(factory)), m_config(config), m_queue(queue), m_counters(counters),
-      m_check(static_cast<std::size_t>(config.maxPayloadBytes))
+      m_check(static_cast<std::size_t>(config.maxPayloadBytes)), m_spool(spool), m_replayTo(replayTo)
 {
     // Parented so that moveToThread takes the timers along to the writer thread.
     m_retryTimer.setParent(this);
@@ -107,12 +111,113 @@ void BatchWriter::tryOpen()
         scheduleRetry(st.error().message);
         return;
     }
+    if (m_spool && !syncCheckpoint())
+        return;
     logger()->info("database ready: {}", m_sink->describe());
     if (m_everConnected)
         m_counters->dbReconnects.fetch_add(1, std::memory_order_relaxed);
     m_everConnected = true;
     setState(State::Connected, QStringLiteral("connected to ") + m_sink->describe());
     drain();
+}
+
+bool BatchWriter::syncCheckpoint()
+{
+    const Result<std::uint64_t> c = m_sink->readCheckpoint();
+    if (!c) {
+        scheduleRetry(QStringLiteral("cannot read the spool checkpoint: ") + c.error().message);
+        return false;
+    }
+    std::uint64_t committed = c.value();
+    if (!m_committedThisRun && committed > m_replayTo) {
+        // Positions restart at 0 in a new spool directory; a checkpoint from an older one means nothing here.
+        logger()->warn("the database's spool checkpoint ({}) is beyond this spool's end ({}): the spool directory "
+                       "was replaced; ignoring the old checkpoint",
+                       committed, m_replayTo);
+        committed = 0;
+    }
+    m_committed = std::max(m_committed, committed);
+    if (!m_replayPlanned) {
+        m_replayPlanned = true;
+        m_replayFrom = std::max(m_committed, m_spool->startPosition());
+        if (m_replayFrom < m_replayTo)
+            logger()->info("replaying the spool from position {} to {}: messages received before the last stop "
+                           "but not committed",
+                           m_replayFrom, m_replayTo);
+        else
+            m_replayFrom = m_replayTo;
+    }
+    dropCommitted();
+    return true;
+}
+
+void BatchWriter::dropCommitted()
+{
+    // A commit whose acknowledgement was lost with the connection did happen if the checkpoint says so: those rows
+    // must not be written twice.
+    std::size_t written = 0, dead = 0;
+    const auto done = [this](std::uint64_t end) { return end != 0 && end <= m_committed; };
+    for (auto it = m_pieces.begin(); it != m_pieces.end();) {
+        const Batch &b = *it->batch;
+        const auto g = std::remove_if(it->good.begin(), it->good.end(), [&](std::uint32_t i) { return done(b.spoolEnd(i)); });
+        written += static_cast<std::size_t>(it->good.end() - g);
+        it->good.erase(g, it->good.end());
+        const auto dl = std::remove_if(it->dead.begin(), it->dead.end(),
+                                       [&](const WriteSet::DeadLetter &x) { return done(b.spoolEnd(x.row)); });
+        dead += static_cast<std::size_t>(it->dead.end() - dl);
+        it->dead.erase(dl, it->dead.end());
+        it = it->rows() == 0 ? m_pieces.erase(it) : std::next(it);
+    }
+    if (written + dead == 0)
+        return;
+    m_counters->written.fetch_add(written, std::memory_order_relaxed);
+    m_counters->deadLettered.fetch_add(dead, std::memory_order_relaxed);
+    logger()->info("{} rows were committed just before the connection was lost; not writing them again",
+                   written + dead);
+}
+
+bool BatchWriter::readSpool(std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next)
+{
+    const Spool::ReadResult r = m_spool->read(from, to, max, m_pending);
+    next = r.next;
+    if (r.damagedBytes) {
+        m_counters->spoolDamagedBytes.fetch_add(r.damagedBytes, std::memory_order_relaxed);
+        logger()->error("spool damage: {} bytes between positions {} and {} could not be read", r.damagedBytes,
+                        from, to);
+    }
+    return r.records > 0;
+}
+
+bool BatchWriter::loadWork()
+{
+    const auto cap = static_cast<std::size_t>(m_config.maxTransactionRows);
+    if (m_spool && m_replayFrom < m_replayTo) {
+        std::uint64_t next = m_replayTo;
+        const bool got = readSpool(m_replayFrom, m_replayTo, cap, next);
+        m_replayFrom = got ? next : m_replayTo;
+        m_counters->replayed.fetch_add(m_pending.size(), std::memory_order_relaxed);
+        if (got)
+            return true;
+    }
+    Batch taken;
+    if (!m_queue->takeUpTo(cap, taken))
+        return false;
+    if (!taken.isSpilled()) {
+        m_pending = std::move(taken);
+        return true;
+    }
+    const Batch::Spill sp = taken.spill();
+    std::uint64_t next = sp.to;
+    readSpool(sp.from, sp.to, std::min(cap, sp.count), next);
+    const std::size_t got = m_pending.size();
+    if (got < sp.count && next < sp.to) {
+        m_queue->pushFront(Batch::spilled({next, sp.to, sp.count - got}));
+    } else if (got < sp.count) {
+        // The disk lost them (damage found while reading back): counted, never silent.
+        m_counters->dropped.fetch_add(sp.count - got, std::memory_order_relaxed);
+        logger()->error("{} spilled messages could not be read back from the spool and are lost", sp.count - got);
+    }
+    return true;
 }
 
 void BatchWriter::scheduleRetry(const QString &reason)
@@ -132,8 +237,14 @@ void BatchWriter::drain()
         return;
     if (m_pieces.empty()) {
         m_pending.clear();
-        if (!m_queue->takeUpTo(static_cast<std::size_t>(m_config.maxTransactionRows), m_pending)) {
+        if (!loadWork()) {
             checkFinished();
+            return;
+        }
+        if (m_pending.isEmpty()) {
+            // Only damaged spool bytes this time: try the next source on the next turn.
+            m_drainPosted = true;
+            QMetaObject::invokeMethod(this, &BatchWriter::drain, Qt::QueuedConnection);
             return;
         }
         prepareWork();
@@ -167,6 +278,7 @@ void BatchWriter::prepareWork()
         if (signalled++ < MaxDeadLetterSignals)
             Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
     }
+    set.checkpoint = m_pending.lastSpoolEnd();
     m_pieces.push_back(std::move(set));
 }
 
@@ -186,6 +298,12 @@ bool BatchWriter::writeNextPiece()
         m_counters->lastCommitLatencyUs.store(now - m_pending.firstReceivedAtUs(), std::memory_order_relaxed);
         if (!piece.dead.empty())
             logger()->warn("{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
+        if (m_spool && piece.checkpoint) {
+            m_committed = std::max(m_committed, piece.checkpoint);
+            m_committedThisRun = true;
+            m_spool->release(m_committed);
+            m_counters->spoolBytes.store(m_spool->bytesInUse(), std::memory_order_relaxed);
+        }
         const quint64 rows = piece.rows();
         m_pieces.pop_front();
         m_attempt = 1;
@@ -206,11 +324,21 @@ bool BatchWriter::writeNextPiece()
     WriteSet failed = std::move(piece);
     m_pieces.pop_front();
     if (failed.good.size() > 1) {
+        // Split by position so the two halves stay in spool order (dead letters go with their neighbours): the
+        // checkpoint of the first never covers a row of the second.
+        const std::uint32_t midRow = failed.good[failed.good.size() / 2];
         WriteSet second;
         second.batch = failed.batch;
-        const auto mid = failed.good.begin() + static_cast<std::ptrdiff_t>(failed.good.size() / 2);
-        second.good.assign(mid, failed.good.end());
-        failed.good.erase(mid, failed.good.end());
+        const auto g = std::partition_point(failed.good.begin(), failed.good.end(),
+                                            [midRow](std::uint32_t i) { return i < midRow; });
+        second.good.assign(g, failed.good.end());
+        failed.good.erase(g, failed.good.end());
+        const auto dl = std::stable_partition(failed.dead.begin(), failed.dead.end(),
+                                              [midRow](const WriteSet::DeadLetter &x) { return x.row < midRow; });
+        second.dead.assign(std::make_move_iterator(dl), std::make_move_iterator(failed.dead.end()));
+        failed.dead.erase(dl, failed.dead.end());
+        second.checkpoint = failed.checkpoint;
+        failed.checkpoint = failed.batch->spoolEnd(midRow - 1);  // midRow > first row of the piece
         m_pieces.push_front(std::move(second));
         m_pieces.push_front(std::move(failed));
     } else if (failed.good.size() == 1) {

@@ -18,6 +18,7 @@
 namespace iot {
 
 class BatchQueue;
+class Spool;
 struct PipelineCounters;
 
 /// Takes batches off the queue and stores them, one transaction per group of batches; checks payloads, dead-letters
@@ -32,7 +33,10 @@ public:
     Q_ENUM(State)
     using SinkFactory = std::function<std::unique_ptr<SqlSink>()>;
 
-    BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue, PipelineCounters *counters);
+    /// With a spool, `replayTo` is where the spool ended when it was opened: what lies before it and after the
+    /// database's checkpoint is replayed first.
+    BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue, PipelineCounters *counters,
+                Spool *spool = nullptr, std::uint64_t replayTo = 0);
     ~BatchWriter() override;
 
     /// Observers see every transaction (metrics, traces, topic statistics). Add before start().
@@ -55,6 +59,10 @@ Q_SIGNALS:
 private:
     void setState(State state, const QString &detail);
     void tryOpen();
+    bool loadWork();
+    bool readSpool(std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
+    bool syncCheckpoint();
+    void dropCommitted();
     void prepareWork();
     bool writeNextPiece();
     void scheduleRetry(const QString &reason);
@@ -80,6 +88,12 @@ private:
     bool m_finishing = false;
     bool m_finished = false;
     bool m_drainPosted = false;
+    Spool *m_spool;
+    std::uint64_t m_replayFrom = 0;
+    std::uint64_t m_replayTo = 0;
+    bool m_replayPlanned = false;
+    std::uint64_t m_committed = 0;     // spool checkpoint known to be in the database
+    bool m_committedThisRun = false;
 };
 
 } // namespace iot

@@ -84,6 +84,17 @@ struct ObservabilityConfig
     bool operator==(const ObservabilityConfig &) const = default;
 };
 
+/// [spool] — the disk log that makes a crash or a long outage lose nothing.
+struct SpoolConfig
+{
+    bool enabled = true;
+    QString dir = QStringLiteral("iot-subscriber-spool");  // one directory per running instance
+    int segmentMb = 64;                    // size of one segment file
+    int maxMb = 1024;                      // cap on disk; at the cap MQTT reading pauses (the broker holds the rest)
+    int syncIntervalMs = 200;              // fdatasync cadence: what a power loss (not a crash) may cost
+    bool operator==(const SpoolConfig &) const = default;
+};
+
 /// The whole effective configuration, as loaded from config.toml plus environment overrides.
 struct Config
 {
@@ -92,6 +103,7 @@ struct Config
     DatabaseConfig database;
     SubscriberConfig subscriber;
     ObservabilityConfig observability;
+    SpoolConfig spool;
 
     bool operator==(const Config &) const = default;
 };

@@ -20,7 +20,8 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array SectionKeys{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv};
+constexpr std::array SectionKeys{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv};
+constexpr std::array SpoolKeys{"enabled"sv, "dir"sv, "segment_mb"sv, "max_mb"sv, "sync_interval_ms"sv};
 constexpr std::array MqttKeys{"host"sv, "port"sv, "topic"sv, "qos"sv, "topics"sv, "client_id"sv, "username"sv,
     "password"sv, "keepalive"sv, "clean_session"sv, "session_expiry_sec"sv, "protocol"sv, "tls"sv, "tls_ca_file"sv,
     "tls_cert_file"sv, "tls_key_file"sv, "tls_verify"sv};
@@ -45,6 +46,7 @@ const QString Mqtt = QStringLiteral("mqtt");
 const QString Database = QStringLiteral("database");
 const QString Subscriber = QStringLiteral("subscriber");
 const QString Observability = QStringLiteral("observability");
+const QString SpoolSection = QStringLiteral("spool");
 
 QString positiveSeconds()
 {
@@ -327,6 +329,26 @@ void readObservability(TomlReader &reader, const toml::table &t, ObservabilityCo
         o.metricsBindAddress = *v;
 }
 
+void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
+{
+    reader.rejectUnknownKeys(t, SpoolSection, SpoolKeys);
+    if (auto v = reader.boolean(t, SpoolSection, "enabled"))
+        sp.enabled = *v;
+    if (auto v = reader.string(t, SpoolSection, "dir", true))
+        sp.dir = *v;
+    if (auto v = reader.integer(t, SpoolSection, "segment_mb", 1, 1024, QStringLiteral("an integer from 1 to 1024")))
+        sp.segmentMb = int(*v);
+    const bool segmentUsable = !t.contains("segment_mb") || sp.segmentMb > 0;
+    if (auto v = reader.integer(t, SpoolSection, "max_mb", segmentUsable ? 2 * sp.segmentMb : 2, 1024 * 1024,
+                                QStringLiteral("an integer from 2 × segment_mb (%1) to 1048576").arg(2 * sp.segmentMb)))
+        sp.maxMb = int(*v);
+    else if (!t.contains("max_mb"))
+        sp.maxMb = std::max(sp.maxMb, 2 * sp.segmentMb);
+    if (auto v = reader.integer(t, SpoolSection, "sync_interval_ms", 10, 60000,
+                                QStringLiteral("an integer from 10 to 60000")))
+        sp.syncIntervalMs = int(*v);
+}
+
 void applyEnvironment(Config &config, const QProcessEnvironment &env)
 {
     // Empty values do not count: `IOT_MQTT_PASSWORD=` in a unit file should not wipe a configured secret.
@@ -381,6 +403,8 @@ Result<Config> ConfigLoader::loadString(const QByteArray &toml, const QString &s
         readSubscriber(reader, *t, config.subscriber);
     if (const toml::table *t = reader.table(root, QString(), "observability"))
         readObservability(reader, *t, config.observability);
+    if (const toml::table *t = reader.table(root, QString(), "spool"))
+        readSpool(reader, *t, config.spool);
     if (reader.failed())
         return reader.error();
 
@@ -485,6 +509,14 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
     key("service_name", str(o.serviceName));
     key("prometheus_port", integer(o.prometheusPort));
     key("metrics_bind_address", str(o.metricsBindAddress));
+
+    const SpoolConfig &sp = config.spool;
+    section(SpoolSection);
+    key("enabled", boolText(sp.enabled));
+    key("dir", str(sp.dir));
+    key("segment_mb", integer(sp.segmentMb));
+    key("max_mb", integer(sp.maxMb));
+    key("sync_interval_ms", integer(sp.syncIntervalMs));
     return out;
 }
 

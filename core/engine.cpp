@@ -6,6 +6,7 @@
 #include "mqttclient.h"
 #include "pipelinecounters.h"
 #include "postgressink.h"
+#include "spool.h"
 #include "sqlitesink.h"
 #include "timeformat.h"
 
@@ -30,6 +31,7 @@ struct Engine::Private
     Batcher::SourceFactory sourceFactory;
     BatchWriter::SinkFactory sinkFactory;
     std::vector<std::shared_ptr<PipelineObserver>> observers;
+    std::unique_ptr<Spool> spool;
     PipelineCounters counters;
     BatchQueue queue;
     QThread ingestThread;
@@ -64,11 +66,12 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
         return std::make_unique<MqttClient>(mqtt, sub.mqttReconnDelaySec, sub.mqttReconnMaxDelaySec);
     };
     const DatabaseConfig db = config.database;
-    d->sinkFactory = [db]() -> std::unique_ptr<SqlSink> {
+    const QString spoolId = config.spool.enabled ? MqttClient::clientIdFor(config.mqtt) : QString();
+    d->sinkFactory = [db, spoolId]() -> std::unique_ptr<SqlSink> {
         const QString name = QStringLiteral("iot-writer");
         if (db.driver == DbDriver::Postgres)
-            return std::make_unique<PostgresSink>(db, name);
-        return std::make_unique<SqliteSink>(db, name);
+            return std::make_unique<PostgresSink>(db, name, spoolId);
+        return std::make_unique<SqliteSink>(db, name, spoolId);
     };
     d->snapshotTimer.setInterval(DefaultSnapshotMs);
     connect(&d->snapshotTimer, &QTimer::timeout, this, [this] { d->takeSnapshot(); });
@@ -114,24 +117,43 @@ bool Engine::isRunning() const
     return d->running;
 }
 
-void Engine::start()
+Status Engine::start()
 {
     if (d->running)
-        return;
+        return Ok{};
+    const SpoolConfig &sp = d->config.spool;
+    std::uint64_t replayTo = 0;
+    if (sp.enabled && !d->spool) {
+        auto opened = Spool::open({sp.dir, std::uint64_t(sp.segmentMb) << 20, std::uint64_t(sp.maxMb) << 20});
+        if (!opened)
+            return opened.error();
+        d->spool = std::move(opened).value();
+        const Spool::Recovery &r = d->spool->recovery();
+        auto lg = log::get("engine");
+        lg->info("spool {}: {} segments, {} records on disk, positions {}..{}", d->spool->directory(), r.segments,
+                 r.records, r.startPosition, r.endPosition);
+        for (const QString &p : r.problems)
+            lg->error("spool damage found at start-up (skipped, the rest is replayed): {}", p);
+        d->counters.spoolDamagedBytes.store(r.damagedBytes, std::memory_order_relaxed);
+        replayTo = r.endPosition;
+    } else if (d->spool) {
+        replayTo = d->spool->endPosition();
+    }
     d->running = true;
     d->last = EngineSnapshot{};
     d->last.startedAtUs = TimeFormat::nowUs();
     d->last.maxBuffered = static_cast<quint64>(d->config.subscriber.maxBufferedMessages);
     const SubscriberConfig &sub = d->config.subscriber;
 
-    d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters);
+    d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters, d->spool.get(), replayTo);
     for (const auto &o : d->observers)
         d->writer->addObserver(o);
     d->writer->moveToThread(&d->writerThread);
     BatchWriter *writer = d->writer;
     auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
     d->batcher = new Batcher(d->sourceFactory, FlushPolicy(static_cast<std::size_t>(sub.batchSize), sub.flushIntervalSec),
-                             static_cast<std::size_t>(sub.maxBufferedMessages), &d->queue, &d->counters, wake);
+                             static_cast<std::size_t>(sub.maxBufferedMessages), &d->queue, &d->counters, wake,
+                             d->spool.get(), sp.syncIntervalMs);
     d->batcher->moveToThread(&d->ingestThread);
 
     connect(&d->writerThread, &QThread::started, d->writer, &BatchWriter::start);
@@ -166,6 +188,7 @@ void Engine::start()
     d->ingestThread.start();
     d->snapshotTimer.start();
     d->takeSnapshot();
+    return Ok{};
 }
 
 void Engine::stop()
@@ -189,13 +212,20 @@ void Engine::Private::finishWriter()
 
 void Engine::Private::onWriterFinished(quint64 unwritten)
 {
-    if (unwritten > 0) {
-        // Counted, never silent: these are the only messages the engine ever gives up on.
+    if (unwritten > 0 && spool) {
+        log::get("engine")->warn("{} messages were not committed before the shutdown timeout; they stay in the "
+                                 "spool and are written at the next start",
+                                 unwritten);
+        unwritten = 0;
+    } else if (unwritten > 0) {
+        // Counted, never silent: without a spool these are the only messages the engine ever gives up on.
         counters.dropped.fetch_add(unwritten, std::memory_order_relaxed);
         log::get("engine")->error("{} messages were not committed before the shutdown timeout and are dropped",
                                   unwritten);
     }
     joinThreads();
+    if (spool)
+        spool->sync();
     takeSnapshot();
     snapshotTimer.stop();
     running = false;
@@ -244,6 +274,12 @@ void Engine::Private::takeSnapshot()
     const auto rel = std::memory_order_relaxed;
     s.takenAtUs = TimeFormat::nowUs();
     s.received = counters.received.load(rel);
+    s.replayed = counters.replayed.load(rel);
+    s.spoolEnabled = spool != nullptr;
+    s.spoolBytes = spool ? spool->bytesInUse() : 0;
+    s.spoolMaxBytes = spool ? spool->maxBytes() : 0;
+    s.spoolDamagedBytes = counters.spoolDamagedBytes.load(rel);
+    s.spoolWriteErrors = counters.spoolWriteErrors.load(rel);
     s.written = counters.written.load(rel);
     s.deadLettered = counters.deadLettered.load(rel);
     s.dropped = counters.dropped.load(rel);

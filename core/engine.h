@@ -5,6 +5,7 @@
 #include "batchwriter.h"
 #include "config.h"
 #include "enginesnapshot.h"
+#include "result.h"
 
 #include <QObject>
 
@@ -30,7 +31,9 @@ public:
     /// Sees every write transaction on the writer thread (metrics, traces, topic statistics). Add before start().
     void addObserver(std::shared_ptr<PipelineObserver> observer);
 
-    void start();
+    /// Opens the spool (replaying what the database misses) and starts both threads. Fails when the spool cannot
+    /// be opened (directory not writable, or in use by another instance).
+    Status start();
     /// Graceful stop: stop reading, hand over what is open, commit everything (up to shutdown_timeout_sec), then
     /// emit stopped(). Messages that could not be committed by then are counted as dropped.
     void stop();

@@ -5,8 +5,9 @@ namespace iot {
 
 QString EngineSnapshot::balanceText() const
 {
-    return QStringLiteral("received %1 = written %2 + dead-lettered %3 + dropped %4 + in flight %5")
-        .arg(received)
+    const QString in = replayed ? QStringLiteral("received %1 + replayed %2").arg(received).arg(replayed)
+                                : QStringLiteral("received %1").arg(received);
+    return in + QStringLiteral(" = written %1 + dead-lettered %2 + dropped %3 + in flight %4")
         .arg(written)
         .arg(deadLettered)
         .arg(dropped)

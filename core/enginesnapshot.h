@@ -23,10 +23,11 @@ struct EngineSnapshot
     qint64 dbSinceUs = 0;
 
     quint64 received = 0;
+    quint64 replayed = 0;        // read back from the spool after a restart
     quint64 written = 0;
     quint64 deadLettered = 0;
     quint64 dropped = 0;
-    quint64 inFlight = 0;        // received − written − dead-lettered − dropped
+    quint64 inFlight = 0;        // received + replayed − written − dead-lettered − dropped
     quint64 queued = 0;          // of those, handed to the writer and waiting
     quint64 maxBuffered = 0;
     quint64 transactions = 0;
@@ -35,6 +36,11 @@ struct EngineSnapshot
     quint64 dbReconnects = 0;
     quint64 readPauses = 0;
     bool readingPaused = false;
+    bool spoolEnabled = false;
+    quint64 spoolBytes = 0;
+    quint64 spoolMaxBytes = 0;
+    quint64 spoolDamagedBytes = 0;
+    quint64 spoolWriteErrors = 0;
     bool operatorPaused = false;
 
     double receivedPerSec = 0;

@@ -99,9 +99,7 @@ MqttClient::MqttClient(const MqttConfig &config, double reconnectDelaySec, doubl
     : MessageSource(parent), d(std::make_unique<Private>(this, config, reconnectDelaySec, reconnectMaxDelaySec))
 {
     initLibrary();
-    d->clientId = (config.clientId.isEmpty()
-                       ? QStringLiteral("iot-subscriber-") + QSysInfo::machineHostName()
-                       : config.clientId).toUtf8();
+    d->clientId = clientIdFor(config).toUtf8();
     for (QTimer *t : {&d->miscTimer, &d->retryTimer, &d->stopTimer})
         t->setParent(this);  // follow the client if it is ever moved to another thread
     d->miscTimer.setInterval(MiscIntervalMs);
@@ -120,6 +118,12 @@ MqttClient::~MqttClient()
     d->detachSocket();
     if (d->mosq)
         mosquitto_destroy(d->mosq);
+}
+
+QString MqttClient::clientIdFor(const MqttConfig &config)
+{
+    return config.clientId.isEmpty() ? QStringLiteral("iot-subscriber-") + QSysInfo::machineHostName()
+                                     : config.clientId;
 }
 
 QString MqttClient::effectiveClientId() const

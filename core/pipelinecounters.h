@@ -11,6 +11,7 @@ namespace iot {
 struct PipelineCounters
 {
     std::atomic<std::uint64_t> received{0};        // messages taken off the MQTT socket
+    std::atomic<std::uint64_t> replayed{0};        // messages read back from the spool after a restart
     std::atomic<std::uint64_t> written{0};         // rows committed to the readings table
     std::atomic<std::uint64_t> deadLettered{0};    // rows committed to the dead-letter table
     std::atomic<std::uint64_t> dropped{0};         // messages given up on (only at a shutdown that timed out)
@@ -20,16 +21,19 @@ struct PipelineCounters
     std::atomic<std::uint64_t> dbReconnects{0};
     std::atomic<std::uint64_t> readPauses{0};      // times reading stopped because the buffer was full
     std::atomic<bool> readingPaused{false};
+    std::atomic<std::uint64_t> spoolBytes{0};       // on disk, not yet released
+    std::atomic<std::uint64_t> spoolDamagedBytes{0};  // skipped at start-up or replay: checksum/framing damage
+    std::atomic<std::uint64_t> spoolWriteErrors{0};   // appends the disk refused (message kept in memory only)
     std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch
     std::atomic<std::int64_t> lastCommitLatencyUs{0};  // receive of the oldest row → its commit, last transaction
     // Wall time at which each worker thread's event loop last turned (a 1 s timer): /healthz and stall detection.
     std::atomic<std::int64_t> ingestHeartbeatUs{0};
     std::atomic<std::int64_t> writerHeartbeatUs{0};
 
-    /// Received but not yet committed, dead-lettered or dropped: the in-flight balance.
+    /// Received (or replayed) but not yet committed, dead-lettered or dropped: the in-flight balance.
     std::uint64_t inFlight() const
     {
-        const auto r = received.load(std::memory_order_relaxed);
+        const auto r = received.load(std::memory_order_relaxed) + replayed.load(std::memory_order_relaxed);
         const auto done = written.load(std::memory_order_relaxed) + deadLettered.load(std::memory_order_relaxed)
             + dropped.load(std::memory_order_relaxed);
         return r > done ? r - done : 0;

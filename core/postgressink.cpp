@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -85,6 +86,7 @@ struct PostgresSink::Private
     QByteArray copyReadings;
     QByteArray copyDead;
     std::string buffer;  // reused across transactions: no allocation per write once grown
+    QByteArray spoolId;
     std::shared_ptr<spdlog::logger> log = log::get("db");
 
     QSqlDatabase db() const { return QSqlDatabase::database(connectionName, false); }
@@ -99,9 +101,10 @@ struct PostgresSink::Private
     WriteOutcome failure(PGconn *c, PGresult *res, const char *what);
 };
 
-PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName)
+PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId)
     : d(std::make_unique<Private>())
 {
+    d->spoolId = spoolId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
     d->table = quoteIdentifier(config.table);
@@ -177,6 +180,24 @@ bool PostgresSink::isOpen() const
     return QSqlDatabase::contains(d->connectionName) && d->db().isOpen();
 }
 
+Result<std::uint64_t> PostgresSink::readCheckpoint()
+{
+    PGconn *c = isOpen() ? d->conn() : nullptr;
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return Error{QStringLiteral("not connected")};
+    const char *params[1] = {d->spoolId.constData()};
+    PGresult *res = PQexecParams(c, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = $1", 1, nullptr,
+                                 params, nullptr, nullptr, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
+        PQclear(res);
+        return Error{msg};
+    }
+    const std::uint64_t pos = PQntuples(res) > 0 ? std::strtoull(PQgetvalue(res, 0, 0), nullptr, 10) : 0;
+    PQclear(res);
+    return pos;
+}
+
 WriteOutcome PostgresSink::Private::failure(PGconn *c, PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
@@ -250,6 +271,22 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         }
         putBe16(buf, 0xFFFF);
         out = d->copy(c, d->copyDead);
+    }
+    if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
+        const QByteArray pos = QByteArray::number(static_cast<qulonglong>(set.checkpoint));
+        const char *params[2] = {d->spoolId.constData(), pos.constData()};
+        PGresult *res = PQexecParams(c,
+                                     "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                     "VALUES ($1, $2, now()) ON CONFLICT (spool_id) DO UPDATE "
+                                     "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
+                                     2, nullptr, params, nullptr, nullptr, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            out = d->failure(c, res, "checkpoint");
+        else
+            PQclear(res);
+        // A checkpoint failure is never the rows' fault: retry, do not split.
+        if (out.kind == WriteOutcome::Kind::DataError)
+            out.kind = WriteOutcome::Kind::Retry;
     }
     if (out.kind != WriteOutcome::Kind::Ok) {
         db.rollback();

@@ -13,7 +13,8 @@ namespace iot {
 class PostgresSink final : public SqlSink
 {
 public:
-    explicit PostgresSink(const DatabaseConfig &config, QString connectionName);
+    /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
+    PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {});
     ~PostgresSink() override;
     Q_DISABLE_COPY_MOVE(PostgresSink)
 
@@ -21,6 +22,7 @@ public:
     void close() override;
     bool isOpen() const override;
     WriteOutcome write(const WriteSet &set) override;
+    Result<std::uint64_t> readCheckpoint() override;
     QString describe() const override;
     QString table() const override;
 

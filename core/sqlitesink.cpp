@@ -40,13 +40,18 @@ struct SqliteSink::Private
     sqlite3 *handle = nullptr;
     sqlite3_stmt *insertReading = nullptr;
     sqlite3_stmt *insertDead = nullptr;
+    sqlite3_stmt *upsertCheckpoint = nullptr;
+    sqlite3_stmt *selectCheckpoint = nullptr;
+    QByteArray spoolId;
     std::shared_ptr<spdlog::logger> log = log::get("db");
 
     void finalize()
     {
         sqlite3_finalize(insertReading);
         sqlite3_finalize(insertDead);
-        insertReading = insertDead = nullptr;
+        sqlite3_finalize(upsertCheckpoint);
+        sqlite3_finalize(selectCheckpoint);
+        insertReading = insertDead = upsertCheckpoint = selectCheckpoint = nullptr;
     }
     WriteOutcome fail(const char *what, int rc)
     {
@@ -65,8 +70,10 @@ struct SqliteSink::Private
     }
 };
 
-SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName) : d(std::make_unique<Private>())
+SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId)
+    : d(std::make_unique<Private>())
 {
+    d->spoolId = spoolId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
     d->absolutePath = QFileInfo(config.path).absoluteFilePath();
@@ -123,7 +130,14 @@ Status SqliteSink::open()
     if (st && (sqlite3_prepare_v3(d->handle, insReading.constData(), -1, SQLITE_PREPARE_PERSISTENT,
                                   &d->insertReading, nullptr) != SQLITE_OK
                || sqlite3_prepare_v3(d->handle, insDead.constData(), -1, SQLITE_PREPARE_PERSISTENT,
-                                     &d->insertDead, nullptr) != SQLITE_OK))
+                                     &d->insertDead, nullptr) != SQLITE_OK
+               || sqlite3_prepare_v3(d->handle,
+                                     "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                     "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (spool_id) "
+                                     "DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
+                                     -1, SQLITE_PREPARE_PERSISTENT, &d->upsertCheckpoint, nullptr) != SQLITE_OK
+               || sqlite3_prepare_v3(d->handle, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = ?1",
+                                     -1, SQLITE_PREPARE_PERSISTENT, &d->selectCheckpoint, nullptr) != SQLITE_OK))
         st = Error{QString::fromUtf8(sqlite3_errmsg(d->handle))};
     if (!st) {
         close();
@@ -143,6 +157,22 @@ void SqliteSink::close()
 QString SqliteSink::table() const
 {
     return d->cfg.table;
+}
+
+Result<std::uint64_t> SqliteSink::readCheckpoint()
+{
+    if (!d->handle)
+        return Error{QStringLiteral("not open")};
+    sqlite3_bind_text(d->selectCheckpoint, 1, d->spoolId.constData(), static_cast<int>(d->spoolId.size()),
+                      SQLITE_STATIC);
+    const int rc = sqlite3_step(d->selectCheckpoint);
+    std::uint64_t pos = 0;
+    if (rc == SQLITE_ROW)
+        pos = static_cast<std::uint64_t>(sqlite3_column_int64(d->selectCheckpoint, 0));
+    sqlite3_reset(d->selectCheckpoint);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return Error{QString::fromUtf8(sqlite3_errmsg(d->handle))};
+    return pos;
 }
 
 bool SqliteSink::isOpen() const
@@ -189,6 +219,15 @@ WriteOutcome SqliteSink::write(const WriteSet &set)
         sqlite3_reset(d->insertDead);
         if (rc != SQLITE_DONE)
             out = d->fail("INSERT dead letter", rc);
+    }
+    if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
+        sqlite3_bind_text(d->upsertCheckpoint, 1, d->spoolId.constData(), static_cast<int>(d->spoolId.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(d->upsertCheckpoint, 2, static_cast<sqlite3_int64>(set.checkpoint));
+        rc = sqlite3_step(d->upsertCheckpoint);
+        sqlite3_reset(d->upsertCheckpoint);
+        if (rc != SQLITE_DONE)
+            out = WriteOutcome::retry(QStringLiteral("checkpoint: ") + QString::fromUtf8(sqlite3_errmsg(d->handle)));
     }
     if (out.kind == WriteOutcome::Kind::Ok) {
         rc = sqlite3_exec(d->handle, "COMMIT", nullptr, nullptr, nullptr);

@@ -13,7 +13,8 @@ namespace iot {
 class SqliteSink final : public SqlSink
 {
 public:
-    explicit SqliteSink(const DatabaseConfig &config, QString connectionName);
+    /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
+    SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {});
     ~SqliteSink() override;
     Q_DISABLE_COPY_MOVE(SqliteSink)
 
@@ -21,6 +22,7 @@ public:
     void close() override;
     bool isOpen() const override;
     WriteOutcome write(const WriteSet &set) override;
+    Result<std::uint64_t> readCheckpoint() override;
     QString describe() const override;
     QString table() const override;
 

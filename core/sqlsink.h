@@ -23,6 +23,7 @@ struct WriteSet
     const Batch *batch = nullptr;
     std::vector<std::uint32_t> good;
     std::vector<DeadLetter> dead;
+    std::uint64_t checkpoint = 0;  // spool position to record in the same transaction (0: none)
 
     std::size_t rows() const { return good.size() + dead.size(); }
 };
@@ -51,7 +52,10 @@ public:
     virtual Status open() = 0;
     virtual void close() = 0;
     virtual bool isOpen() const = 0;
+    /// One transaction: the rows, the dead letters and, when set.checkpoint is non-zero, the spool checkpoint.
     virtual WriteOutcome write(const WriteSet &set) = 0;
+    /// The spool position this instance last committed (0 when it never did). Only with a spool.
+    virtual Result<std::uint64_t> readCheckpoint() = 0;
     /// "PostgreSQL iot@db.example:5432/iot" — for logs and the UI; never contains the password.
     virtual QString describe() const = 0;
     /// The readings table as configured (unquoted), for traces and metrics.

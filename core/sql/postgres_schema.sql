@@ -17,3 +17,11 @@ CREATE TABLE IF NOT EXISTS ${dead_letter_table} (
     reason      text        NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- How far into this instance's spool the database has everything: written in the same transaction as the rows,
+-- so a restart replays exactly what is missing. One row per spool (instance), keyed by its MQTT client id.
+CREATE TABLE IF NOT EXISTS iot_subscriber_checkpoints (
+    spool_id   text        PRIMARY KEY,
+    position   bigint      NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);

@@ -16,3 +16,11 @@ CREATE TABLE IF NOT EXISTS ${dead_letter_table} (
     reason      TEXT NOT NULL,
     recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+
+-- How far into this instance's spool the database has everything: written in the same transaction as the rows,
+-- so a restart replays exactly what is missing. One row per spool (instance), keyed by its MQTT client id.
+CREATE TABLE IF NOT EXISTS iot_subscriber_checkpoints (
+    spool_id   TEXT    PRIMARY KEY,
+    position   INTEGER NOT NULL,
+    updated_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);

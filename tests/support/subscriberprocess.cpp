@@ -101,15 +101,17 @@ bool SubscriberProcess::isRunning() const
 bool FinalBalance::parse(const QString &log, FinalBalance &out)
 {
     static const QRegularExpression re(QStringLiteral(
-        "stopped: received (\\d+) = written (\\d+) \\+ dead-lettered (\\d+) \\+ dropped (\\d+) \\+ in flight (\\d+)"));
+        "stopped: received (\\d+)(?: \\+ replayed (\\d+))? = written (\\d+) \\+ dead-lettered (\\d+) \\+ dropped (\\d+) "
+        "\\+ in flight (\\d+)"));
     const auto m = re.match(log);
     if (!m.hasMatch())
         return false;
     out.received = m.captured(1).toLongLong();
-    out.written = m.captured(2).toLongLong();
-    out.deadLettered = m.captured(3).toLongLong();
-    out.dropped = m.captured(4).toLongLong();
-    out.inFlight = m.captured(5).toLongLong();
+    out.replayed = m.captured(2).toLongLong();
+    out.written = m.captured(3).toLongLong();
+    out.deadLettered = m.captured(4).toLongLong();
+    out.dropped = m.captured(5).toLongLong();
+    out.inFlight = m.captured(6).toLongLong();
     return true;
 }
 

@@ -41,7 +41,7 @@ private:
 /// returns false when the log has no such line.
 struct FinalBalance
 {
-    qint64 received = -1, written = -1, deadLettered = -1, dropped = -1, inFlight = -1;
+    qint64 received = -1, replayed = 0, written = -1, deadLettered = -1, dropped = -1, inFlight = -1;
     static bool parse(const QString &log, FinalBalance &out);
 };
 

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QMap>
+
+namespace iot::test {
+
+/// A parsed HTTP/1.1 response; status 0 when the connection failed or timed out.
+struct HttpResult
+{
+    int status = 0;
+    QMap<QByteArray, QByteArray> headers;   // lower-case names
+    QByteArray body;
+    QByteArray raw;
+    qint64 elapsedMs = 0;
+};
+
+/// Sends `request` as it is and reads until the server closes. Spins a local event loop, so a server in the same
+/// thread can answer.
+HttpResult httpRequest(quint16 port, const QByteArray &request, int timeoutMs = 5000,
+                       const QHostAddress &host = QHostAddress::LocalHost);
+/// GET `path` with Connection: close.
+HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs = 5000);
+
+} // namespace iot::test
