@@ -17,7 +17,7 @@ public:
     bool push(Batch &&batch);
     /// Appends a spilled run (merged into the tail when that is a spill ending where this one starts).
     bool pushSpill(Batch::Spill spill);
-    /// Moves whole batches into `out` until it holds at least `maxRows` rows (always at least one batch);
+    /// Moves whole batches into `out` while it stays within `maxRows` rows (the first batch is always taken);
     /// returns false when nothing was queued. A spill at the head is handed out alone, for the writer to read back.
     bool takeUpTo(std::size_t maxRows, Batch &out);
     /// Puts an unwritten batch back at the head, so order is kept across a retry.

@@ -64,7 +64,7 @@ struct SubscriberConfig
     double mqttReconnDelaySec = 5.0;       // base of the exponential reconnect back-off
     double mqttReconnMaxDelaySec = 60.0;   // cap of the back-off
     double errorRetryDelaySec = 5.0;       // database retry period
-    int maxBufferedMessages = 200000;      // in memory, received but not committed; at the limit we stop reading
+    int maxBufferedMessages = 50000;       // held in memory; beyond it the backlog is read back from the spool (or, without a spool, reading pauses)
     int maxTransactionRows = 50000;        // group-commit cap of one database transaction
     int maxPayloadBytes = 1024 * 1024;     // larger payloads are dead-lettered
     double shutdownTimeoutSec = 15.0;      // SIGTERM: how long we try to commit what is buffered

@@ -125,6 +125,7 @@ struct Scanner
                 break;
             const unsigned char e = s[pos++];
             if (e == 'u') {
+                const std::size_t escape = pos - 2;  // errors point at the backslash of the offending escape
                 unsigned cp;
                 if (!hex4(cp))
                     return false;
@@ -132,17 +133,23 @@ struct Scanner
                     pos -= 6;
                     return fail(PayloadVerdict::NulCharacter, "\\u0000 in string");
                 }
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    pos = escape;
                     return fail(PayloadVerdict::InvalidJson, "lone low surrogate");
+                }
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
                     unsigned low;
-                    if (pos + 2 > n || s[pos] != '\\' || s[pos + 1] != 'u')
+                    if (pos + 2 > n || s[pos] != '\\' || s[pos + 1] != 'u') {
+                        pos = escape;
                         return fail(PayloadVerdict::InvalidJson, "high surrogate without low surrogate");
+                    }
                     pos += 2;
                     if (!hex4(low))
                         return false;
-                    if (low < 0xDC00 || low > 0xDFFF)
+                    if (low < 0xDC00 || low > 0xDFFF) {
+                        pos = escape;
                         return fail(PayloadVerdict::InvalidJson, "high surrogate without low surrogate");
+                    }
                 }
             } else if (!std::strchr("\"\\/bfnrt", e) || e == 0) {
                 --pos;
@@ -272,7 +279,8 @@ struct Scanner
 } // namespace
 
 PayloadCheck::PayloadCheck(std::size_t maxBytes, int maxDepth)
-    : m_maxBytes(maxBytes), m_maxDepth(maxDepth > 63 ? 63 : maxDepth)
+    // The container stack is a 64-bit mask (one bit per open level), so 64 levels is the most it can track.
+    : m_maxBytes(maxBytes), m_maxDepth(maxDepth > 64 ? 64 : maxDepth)
 {
 }
 

@@ -98,6 +98,18 @@ bool SubscriberProcess::isRunning() const
     return m_process.state() != QProcess::NotRunning;
 }
 
+qint64 SubscriberProcess::residentKiB() const
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(m_process.processId()));
+    if (!isRunning() || !f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').constFirst().toLongLong();
+    }
+    return -1;
+}
+
 bool FinalBalance::parse(const QString &log, FinalBalance &out)
 {
     static const QRegularExpression re(QStringLiteral(

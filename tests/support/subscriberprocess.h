@@ -29,6 +29,9 @@ public:
     int exitCode() const;
     QProcess::ExitStatus exitStatus() const;
     bool isRunning() const;
+    qint64 pid() const { return m_process.processId(); }
+    /// Resident memory of the running process in KiB (VmRSS), or -1.
+    qint64 residentKiB() const;
 
 private:
     QString m_dir;

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void takeUpToFromEmptyQueue();
     void pushFrontKeepsOrder();
     void messagesCount();
+    void twoThreads_data();
     void twoThreads();
 };
 
@@ -358,8 +359,20 @@ void TstBatch::messagesCount()
     QVERIFY(queue.isEmpty());
 }
 
+void TstBatch::twoThreads_data()
+{
+    QTest::addColumn<int>("capCycle");      // takes use caps 1, 2, ... capCycle, 1, 2, ...
+    QTest::addColumn<int>("pushBackEvery"); // every n-th take is put back with pushFront (0: never)
+    QTest::newRow("varying caps, put back every 5th") << 37 << 5;
+    QTest::newRow("one batch per take") << 1 << 0;
+    QTest::newRow("large caps, put back every 3rd") << 1000 << 3;
+    QTest::newRow("varying caps, never put back") << 23 << 0;
+}
+
 void TstBatch::twoThreads()
 {
+    QFETCH(int, capCycle);
+    QFETCH(int, pushBackEvery);
     constexpr int Batches = 1000;
     constexpr int PerBatch = 10;
     constexpr int Total = Batches * PerBatch;
@@ -379,12 +392,12 @@ void TstBatch::twoThreads()
     while (seen.size() < Total && !deadline.hasExpired()) {
         Batch out;
         // Varying caps, so that takes merge different numbers of batches.
-        if (!queue.takeUpTo(std::size_t(1 + takes % 37), out)) {
+        if (!queue.takeUpTo(std::size_t(1 + takes % capCycle), out)) {
             std::this_thread::yield();
             continue;
         }
         ++takes;
-        if (takes % 5 == 0) {
+        if (pushBackEvery > 0 && takes % pushBackEvery == 0) {
             // A failed write: the rows go back to the head and must come out again first.
             queue.pushFront(std::move(out));
             continue;
