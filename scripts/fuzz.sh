@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds the libFuzzer targets with clang (AddressSanitizer + UBSan) and runs each for a bounded time.
+# Usage: scripts/fuzz.sh [seconds-per-target]   (default 20; ctest runs it with a short budget)
+# Needs clang and libclang-rt-14-dev (scripts/deps.sh --test installs them). Crashes land in $out/crash-*.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+seconds=${1:-20}
+out=${IOT_FUZZ_DIR:-$repo/build-fuzz}
+mkdir -p "$out"
+cxx=${CXX_FUZZ:-clang++}
+command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+# Qt headers for QByteArrayView/QString; the units under test use nothing else from Qt.
+read -r -a qt_flags <<<"$(pkg-config --cflags --libs Qt6Core)"
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fPIC
+       -DQT_NO_CAST_FROM_ASCII -I"$repo/core")
+build() { # name sources...
+    local name=$1; shift
+    if [[ ! -x $out/$name || -n $(find "$@" -newer "$out/$name" 2>/dev/null) ]]; then
+        echo "fuzz.sh: building $name"
+        "$cxx" "${flags[@]}" "$@" -o "$out/$name" "${qt_flags[@]}" -lz
+    fi
+}
+build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/payloadcheck.cpp"
+build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spoolrecord.cpp"
+
+status=0
+for target in payloadcheck:payload spoolrecord:spool; do
+    name=fuzz_${target%%:*}
+    corpus=$out/corpus-${target#*:}
+    mkdir -p "$corpus"
+    cp -n "$repo/tests/fuzz/corpus/${target#*:}"/* "$corpus"/ 2>/dev/null || true
+    echo "fuzz.sh: running $name for ${seconds}s"
+    if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./$name" -max_total_time="$seconds" -max_len=4096 \
+            -timeout=10 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12); then
+        status=1
+    fi
+    # libFuzzer exits non-zero and leaves crash-* files on a finding; the pipe above hides its code.
+    if compgen -G "$out/crash-*" >/dev/null || compgen -G "$out/timeout-*" >/dev/null; then
+        echo "fuzz.sh: $name found a crash or hang: $(ls "$out"/crash-* "$out"/timeout-* 2>/dev/null)" >&2
+        status=1
+    fi
+done
+exit $status
