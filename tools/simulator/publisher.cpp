@@ -7,12 +7,12 @@
 #include <mosquitto.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
 #include <mutex>
 
 namespace iot {
@@ -94,11 +94,13 @@ struct Publisher::Private
     {
         auto *self = static_cast<Private *>(obj);
         std::lock_guard lock(self->mutex);
+        const bool wasConnected = self->connected;
         self->connected = false;
         // libmosquitto discards unsent packets on reconnect without a callback; QoS 0 messages have no other copy.
         self->lost += self->pendingQos0;
         self->pendingQos0 = 0;
-        if (rc != 0)
+        // A refused CONNACK is followed by a disconnect; keep the more telling refusal reason.
+        if (rc != 0 && (wasConnected || self->lastError.isEmpty()))
             self->lastError = QStringLiteral("connection lost: %1").arg(QString::fromUtf8(mosquitto_strerror(rc)));
         self->changed.notify_all();
     }
@@ -146,7 +148,7 @@ Publisher::Publisher(PublishOptions options) : d(std::make_unique<Private>())
     mosquitto_int_option(d->mosq, MOSQ_OPT_SEND_MAXIMUM, d->options.maxInflight);
     // Nagle's algorithm holds back small PUBLISH packets until the broker's (delayed) TCP ACK arrives, which
     // throttles a small window to a few hundred messages per second.
-    mosquitto_int_option(d->mosq, MOSQ_OPT_TCP_NODELAY, qEnvironmentVariableIntValue("XX_NODELAY"));
+    mosquitto_int_option(d->mosq, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_reconnect_delay_set(d->mosq, 1, 2, false);
     if (!d->options.username.isEmpty()) {
         mosquitto_username_pw_set(d->mosq, d->options.username.toUtf8().constData(),
@@ -216,9 +218,11 @@ bool Publisher::connect(int timeoutMs)
 
 bool Publisher::publish(const QByteArray &topic, const QByteArray &payload, int qos, bool retain)
 {
-    if (!d->mosq)
-        return false;
     std::unique_lock lock(d->mutex);
+    if (!d->mosq || !d->loopRunning) {
+        d->lastError = QStringLiteral("publish() before a successful connect()");
+        return false;
+    }
     if (d->pendingLocked() >= quint64(d->options.maxPending)) {
         // Resume only once a quarter of the window has drained: waking for every single acknowledgement would
         // cost a context switch per message.
@@ -258,6 +262,12 @@ bool Publisher::publish(const QByteArray &topic, const QByteArray &payload, int 
     }
     d->lastError = QStringLiteral("publish failed: %1").arg(QString::fromUtf8(mosquitto_strerror(rc)));
     return false;
+}
+
+bool Publisher::waitConnected(int timeoutMs)
+{
+    std::unique_lock lock(d->mutex);
+    return d->changed.wait_for(lock, std::chrono::milliseconds(timeoutMs), [this] { return d->connected; });
 }
 
 bool Publisher::waitAllDelivered(int timeoutMs)

@@ -32,7 +32,7 @@ struct PublishOptions
 /// Delivery accounting: a QoS 0 message counts as delivered once written to the socket, a QoS 1/2 one when its
 /// PUBACK/PUBCOMP arrives. When the connection drops, QoS 0 messages still queued and QoS 0 messages published
 /// while disconnected are lost (lost() counts them, publish() returns false for the latter); QoS 1/2 messages are
-/// kept by libmosquitto and resent (with DUP) after the reconnect, so a subscriber may see duplicates but no gaps.
+/// kept by libmosquitto and resent (with DUP) after the reconnect: the broker gets each, some possibly twice.
 class Publisher
 {
 public:
@@ -45,6 +45,8 @@ public:
     // Queues one message. Blocks while maxPending messages are undelivered (backpressure); false on error, when
     // a QoS 0 message meets a dropped connection, or when the cancel flag is raised while blocked.
     bool publish(const QByteArray &topic, const QByteArray &payload, int qos, bool retain = false);
+    // Waits for the network thread to (re)establish the connection; false on timeout.
+    bool waitConnected(int timeoutMs);
     // Waits until every accepted message is delivered or lost; false on timeout.
     bool waitAllDelivered(int timeoutMs);
     // Sends DISCONNECT and stops the network thread; undelivered messages are abandoned.

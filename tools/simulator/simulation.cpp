@@ -16,7 +16,7 @@ using Seconds = std::chrono::duration<double>;
 // catching up (after the broker was away, a burst of the missed messages would distort the demo stream).
 constexpr auto kStopPoll = std::chrono::milliseconds(50);
 constexpr auto kMaxLag = std::chrono::seconds(1);
-// Unpaced runs look at the clock and the connection only every so many messages; both cost a little.
+// Unpaced runs look at the connection and the progress timer only every so many messages: both take a lock.
 constexpr quint64 kHousekeepingEvery = 64;
 
 qint64 epochMs()
@@ -96,7 +96,7 @@ SimStats runSimulation(const SimOptions &options, const std::atomic_bool *stop)
             const bool connected = publisher.isConnected();
             if (connected != wasConnected) {
                 note(options, connected ? QStringLiteral("reconnected")
-                                        : QStringLiteral("%1; reconnecting").arg(publisher.lastError()));
+                                        : QStringLiteral("%1 (reconnecting)").arg(publisher.lastError()));
                 wasConnected = connected;
             }
             if (options.progressSec > 0 && now >= nextProgress) {
@@ -137,6 +137,16 @@ SimStats runSimulation(const SimOptions &options, const std::atomic_bool *stop)
                 break;
             }
             takenOn = counted;
+            // Paced, we keep dropping readings like a real QoS 0 device would; unpaced, we would otherwise burn
+            // through the whole count in a busy loop, so wait for the link instead.
+            if (!paced) {
+                if (wasConnected) {
+                    note(options, QStringLiteral("connection lost, waiting for the reconnect (QoS 0 messages in flight are lost)"));
+                    wasConnected = false;
+                }
+                while (!raised(stop) && !publisher.waitConnected(int(kStopPoll.count()))) {
+                }
+            }
         }
         if (invalid)
             ++stats.invalid;
