@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QList>
+#include <QStringList>
 #include <QString>
 
 namespace iot {
@@ -95,6 +96,45 @@ struct SpoolConfig
     bool operator==(const SpoolConfig &) const = default;
 };
 
+/// One column of a mapped table: where its value comes from and its SQL type.
+struct ColumnMapping
+{
+    enum class Type { Integer, Double, Text, Boolean, Timestamptz, Jsonb };
+    enum class Source {
+        JsonPointer,   // "/temperature", "/meta/unit" (RFC 6901)
+        TopicSegment,  // "topic:room" — a {room} level of the rule's topic pattern
+        Topic,         // "topic" — the whole topic
+        ReceivedAt,    // "received_at"
+        Payload,       // "payload" — the whole payload (JSON)
+        Value,         // "value" — the whole payload as one value (plain numeric payloads such as 21.5)
+        ClockSkew,     // "clock_skew" — true when the device time is off by more than max_clock_skew_sec
+    };
+    enum class TimeEncoding { Auto, Iso8601, EpochSeconds, EpochMillis, EpochMicros };
+
+    QString name;
+    Type type = Type::Text;
+    Source source = Source::JsonPointer;
+    QString path;              // pointer or segment name
+    bool required = false;
+    TimeEncoding time = TimeEncoding::Auto;
+    bool operator==(const ColumnMapping &) const = default;
+};
+
+/// [[mappings]] — messages whose topic matches one of `topics` land in `table`, one column per ColumnMapping.
+struct MappingRule
+{
+    QString name;
+    QStringList topics;        // patterns: MQTT filters whose levels may be {name} (one level, captured)
+    QString table;
+    QList<ColumnMapping> columns;
+    QStringList unique;        // idempotency key: duplicates are skipped and counted
+    QString timeColumn;        // device-time column: skew check, index, hypertable
+    bool hypertable = false;   // TimescaleDB, on time_column
+    double maxClockSkewSec = 0;  // 0: no check
+    bool skewToDeadLetter = true;  // on_clock_skew = "dead_letter" (default) or "flag"
+    bool operator==(const MappingRule &) const = default;
+};
+
 /// The whole effective configuration, as loaded from config.toml plus environment overrides.
 struct Config
 {
@@ -104,6 +144,8 @@ struct Config
     SubscriberConfig subscriber;
     ObservabilityConfig observability;
     SpoolConfig spool;
+    QList<MappingRule> mappings;
+    bool unmatchedToDeadLetter = false;    // [database] unmatched = "raw" (default) or "dead_letter"
 
     bool operator==(const Config &) const = default;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "configloader.h"
 
+#include "mappingconfig.h"
+
 #include "tomlreader.h"
 
 #include <QFile>
@@ -20,14 +22,15 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array SectionKeys{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv};
+constexpr std::array SectionKeys{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv,
+    "mappings"sv};
 constexpr std::array SpoolKeys{"enabled"sv, "dir"sv, "segment_mb"sv, "max_mb"sv, "sync_interval_ms"sv};
 constexpr std::array MqttKeys{"host"sv, "port"sv, "topic"sv, "qos"sv, "topics"sv, "client_id"sv, "username"sv,
     "password"sv, "keepalive"sv, "clean_session"sv, "session_expiry_sec"sv, "protocol"sv, "tls"sv, "tls_ca_file"sv,
     "tls_cert_file"sv, "tls_key_file"sv, "tls_verify"sv};
 constexpr std::array TopicEntryKeys{"filter"sv, "qos"sv};
 constexpr std::array DatabaseKeys{"driver"sv, "path"sv, "name"sv, "user"sv, "password"sv, "host"sv, "port"sv,
-    "sslmode"sv, "table"sv, "dead_letter_table"sv, "connect_timeout_sec"sv};
+    "sslmode"sv, "table"sv, "dead_letter_table"sv, "connect_timeout_sec"sv, "unmatched"sv};
 // Any of these in [database] means the author had a server in mind (the reference example names no driver).
 constexpr std::array PostgresHintKeys{"name"sv, "user"sv, "password"sv, "host"sv, "port"sv};
 constexpr std::array SubscriberKeys{"batch_size"sv, "flush_interval"sv, "mqtt_reconn_delay_sec"sv,
@@ -405,6 +408,20 @@ Result<Config> ConfigLoader::loadString(const QByteArray &toml, const QString &s
         readObservability(reader, *t, config.observability);
     if (const toml::table *t = reader.table(root, QString(), "spool"))
         readSpool(reader, *t, config.spool);
+    if (const toml::node *m = root.get("mappings")) {
+        if (const toml::array *rules = m->as_array())
+            MappingConfig::read(reader, *rules, config.mappings);
+        else
+            reader.failExpected(*m, QStringLiteral("mappings"), QStringLiteral("[[mappings]] tables"));
+    }
+    if (const toml::table *t = root.get_as<toml::table>("database"); t && t->contains("unmatched")) {
+        const auto v = reader.string(*t, Database, "unmatched", true);
+        if (v && (*v == QLatin1String("raw") || *v == QLatin1String("dead_letter")))
+            config.unmatchedToDeadLetter = *v == QLatin1String("dead_letter");
+        else if (v)
+            reader.failExpected(*t->get("unmatched"), QStringLiteral("database.unmatched"),
+                                QStringLiteral("\"raw\" or \"dead_letter\""));
+    }
     if (reader.failed())
         return reader.error();
 
@@ -480,6 +497,7 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
     key("table", str(d.table));
     key("dead_letter_table", str(d.deadLetterTable));
     key("connect_timeout_sec", integer(d.connectTimeoutSec));
+    key("unmatched", str(config.unmatchedToDeadLetter ? QStringLiteral("dead_letter") : QStringLiteral("raw")));
 
     const SubscriberConfig &s = config.subscriber;
     section(Subscriber);
@@ -517,6 +535,7 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
     key("segment_mb", integer(sp.segmentMb));
     key("max_mb", integer(sp.maxMb));
     key("sync_interval_ms", integer(sp.syncIntervalMs));
+    out += MappingConfig::toToml(config.mappings);
     return out;
 }
 

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+#include "mapper.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTimeZone>
+
+#include <charconv>
+#include <cmath>
+
+namespace iot {
+namespace {
+
+using Type = ColumnMapping::Type;
+using Source = ColumnMapping::Source;
+using Enc = ColumnMapping::TimeEncoding;
+
+constexpr std::size_t MaxCachedTopics = 100000;
+
+QString jsonText(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::String: return QLatin1Char('"') + v.toString() + QLatin1Char('"');
+    case QJsonValue::Double: return QString::number(v.toDouble(), 'g', 17);
+    case QJsonValue::Bool: return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Object: return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Array: return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Undefined: break;
+    }
+    return QStringLiteral("(missing)");
+}
+
+QByteArray compactJson(const QJsonValue &v)
+{
+    if (v.isObject())
+        return QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact);
+    if (v.isArray())
+        return QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact);
+    // A scalar: serialise through a one-element array and strip the brackets.
+    const QByteArray wrapped = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
+    return wrapped.mid(1, wrapped.size() - 2);
+}
+
+// RFC 6901: "/a/b~1c/0" → a → "b/c" → index 0.
+QJsonValue resolve(const QJsonValue &root, const QString &pointer)
+{
+    QJsonValue cur = root;
+    if (pointer.isEmpty())
+        return cur;
+    const QStringList tokens = pointer.mid(1).split(QLatin1Char('/'));
+    for (QString t : tokens) {
+        t.replace(QStringLiteral("~1"), QStringLiteral("/")).replace(QStringLiteral("~0"), QStringLiteral("~"));
+        if (cur.isObject()) {
+            const QJsonObject o = cur.toObject();
+            const auto it = o.constFind(t);
+            if (it == o.constEnd())
+                return QJsonValue(QJsonValue::Undefined);
+            cur = it.value();
+        } else if (cur.isArray()) {
+            bool ok = false;
+            const int idx = t.toInt(&ok);
+            const QJsonArray a = cur.toArray();
+            if (!ok || idx < 0 || idx >= a.size() || (t.size() > 1 && t.startsWith(QLatin1Char('0'))))
+                return QJsonValue(QJsonValue::Undefined);
+            cur = a.at(idx);
+        } else {
+            return QJsonValue(QJsonValue::Undefined);
+        }
+    }
+    return cur;
+}
+
+std::int64_t epochToUs(double v, Enc enc)
+{
+    if (enc == Enc::Auto) {
+        // Magnitude tells the unit for any date between 1973 and 5138: seconds < 1e11 ≤ ms < 1e14 ≤ µs.
+        const double a = std::fabs(v);
+        enc = a < 1e11 ? Enc::EpochSeconds : a < 1e14 ? Enc::EpochMillis : Enc::EpochMicros;
+    }
+    const double scale = enc == Enc::EpochSeconds ? 1e6 : enc == Enc::EpochMillis ? 1e3 : 1.0;
+    return std::llround(v * scale);
+}
+
+struct Converter
+{
+    MappedRows &out;
+    QString error;
+
+    void text(QByteArrayView bytes, MappedValue::Kind kind)
+    {
+        MappedValue v;
+        v.kind = kind;
+        v.offset = static_cast<std::uint32_t>(out.arena.size());
+        v.size = static_cast<std::uint32_t>(bytes.size());
+        out.arena.append(bytes.data(), static_cast<std::size_t>(bytes.size()));
+        out.values.push_back(v);
+    }
+    void integer(MappedValue::Kind kind, std::int64_t i)
+    {
+        MappedValue v;
+        v.kind = kind;
+        v.i = i;
+        out.values.push_back(v);
+    }
+    void real(double d)
+    {
+        MappedValue v;
+        v.kind = MappedValue::Kind::Double;
+        v.d = d;
+        out.values.push_back(v);
+    }
+    void null() { out.values.push_back(MappedValue{}); }
+
+    bool fail(const ColumnMapping &c, const QString &why)
+    {
+        error = QStringLiteral("column %1 (%2): %3")
+                    .arg(c.name, c.source == Source::JsonPointer ? c.path : QStringLiteral("source"), why);
+        return false;
+    }
+
+    // A value from JSON.
+    bool fromJson(const ColumnMapping &c, const QJsonValue &v)
+    {
+        if (v.isUndefined() || v.isNull()) {
+            if (c.required)
+                return fail(c, v.isNull() ? QStringLiteral("is null") : QStringLiteral("is missing"));
+            null();
+            return true;
+        }
+        switch (c.type) {
+        case Type::Integer: {
+            const double d = v.toDouble();
+            if (!v.isDouble() || d != std::trunc(d) || std::fabs(d) > 9007199254740992.0)
+                return fail(c, QStringLiteral("expected an integer, got ") + jsonText(v));
+            integer(MappedValue::Kind::Integer, static_cast<std::int64_t>(d));
+            return true;
+        }
+        case Type::Double:
+            if (!v.isDouble())
+                return fail(c, QStringLiteral("expected a number, got ") + jsonText(v));
+            real(v.toDouble());
+            return true;
+        case Type::Boolean:
+            if (!v.isBool())
+                return fail(c, QStringLiteral("expected true or false, got ") + jsonText(v));
+            integer(MappedValue::Kind::Boolean, v.toBool() ? 1 : 0);
+            return true;
+        case Type::Text:
+            text(v.isString() ? v.toString().toUtf8() : compactJson(v), MappedValue::Kind::Text);
+            return true;
+        case Type::Jsonb:
+            text(compactJson(v), MappedValue::Kind::Json);
+            return true;
+        case Type::Timestamptz: {
+            std::int64_t us = 0;
+            if (v.isString() && c.time != Enc::EpochSeconds && c.time != Enc::EpochMillis && c.time != Enc::EpochMicros) {
+                const QByteArray s = v.toString().toUtf8();
+                if (!Mapper::parseIso8601(s, us))
+                    return fail(c, QStringLiteral("expected an ISO-8601 time, got ") + jsonText(v));
+            } else if (v.isDouble() && c.time != Enc::Iso8601) {
+                us = epochToUs(v.toDouble(), c.time);
+            } else {
+                return fail(c, QStringLiteral("expected a time (%1), got ").arg(c.time == Enc::Iso8601
+                                   ? QStringLiteral("ISO-8601 text") : QStringLiteral("epoch number")) + jsonText(v));
+            }
+            integer(MappedValue::Kind::Timestamp, us);
+            return true;
+        }
+        }
+        return fail(c, QStringLiteral("unsupported type"));
+    }
+
+    // A value from text (topic, topic segment): converted to numbers when the column wants one.
+    bool fromText(const ColumnMapping &c, QByteArrayView s)
+    {
+        switch (c.type) {
+        case Type::Text:
+            text(s, MappedValue::Kind::Text);
+            return true;
+        case Type::Integer: {
+            std::int64_t i = 0;
+            const auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+            if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+                return fail(c, QStringLiteral("expected an integer, got \"%1\"").arg(QString::fromUtf8(s)));
+            integer(MappedValue::Kind::Integer, i);
+            return true;
+        }
+        case Type::Double: {
+            double d = 0;
+            const auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+            if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+                return fail(c, QStringLiteral("expected a number, got \"%1\"").arg(QString::fromUtf8(s)));
+            real(d);
+            return true;
+        }
+        case Type::Boolean:
+            if (s == "true" || s == "false") {
+                integer(MappedValue::Kind::Boolean, s == "true");
+                return true;
+            }
+            return fail(c, QStringLiteral("expected true or false, got \"%1\"").arg(QString::fromUtf8(s)));
+        case Type::Jsonb: {
+            const QByteArray quoted = QJsonDocument(QJsonArray{QString::fromUtf8(s)}).toJson(QJsonDocument::Compact);
+            text(QByteArrayView(quoted).sliced(1, quoted.size() - 2), MappedValue::Kind::Json);
+            return true;
+        }
+        case Type::Timestamptz: {
+            std::int64_t us = 0;
+            if (!Mapper::parseIso8601(s, us))
+                return fail(c, QStringLiteral("expected an ISO-8601 time, got \"%1\"").arg(QString::fromUtf8(s)));
+            integer(MappedValue::Kind::Timestamp, us);
+            return true;
+        }
+        }
+        return fail(c, QStringLiteral("unsupported type"));
+    }
+};
+
+} // namespace
+
+Mapper::Mapper(QList<MappingRule> rules, bool unmatchedToDeadLetter)
+    : m_rules(std::move(rules)), m_unmatchedToDeadLetter(unmatchedToDeadLetter)
+{
+    for (const MappingRule &r : std::as_const(m_rules)) {
+        CompiledRule c;
+        for (const QString &p : r.topics) {
+            Pattern pat;
+            for (const QString &level : p.split(QLatin1Char('/'))) {
+                if (level.startsWith(QLatin1Char('{')) && level.endsWith(QLatin1Char('}'))) {
+                    const QString name = level.mid(1, level.size() - 2);
+                    if (!c.segments.contains(name))
+                        c.segments << name;
+                    pat.levels << QByteArray();
+                    pat.segmentSlot << int(c.segments.indexOf(name));
+                } else {
+                    pat.levels << level.toUtf8();
+                    pat.segmentSlot << -1;
+                }
+            }
+            c.patterns << pat;
+        }
+        for (qsizetype k = 0; k < r.columns.size(); ++k) {
+            if (r.columns[k].name == r.timeColumn)
+                c.timeColumn = int(k);
+            if (r.columns[k].source == Source::ClockSkew)
+                c.skewColumn = int(k);
+        }
+        m_compiled << c;
+    }
+}
+
+std::pair<int, int> Mapper::match(QByteArrayView topic)
+{
+    const QByteArray key = topic.toByteArray();
+    if (const auto it = m_cache.constFind(key); it != m_cache.constEnd())
+        return it.value();
+    std::pair<int, int> found{-1, -1};
+    const QList<QByteArrayView> levels = [&] {
+        QList<QByteArrayView> l;
+        qsizetype start = 0;
+        for (qsizetype i = 0; i <= topic.size(); ++i) {
+            if (i == topic.size() || topic[i] == '/') {
+                l << topic.sliced(start, i - start);
+                start = i + 1;
+            }
+        }
+        return l;
+    }();
+    for (qsizetype r = 0; r < m_compiled.size() && found.first < 0; ++r) {
+        const auto &patterns = m_compiled[r].patterns;
+        for (qsizetype p = 0; p < patterns.size(); ++p) {
+            const Pattern &pat = patterns[p];
+            bool ok = true;
+            qsizetype i = 0;
+            for (; i < pat.levels.size() && ok; ++i) {
+                const QByteArray &lv = pat.levels[i];
+                if (lv == "#") {
+                    i = levels.size();
+                    break;
+                }
+                if (i >= levels.size())
+                    ok = false;
+                else if (!lv.isEmpty() && lv != "+" && lv != levels[i])
+                    ok = false;
+            }
+            // MQTT: wildcards never match a leading '$' (broker-internal topics).
+            if (ok && i == levels.size() && !(topic.startsWith('$') && (pat.levels[0] == "+" || pat.levels[0] == "#"
+                                                                       || pat.levels[0].isEmpty()))) {
+                found = {int(r), int(p)};
+                break;
+            }
+        }
+    }
+    if (m_cache.size() >= qsizetype(MaxCachedTopics))
+        m_cache.clear();  // topic churn: start over rather than grow without bound
+    m_cache.insert(key, found);
+    return found;
+}
+
+Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs,
+                            std::uint32_t sourceRow, std::vector<MappedRows> &out)
+{
+    Outcome o;
+    const auto [ruleIndex, patternIndex] = match(topic);
+    if (ruleIndex < 0) {
+        if (m_unmatchedToDeadLetter) {
+            o.kind = Outcome::Kind::Rejected;
+            o.reason = QStringLiteral("unmatched: no [[mappings]] rule matches the topic");
+        }
+        return o;
+    }
+    const MappingRule &rule = m_rules[ruleIndex];
+    const CompiledRule &cr = m_compiled[ruleIndex];
+    MappedRows &rows = out[std::size_t(ruleIndex)];
+    rows.columns = std::size_t(rule.columns.size());
+    const std::size_t mark = rows.values.size();
+    const std::size_t arenaMark = rows.arena.size();
+
+    // Parse once; wrapping in [ ] lets Qt take top-level scalars such as a plain 21.5.
+    QByteArray wrapped;
+    wrapped.reserve(payload.size() + 2);
+    wrapped.append('[').append(payload.data(), payload.size()).append(']');
+    const QJsonValue root = QJsonDocument::fromJson(wrapped).array().at(0);
+
+    // Topic segments of the matched pattern.
+    QList<QByteArrayView> segments(cr.segments.size());
+    {
+        const Pattern &pat = cr.patterns[patternIndex];
+        qsizetype level = 0, start = 0;
+        for (qsizetype i = 0; i <= topic.size(); ++i) {
+            if (i == topic.size() || topic[i] == '/') {
+                if (level < pat.segmentSlot.size() && pat.segmentSlot[level] >= 0)
+                    segments[pat.segmentSlot[level]] = topic.sliced(start, i - start);
+                ++level;
+                start = i + 1;
+            }
+        }
+    }
+
+    Converter conv{rows, {}};
+    bool ok = true;
+    for (qsizetype k = 0; k < rule.columns.size() && ok; ++k) {
+        const ColumnMapping &c = rule.columns[k];
+        switch (c.source) {
+        case Source::JsonPointer: ok = conv.fromJson(c, resolve(root, c.path)); break;
+        case Source::Value: ok = conv.fromJson(c, root); break;
+        case Source::TopicSegment: ok = conv.fromText(c, segments[cr.segments.indexOf(c.path)]); break;
+        case Source::Topic: ok = conv.fromText(c, topic); break;
+        case Source::ReceivedAt:
+            if (c.type == Type::Timestamptz)
+                conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
+            else
+                ok = conv.fail(c, QStringLiteral("received_at needs type timestamptz"));
+            break;
+        case Source::Payload:
+            conv.text(payload, c.type == Type::Jsonb ? MappedValue::Kind::Json : MappedValue::Kind::Text);
+            break;
+        case Source::ClockSkew: conv.integer(MappedValue::Kind::Boolean, 0); break;  // set below
+        }
+    }
+    if (ok && rule.maxClockSkewSec > 0 && cr.timeColumn >= 0) {
+        const MappedValue &t = rows.values[mark + std::size_t(cr.timeColumn)];
+        if (t.kind == MappedValue::Kind::Timestamp) {
+            const double skew = double(t.i - receivedAtUs) / 1e6;
+            if (std::fabs(skew) > rule.maxClockSkewSec) {
+                if (rule.skewToDeadLetter) {
+                    ok = false;
+                    conv.error = QStringLiteral("clock skew: device time (%1) is %2 s %3 the receive time, limit %4 s")
+                                     .arg(rule.timeColumn)
+                                     .arg(std::fabs(skew), 0, 'f', 1)
+                                     .arg(skew > 0 ? QStringLiteral("ahead of") : QStringLiteral("behind"))
+                                     .arg(rule.maxClockSkewSec);
+                } else {
+                    o.skewed = true;
+                    if (cr.skewColumn >= 0)
+                        rows.values[mark + std::size_t(cr.skewColumn)].i = 1;
+                }
+            }
+        }
+    }
+    if (!ok) {
+        rows.values.resize(mark);
+        rows.arena.resize(arenaMark);
+        o.kind = Outcome::Kind::Rejected;
+        o.rule = ruleIndex;
+        o.reason = QStringLiteral("mapping %1: %2").arg(rule.name, conv.error);
+        return o;
+    }
+    rows.sourceRow.push_back(sourceRow);
+    o.kind = Outcome::Kind::Mapped;
+    o.rule = ruleIndex;
+    return o;
+}
+
+bool Mapper::parseIso8601(QByteArrayView text, std::int64_t &epochUs)
+{
+    const QString s = QString::fromUtf8(text).trimmed();
+    QDateTime dt = QDateTime::fromString(s, Qt::ISODateWithMs);
+    if (!dt.isValid())
+        return false;
+    // No zone given: UTC, not the host's local time (sensors rarely know our time zone).
+    if (dt.timeSpec() == Qt::LocalTime)
+        dt.setTimeZone(QTimeZone::utc());
+    // QDateTime keeps milliseconds; recover microseconds from a fraction with more digits.
+    std::int64_t us = dt.toMSecsSinceEpoch() * 1000;
+    const qsizetype dot = s.indexOf(QLatin1Char('.'));
+    if (dot > 0) {
+        qsizetype e = dot + 1;
+        while (e < s.size() && s[e].isDigit())
+            ++e;
+        const QString frac = s.mid(dot + 1, e - dot - 1);
+        if (frac.size() > 3)
+            us += frac.left(6).leftJustified(6, QLatin1Char('0')).mid(3).toLongLong();
+    }
+    epochUs = us;
+    return true;
+}
+
+} // namespace iot
