@@ -90,6 +90,14 @@ void BatchWriter::report(const WriteSet &piece, const WriteOutcome &out, std::in
         o->transactionFinished(r);
 }
 
+void BatchWriter::setMappings(const QList<MappingRule> &rules, bool unmatchedToDeadLetter)
+{
+    if (rules.isEmpty())
+        m_mapper.reset();
+    else
+        m_mapper = std::make_unique<Mapper>(rules, unmatchedToDeadLetter);
+}
+
 void BatchWriter::start()
 {
     // Proves this thread's event loop turns; read by /healthz.
@@ -107,6 +115,15 @@ void BatchWriter::tryOpen()
         return;
     setState(State::Connecting, QStringLiteral("connecting to ") + m_sink->describe());
     const Status st = m_sink->open();
+    if (!st && st.error().fatal) {
+        // Retrying cannot fix it (a schema conflict): say so once and stop; the rows stay in the spool.
+        m_sink->close();
+        m_finished = true;
+        logger()->critical("{}", st.error().message);
+        setState(State::Disconnected, QStringLiteral("stopped: ") + st.error().message.section(QLatin1Char('\n'), 0, 0));
+        Q_EMIT fatalError(st.error().message);
+        return;
+    }
     if (!st) {
         scheduleRetry(st.error().message);
         return;
@@ -199,14 +216,13 @@ bool BatchWriter::loadWork()
         if (got)
             return true;
     }
-    Batch taken;
-    if (!m_queue->takeUpTo(cap, taken))
+    // Straight into m_pending, whose buffers (grown to the largest transaction so far) are reused every time.
+    if (!m_queue->takeUpTo(cap, m_pending))
         return false;
-    if (!taken.isSpilled()) {
-        m_pending = std::move(taken);
+    if (!m_pending.isSpilled())
         return true;
-    }
-    const Batch::Spill sp = taken.spill();
+    const Batch::Spill sp = m_pending.spill();
+    m_pending.clear();
     std::uint64_t next = sp.to;
     readSpool(sp.from, sp.to, std::min(cap, sp.count), next);
     const std::size_t got = m_pending.size();
@@ -267,14 +283,34 @@ void BatchWriter::prepareWork()
     WriteSet set;
     set.batch = &m_pending;
     set.good.reserve(m_pending.size());
+    if (m_mapper) {
+        m_mapped.reset(std::size_t(m_mapper->rules().size()), m_pending.size());
+        set.mapped = &m_mapped;
+    }
     int signalled = 0;
     for (std::uint32_t i = 0; i < m_pending.size(); ++i) {
         const PayloadCheckResult r = m_check.check(m_pending.payload(i));
-        if (r.ok()) {
+        QString reason;
+        if (r.ok() && !m_mapper) {
             set.good.push_back(i);
             continue;
         }
-        set.dead.push_back({i, r.reason()});
+        if (r.ok()) {
+            const Mapper::Outcome o =
+                m_mapper->map(m_pending.topic(i), m_pending.payload(i), m_pending.receivedAtUs(i), i, m_mapped.perRule);
+            if (o.kind != Mapper::Outcome::Kind::Rejected) {
+                if (o.kind == Mapper::Outcome::Kind::Mapped) {
+                    m_mapped.rowRule[i] = o.rule;
+                    m_mapped.rowSlot[i] = std::uint32_t(m_mapped.perRule[std::size_t(o.rule)].rows() - 1);
+                }
+                set.good.push_back(i);
+                continue;
+            }
+            reason = o.reason;
+        } else {
+            reason = r.reason();
+        }
+        set.dead.push_back({i, reason});
         if (signalled++ < MaxDeadLetterSignals)
             Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
     }
@@ -291,7 +327,9 @@ bool BatchWriter::writeNextPiece()
     switch (out.kind) {
     case WriteOutcome::Kind::Ok: {
         const std::int64_t now = TimeFormat::nowUs();
-        m_counters->written.fetch_add(piece.good.size(), std::memory_order_relaxed);
+        m_counters->written.fetch_add(piece.good.size() - std::min(piece.good.size(), out.deduplicated),
+                                      std::memory_order_relaxed);
+        m_counters->deduplicated.fetch_add(out.deduplicated, std::memory_order_relaxed);
         m_counters->deadLettered.fetch_add(piece.dead.size(), std::memory_order_relaxed);
         m_counters->transactions.fetch_add(1, std::memory_order_relaxed);
         m_counters->lastCommitUs.store(now, std::memory_order_relaxed);
@@ -329,6 +367,7 @@ bool BatchWriter::writeNextPiece()
         const std::uint32_t midRow = failed.good[failed.good.size() / 2];
         WriteSet second;
         second.batch = failed.batch;
+        second.mapped = failed.mapped;
         const auto g = std::partition_point(failed.good.begin(), failed.good.end(),
                                             [midRow](std::uint32_t i) { return i < midRow; });
         second.good.assign(g, failed.good.end());

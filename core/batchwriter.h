@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "config.h"
+#include "mapper.h"
 #include "payloadcheck.h"
 #include "pipelineobserver.h"
 #include "sqlsink.h"
@@ -41,6 +42,8 @@ public:
 
     /// Observers see every transaction (metrics, traces, topic statistics). Add before start().
     void addObserver(std::shared_ptr<PipelineObserver> observer);
+    /// Routes messages into [[mappings]] tables (none: everything is stored raw). Call before start().
+    void setMappings(const QList<MappingRule> &rules, bool unmatchedToDeadLetter);
     /// Creates the sink and opens the database (retrying until it works). Call on the writer thread.
     void start();
     /// Writes whatever is queued; invoked (queued) whenever the ingest side hands over a batch.
@@ -55,6 +58,7 @@ Q_SIGNALS:
     void committed(quint64 rows);
     void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     void finished(quint64 unwritten);
+    void fatalError(const QString &message);
 
 private:
     void setState(State state, const QString &detail);
@@ -76,6 +80,8 @@ private:
     PipelineCounters *m_counters;
     std::unique_ptr<SqlSink> m_sink;
     std::vector<std::shared_ptr<PipelineObserver>> m_observers;
+    std::unique_ptr<Mapper> m_mapper;
+    MappedBatch m_mapped;            // what the mapper made of m_pending
     int m_attempt = 1;               // tries of the piece at the head of m_pieces
     PayloadCheck m_check;
     Batch m_pending;                 // taken off the queue, not yet fully committed

@@ -67,11 +67,12 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
     };
     const DatabaseConfig db = config.database;
     const QString spoolId = config.spool.enabled ? MqttClient::clientIdFor(config.mqtt) : QString();
-    d->sinkFactory = [db, spoolId]() -> std::unique_ptr<SqlSink> {
+    const QList<MappingRule> mappings = config.mappings;
+    d->sinkFactory = [db, spoolId, mappings]() -> std::unique_ptr<SqlSink> {
         const QString name = QStringLiteral("iot-writer");
         if (db.driver == DbDriver::Postgres)
-            return std::make_unique<PostgresSink>(db, name, spoolId);
-        return std::make_unique<SqliteSink>(db, name, spoolId);
+            return std::make_unique<PostgresSink>(db, name, spoolId, mappings);
+        return std::make_unique<SqliteSink>(db, name, spoolId, mappings);
     };
     d->snapshotTimer.setInterval(DefaultSnapshotMs);
     connect(&d->snapshotTimer, &QTimer::timeout, this, [this] { d->takeSnapshot(); });
@@ -148,6 +149,7 @@ Status Engine::start()
     d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters, d->spool.get(), replayTo);
     for (const auto &o : d->observers)
         d->writer->addObserver(o);
+    d->writer->setMappings(d->config.mappings, d->config.unmatchedToDeadLetter);
     d->writer->moveToThread(&d->writerThread);
     BatchWriter *writer = d->writer;
     auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
@@ -169,6 +171,7 @@ Status Engine::start()
         Q_EMIT databaseStateChanged(s, detail);
     });
     connect(d->writer, &BatchWriter::deadLettered, this, &Engine::deadLettered);
+    connect(d->writer, &BatchWriter::fatalError, this, &Engine::fatalError);
     connect(d->writer, &BatchWriter::finished, this, [this](quint64 unwritten) { d->onWriterFinished(unwritten); });
     connect(d->batcher, &Batcher::sourceStateChanged, this, [this](MessageSource::State s, const QString &detail) {
         d->last.mqttState = s;
@@ -282,6 +285,7 @@ void Engine::Private::takeSnapshot()
     s.spoolWriteErrors = counters.spoolWriteErrors.load(rel);
     s.written = counters.written.load(rel);
     s.deadLettered = counters.deadLettered.load(rel);
+    s.deduplicated = counters.deduplicated.load(rel);
     s.dropped = counters.dropped.load(rel);
     s.inFlight = counters.inFlight();
     s.queued = queue.messages();

@@ -50,6 +50,9 @@ Q_SIGNALS:
     void databaseStateChanged(iot::BatchWriter::State state, const QString &detail);
     void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     void errorOccurred(const QString &message);
+    /// A problem no retry can fix (e.g. [[mappings]] that conflict with existing tables): the front end should
+    /// report it and exit with code 2.
+    void fatalError(const QString &message);
     void stopped(quint64 unwritten);
 
 private:

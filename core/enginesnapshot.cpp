@@ -7,8 +7,10 @@ QString EngineSnapshot::balanceText() const
 {
     const QString in = replayed ? QStringLiteral("received %1 + replayed %2").arg(received).arg(replayed)
                                 : QStringLiteral("received %1").arg(received);
-    return in + QStringLiteral(" = written %1 + dead-lettered %2 + dropped %3 + in flight %4")
-        .arg(written)
+    const QString written_ = deduplicated
+        ? QStringLiteral("written %1 + deduplicated %2").arg(written).arg(deduplicated)
+        : QStringLiteral("written %1").arg(written);
+    return in + QStringLiteral(" = ") + written_ + QStringLiteral(" + dead-lettered %1 + dropped %2 + in flight %3")
         .arg(deadLettered)
         .arg(dropped)
         .arg(inFlight);

@@ -26,6 +26,7 @@ struct EngineSnapshot
     quint64 replayed = 0;        // read back from the spool after a restart
     quint64 written = 0;
     quint64 deadLettered = 0;
+    quint64 deduplicated = 0;    // mapped rows skipped by a unique key (already stored)
     quint64 dropped = 0;
     quint64 inFlight = 0;        // received + replayed − written − dead-lettered − dropped
     quint64 queued = 0;          // of those, handed to the writer and waiting

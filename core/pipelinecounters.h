@@ -14,6 +14,7 @@ struct PipelineCounters
     std::atomic<std::uint64_t> replayed{0};        // messages read back from the spool after a restart
     std::atomic<std::uint64_t> written{0};         // rows committed to the readings table
     std::atomic<std::uint64_t> deadLettered{0};    // rows committed to the dead-letter table
+    std::atomic<std::uint64_t> deduplicated{0};    // mapped rows skipped because their unique key was stored
     std::atomic<std::uint64_t> dropped{0};         // messages given up on (only at a shutdown that timed out)
     std::atomic<std::uint64_t> transactions{0};    // committed write transactions
     std::atomic<std::uint64_t> writeFailures{0};   // transactions that failed and were retried or split
@@ -35,6 +36,7 @@ struct PipelineCounters
     {
         const auto r = received.load(std::memory_order_relaxed) + replayed.load(std::memory_order_relaxed);
         const auto done = written.load(std::memory_order_relaxed) + deadLettered.load(std::memory_order_relaxed)
+            + deduplicated.load(std::memory_order_relaxed)
             + dropped.load(std::memory_order_relaxed);
         return r > done ? r - done : 0;
     }

@@ -2,6 +2,7 @@
 #include "postgressink.h"
 
 #include "log.h"
+#include "mappedwriter.h"
 #include "timeformat.h"
 
 #include <QSqlDatabase>
@@ -87,6 +88,7 @@ struct PostgresSink::Private
     QByteArray copyDead;
     std::string buffer;  // reused across transactions: no allocation per write once grown
     QByteArray spoolId;
+    std::unique_ptr<MappedWriter> mapped;
     std::shared_ptr<spdlog::logger> log = log::get("db");
 
     QSqlDatabase db() const { return QSqlDatabase::database(connectionName, false); }
@@ -101,9 +103,11 @@ struct PostgresSink::Private
     WriteOutcome failure(PGconn *c, PGresult *res, const char *what);
 };
 
-PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId)
+PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
+                           QList<MappingRule> mappings)
     : d(std::make_unique<Private>())
 {
+    d->mapped = std::make_unique<MappedWriter>(std::move(mappings), MappingSchema::Dialect::Postgres);
     d->spoolId = spoolId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
@@ -160,6 +164,12 @@ Status PostgresSink::open()
     if (!ok) {
         db.close();
         return Error{QStringLiteral("cannot create tables: ") + err};
+    }
+    if (!d->mapped->isEmpty()) {
+        if (Status st = d->mapped->prepare(d->conn()); !st) {
+            db.close();
+            return st.error();
+        }
     }
     return Ok{};
 }
@@ -245,7 +255,11 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         std::string &buf = d->buffer;
         buf.clear();
         putHeader(buf);
+        std::size_t raw = 0;
         for (const std::uint32_t i : set.good) {
+            if (set.mapped && set.mapped->isMapped(i))
+                continue;  // written to its mapping's table below
+            ++raw;
             putBe16(buf, 3);
             putTimestamp(buf, b.receivedAtUs(i));
             const QByteArrayView topic = b.topic(i);
@@ -253,8 +267,12 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
             putJsonb(buf, b.payload(i));
         }
         putBe16(buf, 0xFFFF);  // trailer
-        out = d->copy(c, d->copyReadings);
+        if (raw)
+            out = d->copy(c, d->copyReadings);
+        if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
+            out = d->mapped->write(c, set);
     }
+    const std::size_t deduplicated = out.deduplicated;
     if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty()) {
         std::string &buf = d->buffer;
         buf.clear();
@@ -290,6 +308,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
     }
     if (out.kind != WriteOutcome::Kind::Ok) {
         db.rollback();
+        d->mapped->reset();  // staging tables created in this transaction are gone with it
         return out;
     }
     if (!db.commit()) {
@@ -297,6 +316,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         db.rollback();
         return WriteOutcome::retry(msg);
     }
+    out.deduplicated = deduplicated;
     return out;
 }
 

@@ -14,7 +14,8 @@ class PostgresSink final : public SqlSink
 {
 public:
     /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
-    PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {});
+    PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {},
+                 QList<MappingRule> mappings = {});
     ~PostgresSink() override;
     Q_DISABLE_COPY_MOVE(PostgresSink)
 

@@ -13,6 +13,7 @@ namespace iot {
 struct Error
 {
     QString message;
+    bool fatal = false;  // retrying cannot help (e.g. a schema conflict): stop with exit code 2
 };
 
 /// Value-or-error for start-up paths (config, schema, command line); main maps errors to exit codes.

@@ -2,6 +2,7 @@
 #include "sqlitesink.h"
 
 #include "log.h"
+#include "mappedwriter.h"
 #include "timeformat.h"
 
 #include <QDir>
@@ -43,6 +44,7 @@ struct SqliteSink::Private
     sqlite3_stmt *upsertCheckpoint = nullptr;
     sqlite3_stmt *selectCheckpoint = nullptr;
     QByteArray spoolId;
+    std::unique_ptr<MappedWriter> mapped;
     std::shared_ptr<spdlog::logger> log = log::get("db");
 
     void finalize()
@@ -70,9 +72,11 @@ struct SqliteSink::Private
     }
 };
 
-SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId)
+SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
+                       QList<MappingRule> mappings)
     : d(std::make_unique<Private>())
 {
+    d->mapped = std::make_unique<MappedWriter>(std::move(mappings), MappingSchema::Dialect::Sqlite);
     d->spoolId = spoolId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
@@ -143,12 +147,19 @@ Status SqliteSink::open()
         close();
         return Error{QStringLiteral("cannot prepare ") + d->absolutePath + QStringLiteral(": ") + st.error().message};
     }
+    if (!d->mapped->isEmpty()) {
+        if (Status ms = d->mapped->prepare(d->handle); !ms) {
+            close();
+            return ms.error();
+        }
+    }
     return Ok{};
 }
 
 void SqliteSink::close()
 {
     d->finalize();
+    d->mapped->reset();
     d->handle = nullptr;
     if (QSqlDatabase::contains(d->connectionName))
         QSqlDatabase::database(d->connectionName, false).close();
@@ -192,6 +203,8 @@ WriteOutcome SqliteSink::write(const WriteSet &set)
     char iso[TimeFormat::IsoLength];
     WriteOutcome out;
     for (const std::uint32_t i : set.good) {
+        if (set.mapped && set.mapped->isMapped(i))
+            continue;  // written to its mapping's table below
         TimeFormat::isoUtc(b.receivedAtUs(i), iso);
         const QByteArrayView topic = b.topic(i);
         const QByteArrayView payload = b.payload(i);
@@ -205,6 +218,8 @@ WriteOutcome SqliteSink::write(const WriteSet &set)
             break;
         }
     }
+    if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
+        out = d->mapped->write(d->handle, set);
     for (std::size_t k = 0; out.kind == WriteOutcome::Kind::Ok && k < set.dead.size(); ++k) {
         const WriteSet::DeadLetter &dl = set.dead[k];
         TimeFormat::isoUtc(b.receivedAtUs(dl.row), iso);

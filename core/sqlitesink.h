@@ -14,7 +14,8 @@ class SqliteSink final : public SqlSink
 {
 public:
     /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
-    SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {});
+    SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {},
+                 QList<MappingRule> mappings = {});
     ~SqliteSink() override;
     Q_DISABLE_COPY_MOVE(SqliteSink)
 

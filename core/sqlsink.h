@@ -2,6 +2,7 @@
 #pragma once
 
 #include "batch.h"
+#include "mapper.h"
 #include "result.h"
 
 #include <QMap>
@@ -11,6 +12,24 @@
 #include <vector>
 
 namespace iot {
+
+/// What the mapper made of a transaction's rows: per rule the typed rows, per batch row its rule (-1: raw) and slot.
+struct MappedBatch
+{
+    std::vector<MappedRows> perRule;
+    std::vector<std::int32_t> rowRule;
+    std::vector<std::uint32_t> rowSlot;
+
+    void reset(std::size_t rules, std::size_t rows)
+    {
+        perRule.resize(rules);
+        for (MappedRows &r : perRule)
+            r.clear();
+        rowRule.assign(rows, -1);
+        rowSlot.assign(rows, 0);
+    }
+    bool isMapped(std::uint32_t row) const { return row < rowRule.size() && rowRule[row] >= 0; }
+};
 
 /// One transaction's worth of work: which rows of a batch go to the readings table, which to dead letters and why.
 struct WriteSet
@@ -24,6 +43,7 @@ struct WriteSet
     std::vector<std::uint32_t> good;
     std::vector<DeadLetter> dead;
     std::uint64_t checkpoint = 0;  // spool position to record in the same transaction (0: none)
+    const MappedBatch *mapped = nullptr;  // rows of `good` with a rule go to mapped tables, the rest to readings
 
     std::size_t rows() const { return good.size() + dead.size(); }
 };
@@ -35,6 +55,7 @@ struct WriteOutcome
     enum class Kind { Ok, DataError, Retry };
     Kind kind = Kind::Ok;
     QString message;
+    std::size_t deduplicated = 0;  // mapped rows skipped by a unique key (already stored)
 
     static WriteOutcome ok() { return {}; }
     static WriteOutcome dataError(QString m) { return {Kind::DataError, std::move(m)}; }
