@@ -27,21 +27,27 @@ void TstIngest::tenThousandMessages_data()
 {
     QTest::addColumn<bool>("postgres");
     QTest::addColumn<int>("qos");
-    QTest::newRow("postgresql qos0") << true << 0;
-    QTest::newRow("postgresql qos1") << true << 1;
-    QTest::newRow("sqlite qos0") << false << 0;
-    QTest::newRow("sqlite qos1") << false << 1;
+    QTest::addColumn<bool>("mqtt5");
+    QTest::newRow("postgresql qos0") << true << 0 << false;
+    QTest::newRow("postgresql qos1") << true << 1 << false;
+    QTest::newRow("postgresql qos1 mqtt5") << true << 1 << true;
+    QTest::newRow("sqlite qos0") << false << 0 << false;
+    QTest::newRow("sqlite qos1") << false << 1 << false;
 }
 
 void TstIngest::tenThousandMessages()
 {
     QFETCH(bool, postgres);
     QFETCH(int, qos);
+    QFETCH(bool, mqtt5);
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 10000;
     QTemporaryDir dir(srv.tmp + QStringLiteral("/ingest-XXXXXX"));
     QVERIFY(dir.isValid());
-    const QString tag = QStringLiteral("ingest_%1_q%2").arg(postgres ? QStringLiteral("pg") : QStringLiteral("lite")).arg(qos);
+    const QString tag = QStringLiteral("ingest_%1_q%2%3")
+                            .arg(postgres ? QStringLiteral("pg") : QStringLiteral("lite"))
+                            .arg(qos)
+                            .arg(mqtt5 ? QStringLiteral("_v5") : QString());
 
     SubscriberSetup setup;
     setup.postgres = postgres;
@@ -49,6 +55,7 @@ void TstIngest::tenThousandMessages()
     setup.topic = tag + QStringLiteral("/#");
     setup.qos = qos;
     setup.clientId = tag;
+    setup.mqtt5 = mqtt5;
     ReadingsProbe probe = postgres ? ReadingsProbe::freshPostgres(srv, tag) : ReadingsProbe::sqlite(setup.database);
     QVERIFY2(probe.error().isEmpty(), qPrintable(probe.error()));
 
@@ -56,12 +63,15 @@ void TstIngest::tenThousandMessages()
     QVERIFY(sub.start(subscriberConfig(srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to ") + setup.topic, 15000), qPrintable(sub.log()));
     QVERIFY2(sub.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(sub.log()));
+    if (mqtt5)
+        QVERIFY2(sub.log().contains(QStringLiteral("(MQTT 5, persistent session)")), qPrintable(sub.log()));
 
     // Several topics: 20 sensors in 4 rooms → 20 distinct topics under the test's prefix.
     SimOptions sim;
     sim.publish.host = srv.mqttHost;
     sim.publish.port = srv.mqttPort;
     sim.publish.qos = qos;
+    sim.publish.protocolVersion = mqtt5 ? 5 : 4;
     sim.payload.topicPrefix = tag.toUtf8();
     sim.payload.sensors = 20;
     sim.count = Count;

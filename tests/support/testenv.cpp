@@ -84,6 +84,8 @@ QString subscriberConfig(const Servers &s, const SubscriberSetup &u)
              .arg(u.topic)
              .arg(u.qos)
              .arg(u.clientId);
+    if (u.mqtt5)
+        t += QStringLiteral("protocol = \"5\"\n");
     if (u.postgres)
         t += QStringLiteral("\n[database]\ndriver = \"postgresql\"\nhost = \"%1\"\nport = %2\nname = \"%3\"\n"
                             "user = \"%4\"\npassword = \"%5\"\nsslmode = \"disable\"\nconnect_timeout_sec = 2\n")
@@ -98,7 +100,9 @@ QString subscriberConfig(const Servers &s, const SubscriberSetup &u)
              .arg(u.flushInterval)
              .arg(u.retryDelay);
     t += u.extraSubscriberKeys;
-    t += QStringLiteral("\n[observability]\nprometheus_port = 0\n");
+    t += QStringLiteral("\n[observability]\nprometheus_port = %1\n").arg(u.prometheusPort);
+    t += u.extraObservabilityKeys;
+    t += u.extraToml;
     return t;
 }
 

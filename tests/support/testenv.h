@@ -39,11 +39,15 @@ struct SubscriberSetup
     QString topic = QStringLiteral("sensors/#");
     int qos = 1;
     QString clientId;
+    bool mqtt5 = false;           // protocol = "5" (session expiry, MQTT 5 subscribe)
     int mqttPort = 0;             // 0: the shared test broker
     int batchSize = 500;
     double flushInterval = 0.2;
     double retryDelay = 0.5;
     QString extraSubscriberKeys;  // raw TOML lines appended to [subscriber]
+    int prometheusPort = 0;       // /metrics, /healthz and /readyz on 127.0.0.1; 0: off
+    QString extraObservabilityKeys;  // raw TOML lines appended to [observability] (trace_endpoint, ...)
+    QString extraToml;            // raw TOML appended at the end (whole sections, e.g. [spool])
 };
 QString subscriberConfig(const Servers &servers, const SubscriberSetup &setup);
 
