@@ -122,7 +122,23 @@ void appendJsonString(spdlog::memory_buf_t &dest, std::string_view text)
     dest.push_back('"');
 }
 
-/// One JSON object per line: {"ts","level","logger","msg"}, ts in UTC with milliseconds.
+thread_local std::span<const log::Field> t_fields;
+
+void appendFields(spdlog::memory_buf_t &dest)
+{
+    for (const log::Field &field : t_fields) {
+        dest.push_back(',');
+        appendJsonString(dest, field.key);
+        dest.push_back(':');
+        if (const auto *number = std::get_if<std::int64_t>(&field.value))
+            fmt::format_to(std::back_inserter(dest), "{}", *number);
+        else
+            appendJsonString(dest, std::get<std::string>(field.value));
+    }
+}
+
+/// One JSON object per line: {"ts","level","logger","msg"} plus the fields of log::withFields(), ts in UTC with
+/// milliseconds.
 /// Runs on whichever thread logs, under the sink's lock.
 class JsonFormatter final : public spdlog::formatter
 {
@@ -142,6 +158,7 @@ public:
         appendJsonString(dest, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
         append(dest, R"(,"msg":)");
         appendJsonString(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+        appendFields(dest);
         append(dest, "}\n");
     }
 
@@ -246,6 +263,21 @@ std::shared_ptr<spdlog::logger> get(const char *name)
     logger->flush_on(Level::warn);
     s.loggers.emplace(name, logger);
     return logger;
+}
+
+FieldScope::FieldScope(std::span<const Field> fields) : m_previous(t_fields)
+{
+    t_fields = fields;
+}
+
+FieldScope::~FieldScope()
+{
+    t_fields = m_previous;
+}
+
+std::span<const Field> FieldScope::current()
+{
+    return t_fields;
 }
 
 } // namespace log

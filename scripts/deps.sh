@@ -4,26 +4,36 @@
 #
 #   scripts/deps.sh [--build|--runtime|--test]
 #
-#   --build    compiler, CMake, Ninja, Qt 6 and the libraries iot-subscriber links
+#   --build    compiler, CMake, Ninja, Qt 6 and the libraries iot-subscriber links; dpkg-dev and file for
+#              cpack's .deb (dpkg-shlibdeps computes the dependencies)
 #   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
-#   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), for scripts/test.sh
+#   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
+#              promtool, for the observability tests), lintian, desktop-file-utils and appstream (package
+#              checks), for scripts/test.sh
 #   (none)     same as --test: everything
 #
 # Works as root (CI) or as a user with sudo. Without either it prints the apt-get command and exits 1.
 # A second run finds nothing missing, runs no apt-get at all and prints one line.
 set -euo pipefail
 
-usage() { sed -n '4,10s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '4,13s/^# \{0,1\}//p' "$0"; }
 
 build_pkgs=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6sql6-psql libqt6sql6-sqlite
     libgl-dev libglx-dev libvulkan-dev libxkbcommon-dev
     libmosquitto-dev libpq-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+    dpkg-dev file
+    libqt6svg6
 )
 runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # postgresql is Debian 12's metapackage for the version-15 server that scripts/testenv/pg.sh expects.
-test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2)
+# prometheus brings promtool; the tests start their own server (the package's service stays unused).
+# clang + libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz.sh) that the test run includes.
+# lintian, desktop-file-utils and appstream check the packages that scripts/package.sh and the "package" tests make.
+# x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
+test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
+    lintian desktop-file-utils appstream x11-utils imagemagick)
 
 mode=${1:---test}
 case "$mode" in
@@ -62,4 +72,10 @@ fi
 
 "${as_root[@]}" apt-get update -q
 "${as_root[@]}" apt-get install "${apt_opts[@]}" "${missing[@]}"
+# On a systemd host the package enables a Prometheus service on port 9090; the tests run their own, so a fresh
+# install should not leave one behind.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 \
+    && [[ -d /run/systemd/system ]]; then
+    "${as_root[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
 echo "deps.sh: installed ${missing[*]}"

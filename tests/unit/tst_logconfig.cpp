@@ -3,7 +3,9 @@
 #include "logconfig.h"
 #include "logging.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonParseError>
@@ -71,6 +73,11 @@ private Q_SLOTS:
     void reinstallMovesEarlierLoggers();
     void severalThreads();
     void unopenableFile();
+    void structuredFields_data();
+    void structuredFields();
+    void fieldsStayWithTheirLine();
+    void rotation_data();
+    void rotation();
 
 private:
     QTemporaryDir m_dir;
@@ -299,6 +306,118 @@ void TstLogConfig::unopenableFile()
     QVERIFY(!status.ok());
     QVERIFY2(status.error().message.startsWith(QStringLiteral("/dev/null/x.log: cannot open log file: ")),
              qPrintable(status.error().message));
+}
+
+void TstLogConfig::structuredFields_data()
+{
+    QTest::addColumn<bool>("json");
+    QTest::newRow("json") << true;
+    QTest::newRow("text") << false;
+}
+
+void TstLogConfig::structuredFields()
+{
+    QFETCH(bool, json);
+    const QString path = m_dir.filePath(QStringLiteral("fields-%1.log").arg(json));
+    LogConfig config = fileOnly(path, json ? LogConfig::Format::Json : LogConfig::Format::Text);
+    config.level = QStringLiteral("info");
+    QVERIFY(Logging::install(config).ok());
+    const QByteArray topic("sensors/\xff\"room\"");
+    log::withFields(*log::get("db"), spdlog::level::warn,
+                    {{"topic", QByteArrayView(topic)}, {"rows", 12}, {"error", QStringLiteral("duplicate key")}},
+                    "{} rows dead-lettered", 12);
+    log::get("db")->info("no fields");
+    log::withFields(*log::get("db"), spdlog::level::debug, {{"rows", 1}}, "below the level: not formatted");
+
+    const QByteArrayList lines = readLines(path);
+    QCOMPARE(lines.size(), 2);
+    if (!json) {
+        // Text lines stay as they were: the message says it in words.
+        QVERIFY2(lines[0].endsWith("warn  [db] 12 rows dead-lettered"), lines[0].constData());
+        return;
+    }
+    const QJsonObject o = QJsonDocument::fromJson(lines[0]).object();
+    QCOMPARE(o.keys(), (QStringList{QStringLiteral("error"), QStringLiteral("level"), QStringLiteral("logger"),
+                                    QStringLiteral("msg"), QStringLiteral("rows"), QStringLiteral("topic"),
+                                    QStringLiteral("ts")}));
+    QCOMPARE(o.value(QStringLiteral("msg")).toString(), QStringLiteral("12 rows dead-lettered"));
+    QVERIFY(o.value(QStringLiteral("rows")).isDouble());
+    QCOMPARE(o.value(QStringLiteral("rows")).toInt(), 12);
+    QCOMPARE(o.value(QStringLiteral("topic")).toString(), QStringLiteral("sensors/\ufffd\"room\""));
+    QCOMPARE(o.value(QStringLiteral("error")).toString(), QStringLiteral("duplicate key"));
+    QCOMPARE(QJsonDocument::fromJson(lines[1]).object().keys().size(), 4);
+}
+
+void TstLogConfig::fieldsStayWithTheirLine()
+{
+    const QString path = m_dir.filePath(QStringLiteral("fields-threads.log"));
+    QVERIFY(Logging::install(fileOnly(path, LogConfig::Format::Json)).ok());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([t] {
+            for (int i = 0; i < 200; ++i) {
+                if (i % 2)
+                    log::withFields(*log::get("db"), spdlog::level::info, {{"thread", t}, {"i", i}}, "{} {}", t, i);
+                else
+                    log::get("db")->info("{} {}", t, i);
+            }
+        });
+    }
+    for (std::thread &thread : threads)
+        thread.join();
+    const QByteArrayList lines = readLines(path);
+    QCOMPARE(lines.size(), 800);
+    for (const QByteArray &line : lines) {
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        const QStringList words = o.value(QStringLiteral("msg")).toString().split(u' ');
+        const bool withFields = words.value(1).toInt() % 2;
+        QCOMPARE(o.contains(QStringLiteral("thread")), withFields);
+        if (withFields) {
+            QCOMPARE(o.value(QStringLiteral("thread")).toInt(), words.value(0).toInt());
+            QCOMPARE(o.value(QStringLiteral("i")).toInt(), words.value(1).toInt());
+        }
+    }
+}
+
+void TstLogConfig::rotation_data()
+{
+    QTest::addColumn<bool>("json");
+    QTest::newRow("json") << true;
+    QTest::newRow("text") << false;
+}
+
+void TstLogConfig::rotation()
+{
+    QFETCH(bool, json);
+    const QString dir = m_dir.filePath(QStringLiteral("rotation-%1").arg(json));
+    QVERIFY(QDir().mkpath(dir));
+    LogConfig config = fileOnly(dir + QStringLiteral("/app.log"), json ? LogConfig::Format::Json : LogConfig::Format::Text);
+    config.maxSizeMb = 1;
+    config.maxFiles = 2;
+    QVERIFY(Logging::install(config).ok());
+    // About 3.5 MiB: fills the file and both backups, and more.
+    const QString filler(400, u'x');
+    for (int i = 0; i < 8500; ++i)
+        log::get("app")->info("line {} {}", i, filler);
+    Logging::installDefault();   // closes the file
+
+    QStringList files = QDir(dir).entryList(QDir::Files, QDir::Name);
+    QCOMPARE(files, (QStringList{QStringLiteral("app.1.log"), QStringLiteral("app.2.log"), QStringLiteral("app.log")}));
+    for (const QString &name : files) {
+        const QString path = dir + u'/' + name;
+        QVERIFY2(QFileInfo(path).size() <= 1024 * 1024, qPrintable(name));
+        QVERIFY2(QFileInfo(path).size() > 900 * 1024 || name == QStringLiteral("app.log"), qPrintable(name));
+        // Rotation happens between lines: every file starts and ends with a whole one.
+        const QByteArrayList lines = readLines(path);
+        QVERIFY(!lines.isEmpty());
+        if (json) {
+            QVERIFY2(QJsonDocument::fromJson(lines.constFirst()).isObject(), qPrintable(name));
+            QVERIFY2(QJsonDocument::fromJson(lines.constLast()).isObject(), qPrintable(name));
+        }
+    }
+    // The newest lines are in app.log, the oldest kept ones in app.2.log.
+    QVERIFY(readLines(dir + QStringLiteral("/app.log")).constLast().contains("line 8499 "));
+    QVERIFY(!readLines(dir + QStringLiteral("/app.2.log")).constFirst().contains("line 0 "));
 }
 
 QTEST_APPLESS_MAIN(TstLogConfig)

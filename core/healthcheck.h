@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "enginesnapshot.h"
+
+#include <QByteArray>
+#include <QStringList>
+
+#include <cstdint>
+
+namespace iot {
+
+/// What /healthz and /readyz answer, judged from an EngineSnapshot: liveness (the worker loops turn) and readiness
+/// (connected, backlog below its limit). Pure functions; any thread.
+class HealthCheck final
+{
+public:
+    struct Verdict
+    {
+        bool ok = true;
+        QStringList reasons;   // why not, in words an operator can act on
+
+        int httpStatus() const { return ok ? 200 : 503; }
+        /// {"status":"ok"} or {"status":"<failed>","reasons":[...]}
+        QByteArray json(const QString &failedStatus) const;
+    };
+
+    /// A loop whose heartbeat is older than `stallUs` counts as stuck.
+    static Verdict liveness(const EngineSnapshot &snapshot, std::int64_t nowUs, std::int64_t stallUs);
+    static Verdict readiness(const EngineSnapshot &snapshot);
+};
+
+} // namespace iot
