@@ -101,8 +101,16 @@ void BatchWriter::setMappings(const QList<MappingRule> &rules, bool unmatchedToD
 void BatchWriter::start()
 {
     // Proves this thread's event loop turns; read by /healthz.
-    connect(&m_heartbeat, &QTimer::timeout, this,
-            [this] { m_counters->writerHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed); });
+    connect(&m_heartbeat, &QTimer::timeout, this, [this] {
+        const std::int64_t now = TimeFormat::nowUs();
+        m_counters->writerHeartbeatUs.store(now, std::memory_order_relaxed);
+        // Idle for a while: check the connection, so a lost server shows (state, /readyz) before the next write.
+        if (m_state == State::Connected && m_pieces.empty() && m_queue->isEmpty() && now - m_lastWriteUs > 5000000) {
+            m_lastWriteUs = now;
+            if (const Status st = m_sink->ping(); !st)
+                scheduleRetry(st.error().message);
+        }
+    });
     m_counters->writerHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed);
     m_heartbeat.start(1000);
     m_sink = m_factory();
@@ -230,7 +238,7 @@ bool BatchWriter::loadWork()
         m_queue->pushFront(Batch::spilled({next, sp.to, sp.count - got}));
     } else if (got < sp.count) {
         // The disk lost them (damage found while reading back): counted, never silent.
-        m_counters->dropped.fetch_add(sp.count - got, std::memory_order_relaxed);
+        m_counters->drop(Reasons::Drop::SpoolUnreadable, sp.count - got);
         logger()->error("{} spilled messages could not be read back from the spool and are lost", sp.count - got);
     }
     return true;
@@ -240,8 +248,9 @@ void BatchWriter::scheduleRetry(const QString &reason)
 {
     m_sink->close();
     const int delayMs = static_cast<int>(m_config.errorRetryDelaySec * 1000.0);
-    logger()->warn("database unavailable ({}): {}; {} messages buffered, retry in {:.1f} s", m_sink->describe(),
-                   reason, m_counters->inFlight(), delayMs / 1000.0);
+    log::withFields(*logger(), spdlog::level::warn, {{"error", reason}, {"rows", m_counters->inFlight()}},
+                    "database unavailable ({}): {}; {} messages buffered, retry in {:.1f} s", m_sink->describe(),
+                    reason, m_counters->inFlight(), delayMs / 1000.0);
     setState(State::Retrying, QStringLiteral("retry in %1 s: %2").arg(delayMs / 1000.0, 0, 'f', 1).arg(reason));
     m_retryTimer.start(delayMs);
 }
@@ -322,6 +331,7 @@ bool BatchWriter::writeNextPiece()
 {
     WriteSet &piece = m_pieces.front();
     const std::int64_t startUs = TimeFormat::nowUs();
+    m_lastWriteUs = startUs;
     const WriteOutcome out = m_sink->write(piece);
     report(piece, out, startUs);
     switch (out.kind) {
@@ -331,11 +341,16 @@ bool BatchWriter::writeNextPiece()
                                       std::memory_order_relaxed);
         m_counters->deduplicated.fetch_add(out.deduplicated, std::memory_order_relaxed);
         m_counters->deadLettered.fetch_add(piece.dead.size(), std::memory_order_relaxed);
+        for (const WriteSet::DeadLetter &dl : piece.dead)
+            m_counters->deadLetteredBy[std::size_t(Reasons::classify(dl.reason))].fetch_add(1, std::memory_order_relaxed);
         m_counters->transactions.fetch_add(1, std::memory_order_relaxed);
         m_counters->lastCommitUs.store(now, std::memory_order_relaxed);
         m_counters->lastCommitLatencyUs.store(now - m_pending.firstReceivedAtUs(), std::memory_order_relaxed);
         if (!piece.dead.empty())
-            logger()->warn("{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
+            log::withFields(*logger(), spdlog::level::warn,
+                            {{"rows", piece.dead.size()}, {"topic", m_pending.topic(piece.dead.front().row)},
+                             {"error", piece.dead.front().reason}},
+                            "{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
         if (m_spool && piece.checkpoint) {
             m_committed = std::max(m_committed, piece.checkpoint);
             m_committedThisRun = true;
@@ -390,7 +405,7 @@ bool BatchWriter::writeNextPiece()
         m_pieces.push_front(std::move(failed));
     } else {
         // Even the dead-letter rows were refused (they are stored as raw bytes, so this should not happen).
-        m_counters->dropped.fetch_add(failed.dead.size(), std::memory_order_relaxed);
+        m_counters->drop(Reasons::Drop::DeadLetterRefused, failed.dead.size());
         logger()->error("{} dead letters could not be stored and are dropped: {}", failed.dead.size(), out.message);
     }
     return true;

@@ -89,6 +89,7 @@ private:
     QTimer m_retryTimer;
     QTimer m_finishTimer;
     QTimer m_heartbeat;
+    std::int64_t m_lastWriteUs = 0;  // for the idle connection check
     State m_state = State::Disconnected;
     bool m_everConnected = false;
     bool m_finishing = false;

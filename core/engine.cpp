@@ -222,7 +222,7 @@ void Engine::Private::onWriterFinished(quint64 unwritten)
         unwritten = 0;
     } else if (unwritten > 0) {
         // Counted, never silent: without a spool these are the only messages the engine ever gives up on.
-        counters.dropped.fetch_add(unwritten, std::memory_order_relaxed);
+        counters.drop(Reasons::Drop::ShutdownTimeout, unwritten);
         log::get("engine")->error("{} messages were not committed before the shutdown timeout and are dropped",
                                   unwritten);
     }
@@ -286,6 +286,10 @@ void Engine::Private::takeSnapshot()
     s.written = counters.written.load(rel);
     s.deadLettered = counters.deadLettered.load(rel);
     s.deduplicated = counters.deduplicated.load(rel);
+    for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
+        s.deadLetteredBy[i] = counters.deadLetteredBy[i].load(rel);
+    for (std::size_t i = 0; i < Reasons::DropCount; ++i)
+        s.droppedBy[i] = counters.droppedBy[i].load(rel);
     s.dropped = counters.dropped.load(rel);
     s.inFlight = counters.inFlight();
     s.queued = queue.messages();

@@ -3,6 +3,7 @@
 
 #include "batchwriter.h"
 #include "messagesource.h"
+#include "reasons.h"
 
 #include <QMetaType>
 #include <QString>
@@ -26,7 +27,9 @@ struct EngineSnapshot
     quint64 replayed = 0;        // read back from the spool after a restart
     quint64 written = 0;
     quint64 deadLettered = 0;
-    quint64 deduplicated = 0;    // mapped rows skipped by a unique key (already stored)
+    quint64 deduplicated = 0;
+    std::array<quint64, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
+    std::array<quint64, Reasons::DropCount> droppedBy{};             // by Reasons::Drop    // mapped rows skipped by a unique key (already stored)
     quint64 dropped = 0;
     quint64 inFlight = 0;        // received + replayed − written − dead-lettered − dropped
     quint64 queued = 0;          // of those, handed to the writer and waiting

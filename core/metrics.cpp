@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "metrics.h"
 
+#include <array>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -69,7 +71,9 @@ Histogram &histogram(prometheus::Registry &r, const char *suffix, const char *he
 struct Metrics::Private
 {
     prometheus::Registry registry;
-    Mirror received, replayed, written, deadLetters, dropped, mqttReconnects, dbReconnects, writeFailures;
+    Mirror received, replayed, written, deduplicated, mqttReconnects, dbReconnects, writeFailures;
+    std::array<Mirror, Reasons::DeadLetterCount> deadLetters;
+    std::array<Mirror, Reasons::DropCount> dropped;
     Mirror spansExported, spansDropped, exportFailures;
     Gauge *buffer = nullptr;
     Gauge *bufferLimit = nullptr;
@@ -90,14 +94,23 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
     d->replayed = counter(r, "messages_replayed_total",
                           "Messages read back from the disk spool after a restart (not counted as received).");
     d->written = counter(r, "rows_written_total", "Rows committed to the readings table.");
-    // Until the writer reports reasons per transaction, all dead letters share one series.
-    d->deadLetters = counter(r, "dead_letters_total",
-                             "Messages stored in the dead-letter table instead of the readings table.",
-                             {{"reason", "all"}});
-    d->dropped = counter(r, "messages_dropped_total",
-                         "Messages given up on: not committed at a shutdown that timed out (without a spool), "
-                         "unreadable when read back from the spool, or dead letters the database refused.",
-                         {{"reason", "all"}});
+    // Reasons are a fixed set (core/reasons.h): the label never grows with topics or payloads.
+    auto &dead = prometheus::BuildCounter()
+                     .Name(name("dead_letters_total"))
+                     .Help("Messages stored in the dead-letter table instead of a readings table, by reason.")
+                     .Register(r);
+    for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
+        d->deadLetters[i] = Mirror{&dead.Add({{"reason", Reasons::DeadLetterNames[i]}})};
+    auto &dropped = prometheus::BuildCounter()
+                        .Name(name("messages_dropped_total"))
+                        .Help("Messages given up on, by reason: not committed at a shutdown that timed out (without "
+                              "a spool), unreadable when read back from the spool, or dead letters the database "
+                              "refused.")
+                        .Register(r);
+    for (std::size_t i = 0; i < Reasons::DropCount; ++i)
+        d->dropped[i] = Mirror{&dropped.Add({{"reason", Reasons::DropNames[i]}})};
+    d->deduplicated = counter(r, "rows_deduplicated_total",
+                              "Mapped rows skipped because their unique key was already stored (redeliveries).");
     auto &reconnects = prometheus::BuildCounter()
                            .Name(name("reconnects_total"))
                            .Help("Connections re-established after a loss, by target.")
@@ -140,8 +153,11 @@ void Metrics::update(const EngineSnapshot &s)
     d->received.follow(s.received);
     d->replayed.follow(s.replayed);
     d->written.follow(s.written);
-    d->deadLetters.follow(s.deadLettered);
-    d->dropped.follow(s.dropped);
+    for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
+        d->deadLetters[i].follow(s.deadLetteredBy[i]);
+    for (std::size_t i = 0; i < Reasons::DropCount; ++i)
+        d->dropped[i].follow(s.droppedBy[i]);
+    d->deduplicated.follow(s.deduplicated);
     d->mqttReconnects.follow(s.mqttReconnects);
     d->dbReconnects.follow(s.dbReconnects);
     d->writeFailures.follow(s.writeFailures);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "reasons.h"
+
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -14,6 +17,8 @@ struct PipelineCounters
     std::atomic<std::uint64_t> replayed{0};        // messages read back from the spool after a restart
     std::atomic<std::uint64_t> written{0};         // rows committed to the readings table
     std::atomic<std::uint64_t> deadLettered{0};    // rows committed to the dead-letter table
+    std::array<std::atomic<std::uint64_t>, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
+    std::array<std::atomic<std::uint64_t>, Reasons::DropCount> droppedBy{};             // by Reasons::Drop
     std::atomic<std::uint64_t> deduplicated{0};    // mapped rows skipped because their unique key was stored
     std::atomic<std::uint64_t> dropped{0};         // messages given up on (only at a shutdown that timed out)
     std::atomic<std::uint64_t> transactions{0};    // committed write transactions
@@ -39,6 +44,12 @@ struct PipelineCounters
             + deduplicated.load(std::memory_order_relaxed)
             + dropped.load(std::memory_order_relaxed);
         return r > done ? r - done : 0;
+    }
+
+    void drop(Reasons::Drop why, std::uint64_t n)
+    {
+        dropped.fetch_add(n, std::memory_order_relaxed);
+        droppedBy[std::size_t(why)].fetch_add(n, std::memory_order_relaxed);
     }
 };
 

@@ -190,6 +190,20 @@ bool PostgresSink::isOpen() const
     return QSqlDatabase::contains(d->connectionName) && d->db().isOpen();
 }
 
+Status PostgresSink::ping()
+{
+    PGconn *c = isOpen() ? d->conn() : nullptr;
+    if (!c)
+        return Error{QStringLiteral("not connected")};
+    PGresult *res = PQexec(c, "SELECT 1");
+    const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    const QString err = ok ? QString() : QString::fromUtf8(PQerrorMessage(c)).trimmed();
+    PQclear(res);
+    if (!ok)
+        return Error{err.isEmpty() ? QStringLiteral("connection lost") : err};
+    return Ok{};
+}
+
 Result<std::uint64_t> PostgresSink::readCheckpoint()
 {
     PGconn *c = isOpen() ? d->conn() : nullptr;

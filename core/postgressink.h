@@ -24,6 +24,7 @@ public:
     bool isOpen() const override;
     WriteOutcome write(const WriteSet &set) override;
     Result<std::uint64_t> readCheckpoint() override;
+    Status ping() override;
     QString describe() const override;
     QString table() const override;
 

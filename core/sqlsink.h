@@ -75,6 +75,8 @@ public:
     virtual bool isOpen() const = 0;
     /// One transaction: the rows, the dead letters and, when set.checkpoint is non-zero, the spool checkpoint.
     virtual WriteOutcome write(const WriteSet &set) = 0;
+    /// A cheap round trip, so an idle writer notices a lost server (and /readyz says so) before the next write.
+    virtual Status ping() { return Ok{}; }
     /// The spool position this instance last committed (0 when it never did). Only with a spool.
     virtual Result<std::uint64_t> readCheckpoint() = 0;
     /// "PostgreSQL iot@db.example:5432/iot" — for logs and the UI; never contains the password.

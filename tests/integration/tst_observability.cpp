@@ -169,8 +169,8 @@ void TstObservability::metricsReachPrometheusAndSpansTheCollector()
     QCOMPARE(metrics.headers.value("content-type"), QByteArray("text/plain; version=0.0.4; charset=utf-8"));
     const QByteArray &text = metrics.body;
     QCOMPARE(sample(text, "iot_subscriber_messages_received_total"), double(Count));
-    QCOMPARE(sample(text, "iot_subscriber_dead_letters_total{reason=\"all\"}"), 0.0);
-    QCOMPARE(sample(text, "iot_subscriber_messages_dropped_total{reason=\"all\"}"), 0.0);
+    QCOMPARE(sample(text, "iot_subscriber_dead_letters_total{reason=\"invalid_json\"}"), 0.0);
+    QCOMPARE(sample(text, "iot_subscriber_messages_dropped_total{reason=\"shutdown_timeout\"}"), 0.0);
     QCOMPARE(sample(text, "iot_subscriber_buffer_messages"), 0.0);
     QCOMPARE(sample(text, "iot_subscriber_connection_up{target=\"mqtt\"}"), 1.0);
     QCOMPARE(sample(text, "iot_subscriber_connection_up{target=\"database\"}"), 1.0);

@@ -36,7 +36,11 @@ EngineSnapshot busySnapshot()
     s.replayed = 7;
     s.written = 950;
     s.deadLettered = 30;
+    s.deadLetteredBy[std::size_t(Reasons::DeadLetter::InvalidJson)] = 25;
+    s.deadLetteredBy[std::size_t(Reasons::DeadLetter::Mapping)] = 5;
     s.dropped = 2;
+    s.droppedBy[std::size_t(Reasons::Drop::ShutdownTimeout)] = 2;
+    s.deduplicated = 7;
     s.inFlight = 25;
     s.maxBuffered = 200000;
     s.mqttReconnects = 3;
@@ -89,8 +93,15 @@ void TstMetrics::fromSnapshot_data()
     QTest::newRow("received") << QStringLiteral("iot_subscriber_messages_received_total") << 1000.0;
     QTest::newRow("replayed") << QStringLiteral("iot_subscriber_messages_replayed_total") << 7.0;
     QTest::newRow("written") << QStringLiteral("iot_subscriber_rows_written_total") << 950.0;
-    QTest::newRow("dead letters") << QStringLiteral("iot_subscriber_dead_letters_total{reason=\"all\"}") << 30.0;
-    QTest::newRow("dropped") << QStringLiteral("iot_subscriber_messages_dropped_total{reason=\"all\"}") << 2.0;
+    QTest::newRow("dead letters, invalid JSON")
+        << QStringLiteral("iot_subscriber_dead_letters_total{reason=\"invalid_json\"}") << 25.0;
+    QTest::newRow("dead letters, mapping")
+        << QStringLiteral("iot_subscriber_dead_letters_total{reason=\"mapping\"}") << 5.0;
+    QTest::newRow("dead letters, none yet")
+        << QStringLiteral("iot_subscriber_dead_letters_total{reason=\"db_rejected\"}") << 0.0;
+    QTest::newRow("dropped") << QStringLiteral("iot_subscriber_messages_dropped_total{reason=\"shutdown_timeout\"}")
+                             << 2.0;
+    QTest::newRow("deduplicated") << QStringLiteral("iot_subscriber_rows_deduplicated_total") << 7.0;
     QTest::newRow("mqtt reconnects") << QStringLiteral("iot_subscriber_reconnects_total{target=\"mqtt\"}") << 3.0;
     QTest::newRow("db reconnects") << QStringLiteral("iot_subscriber_reconnects_total{target=\"database\"}") << 1.0;
     QTest::newRow("write failures") << QStringLiteral("iot_subscriber_write_failures_total") << 4.0;

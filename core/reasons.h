@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QString>
+
+#include <array>
+#include <cstddef>
+
+namespace iot {
+
+/// The fixed sets of reasons a message is dead-lettered or dropped for: stable names for metrics labels and the
+/// UI (a closed set, so no label grows with the data). Pure functions, any thread.
+namespace Reasons {
+
+enum class DeadLetter : std::size_t {
+    InvalidJson, InvalidUtf8, NulCharacter, Empty, TooLarge, TooDeep, DbRejected, Mapping, Unmatched, Other, Count
+};
+enum class Drop : std::size_t { ShutdownTimeout, SpoolUnreadable, DeadLetterRefused, Count };
+
+constexpr std::size_t DeadLetterCount = std::size_t(DeadLetter::Count);
+constexpr std::size_t DropCount = std::size_t(Drop::Count);
+
+constexpr std::array<const char *, DeadLetterCount> DeadLetterNames{"invalid_json", "invalid_utf8", "nul_character",
+    "empty", "too_large", "too_deep", "db_rejected", "mapping", "unmatched", "other"};
+constexpr std::array<const char *, DropCount> DropNames{"shutdown_timeout", "spool_unreadable", "dead_letter_refused"};
+
+/// The class of a dead-letter reason text ("invalid_json at byte 3: …", "rejected by database: …", "mapping …").
+DeadLetter classify(const QString &reason);
+
+} // namespace Reasons
+} // namespace iot
