@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Durability end to end with the disk spool: kill -9 and restart, a 30 s PostgreSQL outage with bounded memory,
 // the spool cap reached during an outage, and a damaged spool file. Every message is checked by sequence number.
+#include "backgroundpublisher.h"
 #include "readingsprobe.h"
 #include "simulation.h"
 #include "subscriberprocess.h"
@@ -12,48 +13,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <thread>
-
 using namespace iot;
 using namespace iot::test;
 
 namespace {
-
-SimOptions simulation(const Servers &srv, const QString &prefix, quint64 count, double rate)
-{
-    SimOptions sim;
-    sim.publish.host = srv.mqttHost;
-    sim.publish.port = srv.mqttPort;
-    sim.publish.qos = 1;
-    sim.payload.topicPrefix = prefix.toUtf8();
-    sim.payload.sensors = 25;
-    sim.count = count;
-    sim.rate = rate;
-    sim.quiet = true;
-    sim.drainTimeoutMs = 60000;
-    return sim;
-}
-
-class BackgroundPublisher final
-{
-public:
-    explicit BackgroundPublisher(SimOptions o) : m_thread([this, o] { m_stats = runSimulation(o); }) {}
-    ~BackgroundPublisher()
-    {
-        if (m_thread.joinable())
-            m_thread.join();
-    }
-    Q_DISABLE_COPY_MOVE(BackgroundPublisher)
-    SimStats join()
-    {
-        m_thread.join();
-        return m_stats;
-    }
-
-private:
-    SimStats m_stats;
-    std::thread m_thread;
-};
 
 SubscriberSetup setupFor(const QString &tag, const QString &spoolDir)
 {
@@ -99,7 +62,7 @@ void TstDurability::killNineLosesAndDuplicatesNothing()
     QVERIFY(sub.start(subscriberConfig(srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
 
-    BackgroundPublisher publisher(simulation(srv, tag, Count, 4000));
+    BackgroundPublisher publisher(simulation(srv, tag, Count, 4000, 0, 25));
     QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 3000, 20000);
     sub.kill();  // SIGKILL: no shutdown code runs
     QVERIFY(sub.waitForFinished(5000));
@@ -136,7 +99,7 @@ void TstDurability::longPostgresOutageUsesDiskNotMemory()
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
     QVERIFY2(sub.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(sub.log()));
 
-    BackgroundPublisher publisher(simulation(srv, tag, Count, 4000));
+    BackgroundPublisher publisher(simulation(srv, tag, Count, 4000, 0, 25));
     QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 5000, 20000);
     QString out;
     QVERIFY2(srv.stopPostgres(&out), qPrintable(out));
@@ -179,7 +142,7 @@ void TstDurability::spoolCapPausesReadingAndLosesNothing()
     QVERIFY(sub.start(subscriberConfig(srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
 
-    const SimStats stats = runSimulation(simulation(srv, tag, Count, 0));
+    const SimStats stats = runSimulation(simulation(srv, tag, Count, 0, 0, 25));
     const bool paused = sub.waitForLog(QStringLiteral("spool full"), 20000);
     QVERIFY2(srv.startPostgres(&out), qPrintable(out));
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
@@ -212,7 +175,7 @@ void TstDurability::damagedSpoolIsReportedAndTheRestReplayed()
     SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
     QVERIFY(sub.start(subscriberConfig(nowhere, offline)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
-    const SimStats stats = runSimulation(simulation(srv, tag, Count, 0));
+    const SimStats stats = runSimulation(simulation(srv, tag, Count, 0, 0, 25));
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
     QVERIFY2(sub.waitForLog(QStringLiteral("received 1000 "), 15000), qPrintable(sub.log()));
     sub.terminate();
@@ -254,7 +217,7 @@ void TstDurability::damagedSpoolIsReportedAndTheRestReplayed()
     QVERIFY2(report.missing >= 2 && report.missing <= 3 && report.duplicated == 0, qPrintable(report.describe()));
     QVERIFY(sub.isRunning());
     const SimStats more = runSimulation([&] {
-        SimOptions o = simulation(srv, tag, 100, 0);
+        SimOptions o = simulation(srv, tag, 100, 0, 0, 25);
         o.seqStart = 100001;
         return o;
     }());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Faults end to end through the real binary, real mosquitto and real PostgreSQL: bad payloads, a database outage,
 // a broker restart, SIGTERM mid-stream and bad configuration. Every check is by sequence number.
+#include "backgroundpublisher.h"
 #include "publisher.h"
 #include "readingsprobe.h"
 #include "simulation.h"
@@ -11,54 +12,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <thread>
-
 using namespace iot;
 using namespace iot::test;
-
-namespace {
-
-SimOptions simulation(const Servers &srv, const QString &prefix, quint64 count, double rate, int port = 0)
-{
-    SimOptions sim;
-    sim.publish.host = srv.mqttHost;
-    sim.publish.port = port ? port : srv.mqttPort;
-    sim.publish.qos = 1;
-    sim.payload.topicPrefix = prefix.toUtf8();
-    sim.payload.sensors = 10;
-    sim.count = count;
-    sim.rate = rate;
-    sim.quiet = true;
-    sim.drainTimeoutMs = 30000;
-    return sim;
-}
-
-// Runs a simulation on its own thread so the test can break things meanwhile.
-class BackgroundPublisher final
-{
-public:
-    explicit BackgroundPublisher(SimOptions options)
-        : m_thread([this, options] { m_stats = runSimulation(options); })
-    {
-    }
-    ~BackgroundPublisher()
-    {
-        if (m_thread.joinable())
-            m_thread.join();
-    }
-    Q_DISABLE_COPY_MOVE(BackgroundPublisher)
-    SimStats join()
-    {
-        m_thread.join();
-        return m_stats;
-    }
-
-private:
-    SimStats m_stats;
-    std::thread m_thread;
-};
-
-} // namespace
 
 class TstFaults final : public QObject
 {
