@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "enginehost.h"
+
 #include <QObject>
 
 #include <memory>
@@ -10,24 +12,31 @@ namespace iot {
 class Engine;
 class MainWindow;
 
-/// The desktop front end: shows the monitor window, starts ingesting at once (no dialog in the way), and on quit
-/// stops the engine gracefully before the event loop ends. Lives on the main (GUI) thread.
+/// The desktop front end: shows the monitor window and starts ingesting at once (no dialog in the way, so an
+/// unattended machine resumes by itself after a reboot); on quit stops the engine gracefully before the event loop
+/// ends. Lives on the main (GUI) thread.
 class Desktop final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Desktop)
 public:
-    explicit Desktop(Engine &engine, QObject *parent = nullptr);
+    /// `factory` builds the engines of restarts after a settings change (default: a plain Engine).
+    explicit Desktop(Engine &engine, EngineHost::Factory factory = {}, QObject *parent = nullptr);
     ~Desktop() override;
 
     void start();
-    /// Graceful: stop the engine, commit, then quit with 0 (1 if anything could not be committed).
+    /// Graceful: stop the engine, commit, then quit with 0 (1 if anything could not be committed, 2 after a fatal
+    /// engine error, which the window shows and leaves open until the operator has read it).
     void quit();
 
+    EngineHost &host() const { return *m_host; }
+    MainWindow &window() const { return *m_window; }
+
 private:
-    Engine &m_engine;
+    std::unique_ptr<EngineHost> m_host;
     std::unique_ptr<MainWindow> m_window;
     bool m_quitting = false;
+    bool m_fatal = false;   // the engine reported a problem no retry fixes: exit code 2
 };
 
 } // namespace iot

@@ -1,52 +1,402 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
-#include "engine.h"
+#include "chartpanel.h"
+#include "commitlatency.h"
+#include "counterspanel.h"
+#include "enginehost.h"
+#include "eventtimeline.h"
+#include "healthbar.h"
+#include "icons.h"
+#include "log.h"
+#include "looplatency.h"
+#include "problemspanel.h"
+#include "settingsdialog.h"
+#include "statustext.h"
+#include "timeformat.h"
+#include "topicpanel.h"
+#include "trayicon.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
-#include <QFormLayout>
+#include <QDateTime>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScreen>
+#include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace iot {
+namespace {
 
-MainWindow::MainWindow(Engine &engine, QWidget *parent) : QMainWindow(parent), m_engine(engine)
+enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab };
+
+qint64 nowMs()
 {
-    setWindowTitle(QStringLiteral("IoT Subscriber"));
-    auto *central = new QWidget(this);
-    auto *form = new QFormLayout(central);
-    m_mqtt = new QLabel(central);
-    m_db = new QLabel(central);
-    m_counters = new QLabel(central);
-    m_balance = new QLabel(central);
-    for (QLabel *l : {m_mqtt, m_db, m_counters, m_balance})
-        l->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    form->addRow(tr("MQTT:"), m_mqtt);
-    form->addRow(tr("Database:"), m_db);
-    form->addRow(tr("Throughput:"), m_counters);
-    form->addRow(tr("Balance:"), m_balance);
-    setCentralWidget(central);
-    resize(720, 200);
-    connect(&m_engine, &Engine::snapshotUpdated, this, &MainWindow::render);
-    render(m_engine.snapshot());
+    return QDateTime::currentMSecsSinceEpoch();
 }
 
-void MainWindow::render(const EngineSnapshot &s)
+} // namespace
+
+MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent), m_host(host)
 {
-    m_mqtt->setText(MessageSource::stateName(s.mqttState) + QStringLiteral(" — ") + s.mqttDetail);
-    m_db->setText(BatchWriter::stateName(s.dbState) + QStringLiteral(" — ") + s.dbDetail);
-    m_counters->setText(tr("%1 msgs/s received, %2 rows/s written, %3 in flight%4")
-                            .arg(s.receivedPerSec, 0, 'f', 0)
-                            .arg(s.writtenPerSec, 0, 'f', 0)
-                            .arg(s.inFlight)
-                            .arg(s.readingPaused ? tr(" (reading paused)") : QString()));
-    m_balance->setText(s.balanceText());
+    setWindowTitle(tr("IoT Subscriber"));
+    setWindowIcon(Icons::app());
+    setObjectName(QStringLiteral("mainWindow"));
+
+    m_health = new HealthBar(this);
+    m_counters = new CountersPanel(this);
+    m_charts = new ChartPanel(this);
+    m_topics = new TopicPanel(host.topicStats(), this);
+    m_problems = new ProblemsPanel(this);
+    m_events = new EventTimeline(this);
+
+    auto *overview = new QSplitter(Qt::Horizontal, this);
+    overview->setObjectName(QStringLiteral("overviewSplitter"));
+    overview->addWidget(m_counters);
+    overview->addWidget(m_charts);
+    overview->setStretchFactor(0, 0);
+    overview->setStretchFactor(1, 1);
+    overview->setSizes({360, 840});
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("tabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(overview, tr("&Overview"));
+    m_tabs->addTab(m_topics, tr("&Topics"));
+    m_tabs->addTab(m_problems, tr("&Problems"));
+    m_tabs->addTab(m_events, tr("&Events"));
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(6, 6, 6, 0);
+    layout->addWidget(m_health);
+    layout->addWidget(m_tabs, 1);
+    setCentralWidget(central);
+
+    createActions();
+    createMenus();
+    m_tray = new TrayIcon(m_pause, m_quit, this);
+    connect(m_tray, &TrayIcon::showRequested, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
+
+    m_loop = new LoopLatency(this);
+    m_statusRefresh = new QLabel(this);
+    m_statusConfig = new QLabel(this);
+    statusBar()->addPermanentWidget(m_statusRefresh);
+    statusBar()->addWidget(m_statusConfig, 1);
+
+    m_renderTimer.setSingleShot(true);
+    connect(&m_renderTimer, &QTimer::timeout, this, &MainWindow::render);
+    m_idleTimer.setInterval(1000);
+    connect(&m_idleTimer, &QTimer::timeout, this, [this] {
+        if (nowMs() - m_lastSnapshotMs >= 900) {
+            m_latest = m_host.snapshot();
+            render();
+        }
+    });
+    m_idleTimer.start();
+
+    connect(&host, &EngineHost::snapshotUpdated, this, &MainWindow::onSnapshot);
+    connect(&host, &EngineHost::mqttStateChanged, this, [this](MessageSource::State state, const QString &detail) {
+        m_latest.mqttState = state;
+        m_latest.mqttDetail = detail;
+        m_latest.mqttSinceUs = TimeFormat::nowUs();
+        addStateEvent(true);
+    });
+    connect(&host, &EngineHost::databaseStateChanged, this, [this](BatchWriter::State state, const QString &detail) {
+        m_latest.dbState = state;
+        m_latest.dbDetail = detail;
+        m_latest.dbSinceUs = TimeFormat::nowUs();
+        addStateEvent(false);
+    });
+    connect(&host, &EngineHost::deadLettered, m_problems, &ProblemsPanel::addDeadLetter);
+    connect(&host, &EngineHost::restarting, this, [this](quint64 unwritten) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), unwritten ? StatusLevel::Error : StatusLevel::Busy,
+                           unwritten ? tr("Stopped for the new settings; %1 messages could not be committed")
+                                           .arg(StatusText::count(unwritten))
+                                     : tr("Stopped for the new settings; everything buffered was committed"));
+    });
+    connect(&host, &EngineHost::restarted, this, [this](const Config &config) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), StatusLevel::Ok,
+                           tr("Restarted with the new settings (%1)")
+                               .arg(config.sourceFile.isEmpty() ? tr("built-in defaults") : config.sourceFile));
+        statusBar()->showMessage(tr("Settings applied; ingestion restarted"), 8000);
+    });
+    connect(&host, &EngineHost::restartFailed, this, [this](const QString &reason) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), StatusLevel::Error,
+                           tr("The new settings could not start (%1); running with the previous ones").arg(reason));
+        // Not modal: nothing waits for the operator, ingestion already runs again.
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Settings not applied"),
+                                    tr("Ingestion could not start with the new settings:\n\n%1\n\nIt continues "
+                                       "with the previous settings. The file was saved; they take effect at the "
+                                       "next start.")
+                                        .arg(reason),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+    connect(&host, &EngineHost::fatalError, this, [this](const QString &message) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Database"), StatusLevel::Error,
+                           tr("Stopped writing, retrying cannot help: %1").arg(message.section(QLatin1Char('\n'), 0, 0)));
+        // Not modal and the window stays: an operator must be able to read it; quitting then exits with code 2.
+        auto *box = new QMessageBox(QMessageBox::Critical, tr("Ingestion stopped"),
+                                    tr("The database side stopped and retrying cannot fix it:\n\n%1\n\nReceived "
+                                       "messages stay in the spool. Fix the configuration (File → Settings) or the "
+                                       "database, then apply or restart.")
+                                        .arg(message),
+                                    QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+    connect(&host, &EngineHost::errorOccurred, this, [this](const QString &message) {
+        statusBar()->showMessage(message, 10000);
+    });
+    connect(m_problems, &ProblemsPanel::unseenChanged, this, [this](quint64 unseen) {
+        if (unseen > 0 && m_tabs->currentIndex() == ProblemsTab) {
+            m_problems->markSeen();   // re-enters with 0
+            return;
+        }
+        m_tabs->setTabText(ProblemsTab, unseen ? tr("&Problems (%1 new)").arg(StatusText::count(unseen))
+                                               : tr("&Problems"));
+    });
+    connect(m_topics, &TopicPanel::summaryChanged, this,
+            [this](const QString &summary) { m_tabs->setTabText(TopicsTab, tr("&Topics (%1)").arg(summary)); });
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+        if (index == ProblemsTab)
+            m_problems->markSeen();
+    });
+
+    restoreLayout();
+    m_latest = host.snapshot();
+    render();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    m_pause = new QAction(Icons::pause(), tr("&Pause ingestion"), this);
+    m_pause->setObjectName(QStringLiteral("pauseAction"));
+    m_pause->setCheckable(true);
+    m_pause->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+    m_pause->setToolTip(tr("Stop reading from the broker (which holds new messages); nothing buffered is lost "
+                           "(Ctrl+P)"));
+    connect(m_pause, &QAction::toggled, this, &MainWindow::setPaused);
+
+    m_reconnect = new QAction(Icons::reconnect(), tr("&Reconnect now"), this);
+    m_reconnect->setObjectName(QStringLiteral("reconnectAction"));
+    m_reconnect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_reconnect->setToolTip(tr("Drop the MQTT connection attempt or wait and connect at once (Ctrl+R)"));
+    connect(m_reconnect, &QAction::triggered, this, [this] {
+        m_host.reconnectMqtt();
+        m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Busy, tr("Reconnect requested"));
+    });
+
+    m_settings = new QAction(Icons::settings(), tr("&Settings…"), this);
+    m_settings->setObjectName(QStringLiteral("settingsAction"));
+    m_settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    m_settings->setToolTip(tr("Edit config.toml; validated before saving, applied by restarting ingestion (Ctrl+,)"));
+    connect(m_settings, &QAction::triggered, this, [this] {
+        SettingsDialog *dialog = openSettings();
+        dialog->open();
+    });
+
+    m_quit = new QAction(tr("&Quit"), this);
+    m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quit->setToolTip(tr("Stop ingesting (committing everything buffered) and quit"));
+    connect(m_quit, &QAction::triggered, this, &MainWindow::closeRequested);
+
+    auto *bar = addToolBar(tr("Controls"));
+    bar->setObjectName(QStringLiteral("controlsToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(m_pause);
+    bar->addAction(m_reconnect);
+    bar->addSeparator();
+    bar->addAction(m_settings);
+    bar->addSeparator();
+    bar->addAction(m_charts->freezeAction());
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_settings);
+    file->addSeparator();
+    file->addAction(m_quit);
+
+    QMenu *ingest = menuBar()->addMenu(tr("&Ingestion"));
+    ingest->addAction(m_pause);
+    ingest->addAction(m_reconnect);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events")};
+    for (int i = 0; i < names.size(); ++i) {
+        QAction *a = view->addAction(names[i]);
+        a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+        connect(a, &QAction::triggered, this, [this, i] { m_tabs->setCurrentIndex(i); });
+    }
+    view->addSeparator();
+    QAction *find = view->addAction(tr("&Find topic…"));
+    find->setShortcut(QKeySequence::Find);
+    connect(find, &QAction::triggered, this, [this] {
+        m_tabs->setCurrentIndex(TopicsTab);
+        m_topics->focusFilter();
+    });
+    view->addAction(m_charts->freezeAction());
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *about = help->addAction(tr("&About"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About IoT Subscriber"),
+                           tr("<b>IoT Subscriber</b> %1<br>MQTT sensor data into PostgreSQL / SQLite.<br><br>"
+                              "The window refreshes from engine snapshots at most 10 times a second; closing it "
+                              "can keep ingestion running in the system tray.")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::setPaused(bool paused)
+{
+    m_host.setPaused(paused);
+    m_pause->setText(paused ? tr("Resume &ingestion") : tr("&Pause ingestion"));
+    m_pause->setIcon(paused ? Icons::resume() : Icons::pause());
+    m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), paused ? StatusLevel::Paused : StatusLevel::Ok,
+                       paused ? tr("Ingestion paused: the broker holds new messages")
+                              : tr("Ingestion resumed"));
+}
+
+void MainWindow::onSnapshot(const EngineSnapshot &s)
+{
+    m_latest = s;
+    m_lastSnapshotMs = nowMs();
+    if (s.readingPaused != m_wasReadingPaused) {
+        m_wasReadingPaused = s.readingPaused;
+        m_events->addEvent(s.takenAtUs, tr("Buffer"), s.readingPaused ? StatusLevel::Warning : StatusLevel::Ok,
+                           s.readingPaused ? tr("Buffer full (%1 messages): reading paused, the broker holds the rest")
+                                                 .arg(StatusText::count(s.inFlight))
+                                           : tr("Buffer below its limit again: reading resumed"));
+    }
+    m_charts->addSample(s);
+    // Snapshots may come faster than the window should repaint: at most one render per 100 ms, the latest wins.
+    const qint64 since = m_lastSnapshotMs - m_lastRenderMs;
+    if (since >= MinRenderIntervalMs)
+        render();
+    else if (!m_renderTimer.isActive())
+        m_renderTimer.start(int(MinRenderIntervalMs - since));
+}
+
+qint64 MainWindow::graceUs() const
+{
+    const EngineSnapshot &s = m_latest;
+    // While the pipeline itself is not flowing, silence says nothing about the sensors.
+    if (!m_host.isRunning() || s.mqttState != MessageSource::State::Connected
+        || s.dbState != BatchWriter::State::Connected || s.operatorPaused || s.readingPaused)
+        return qint64(1) << 50;
+    return qint64(m_host.config().subscriber.flushIntervalSec * 1e6) + 2000000;
+}
+
+void MainWindow::render()
+{
+    m_renderTimer.stop();
+    m_lastRenderMs = nowMs();
+    ++m_renders;
+    const qint64 now = TimeFormat::nowUs();
+    const EngineSnapshot &s = m_latest;
+    const bool running = m_host.isRunning();
+    m_health->render(s, now, running, m_host.databaseAttempt(), m_host.launchedAtUs());
+    m_counters->render(s, m_host.commitLatency().percentiles(now), now);
+    m_topics->refresh(now, graceUs());
+    m_problems->flush(s.deadLettered);
+    renderTitles(s);
+}
+
+void MainWindow::renderTitles(const EngineSnapshot &s)
+{
+    const bool running = m_host.isRunning();
+    const StatusLevel level = StatusText::overall(s, running);
+    QString words;
+    switch (level) {
+    case StatusLevel::Ok: words = tr("ingesting"); break;
+    case StatusLevel::Error: words = tr("database unavailable"); break;
+    case StatusLevel::Warning:
+        words = s.readingPaused ? tr("buffer full") : tr("MQTT reconnecting");
+        break;
+    case StatusLevel::Paused: words = tr("paused"); break;
+    case StatusLevel::Busy: words = tr("connecting"); break;
+    case StatusLevel::Off: words = m_host.isRestarting() ? tr("restarting") : tr("stopped"); break;
+    }
+    setWindowTitle(tr("IoT Subscriber — %1").arg(words));
+    m_tray->setState(level, words + QStringLiteral(" · ") + StatusText::rate(s.writtenPerSec)
+                                + tr(" written · %1 in flight").arg(StatusText::count(s.inFlight)));
+    if (m_pause->isChecked() != s.operatorPaused && running && !m_host.isRestarting()) {
+        // The engine is the truth (e.g. after a restart).
+        QSignalBlocker block(m_pause);
+        m_pause->setChecked(m_host.isPaused());
+    }
+    m_statusRefresh->setText(tr("GUI loop delay ≤ %1 ms (10 s) · refresh ≤ %2/s")
+                                 .arg(qRound(m_loop->maxMs()))
+                                 .arg(1000 / std::max(MinRenderIntervalMs, EngineHost::SnapshotIntervalMs)));
+    const QString source = m_host.config().sourceFile;
+    m_statusConfig->setText(tr("Config: %1").arg(source.isEmpty() ? tr("built-in defaults") : source));
+}
+
+void MainWindow::addStateEvent(bool mqtt)
+{
+    const qint64 now = TimeFormat::nowUs();
+    const StatusView v = mqtt ? StatusText::mqtt(m_latest, now, true)
+                              : StatusText::database(m_latest, now, true, m_host.databaseAttempt());
+    m_events->addEvent(now, mqtt ? tr("MQTT") : tr("Database"), v.level, v.words);
+}
+
+SettingsDialog *MainWindow::openSettings()
+{
+    auto *dialog = new SettingsDialog(m_host.config(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &SettingsDialog::applyRequested, this, [this](const Config &config) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Busy,
+                           tr("New settings saved; restarting ingestion (committing what is buffered first)"));
+        statusBar()->showMessage(tr("Restarting: committing buffered messages, then applying the new settings…"));
+        m_host.restart(config);
+    });
+    return dialog;
 }
 
 void MainWindow::showStopping()
 {
+    // For the benchmark and for support: how responsive the window stayed over the whole run.
+    log::get("app")->info("GUI event loop: worst delay {:.1f} ms since start; {} of {} checks (every {} ms) later than "
+                          "50 ms; {} refreshes",
+                          m_loop->worstMs(), m_loop->lateTicks(), m_loop->ticks(), LoopLatency::IntervalMs, m_renders);
     m_allowClose = true;
+    saveLayout();
     statusBar()->showMessage(tr("Stopping: committing buffered messages…"));
+    m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Off,
+                       tr("Quit: committing what is buffered, then stopping"));
+}
+
+void MainWindow::hideToTray()
+{
+    if (m_tray->isAvailable()) {
+        hide();
+        m_tray->notifyHidden();
+    } else {
+        showMinimized();
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -55,9 +405,60 @@ void MainWindow::closeEvent(QCloseEvent *event)
         event->accept();
         return;
     }
-    // Closing the window stops ingestion gracefully; the window goes away once everything is committed.
     event->ignore();
-    Q_EMIT closeRequested();
+    saveLayout();
+    QString action = SettingsDialog::closeAction();
+    if (action != QLatin1String("tray") && action != QLatin1String("quit")) {
+        QMessageBox box(this);
+        box.setIcon(QMessageBox::Question);
+        box.setWindowTitle(tr("Close IoT Subscriber"));
+        box.setText(tr("Keep ingesting after the window closes?"));
+        box.setInformativeText(tr("Data keeps flowing into the database while the program runs. Quitting stops "
+                                  "reading and commits everything buffered first."));
+        QPushButton *keep = box.addButton(m_tray->isAvailable() ? tr("&Keep running in the tray")
+                                                                : tr("&Minimise and keep running"),
+                                          QMessageBox::AcceptRole);
+        QPushButton *quit = box.addButton(tr("&Stop and quit"), QMessageBox::DestructiveRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setDefaultButton(keep);
+        QCheckBox remember(tr("&Do not ask again (change it in Settings)"));
+        box.setCheckBox(&remember);
+        box.exec();
+        if (box.clickedButton() == keep)
+            action = QStringLiteral("tray");
+        else if (box.clickedButton() == quit)
+            action = QStringLiteral("quit");
+        else
+            return;
+        if (remember.isChecked())
+            SettingsDialog::setCloseAction(action);
+    }
+    if (action == QLatin1String("tray"))
+        hideToTray();
+    else
+        Q_EMIT closeRequested();
+}
+
+void MainWindow::saveLayout()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("ui/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("ui/state"), saveState());
+    settings.setValue(QStringLiteral("ui/tab"), m_tabs->currentIndex());
+    settings.setValue(QStringLiteral("ui/chartWindowMinutes"), m_charts->windowMinutes());
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("ui/geometry")).toByteArray())) {
+        // First start: a comfortable size that fits the screen.
+        const QSize avail = screen() ? screen()->availableSize() : QSize(1280, 800);
+        resize(std::min(1280, avail.width() * 9 / 10), std::min(820, avail.height() * 9 / 10));
+    }
+    restoreState(settings.value(QStringLiteral("ui/state")).toByteArray());
+    m_tabs->setCurrentIndex(settings.value(QStringLiteral("ui/tab"), 0).toInt());
+    m_charts->setWindowMinutes(settings.value(QStringLiteral("ui/chartWindowMinutes"), 5).toInt());
 }
 
 } // namespace iot

@@ -4,23 +4,54 @@
 #include "enginesnapshot.h"
 
 #include <QMainWindow>
+#include <QTimer>
 
+class QAction;
 class QLabel;
+class QTabWidget;
 
 namespace iot {
 
-class Engine;
+class ChartPanel;
+class CountersPanel;
+class EngineHost;
+class EventTimeline;
+class HealthBar;
+class LoopLatency;
+class ProblemsPanel;
+class TopicPanel;
+class TrayIcon;
 
-/// The monitor window: connection states and the received/written/dead-lettered/dropped balance, refreshed from
-/// engine snapshots (never per message). Lives on the GUI thread.
+/// The monitor window: pipeline health always on top; Overview (counters, charts), Topics, Problems and Events
+/// tabs; pause / reconnect / settings controls, tray and close behaviour. Everything is refreshed from engine
+/// snapshots at most 10 times a second, never per message. Lives on the GUI thread.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 public:
-    explicit MainWindow(Engine &engine, QWidget *parent = nullptr);
+    explicit MainWindow(EngineHost &host, QWidget *parent = nullptr);
+    ~MainWindow() override;
 
+    /// The engine is stopping for good: the window may close now, and says what it is waiting for.
     void showStopping();
+    /// Opens the settings dialog (non-modal in tests: returns it).
+    class SettingsDialog *openSettings();
+
+    // The parts, for tests and the screenshot script.
+    HealthBar *health() const { return m_health; }
+    CountersPanel *counters() const { return m_counters; }
+    ChartPanel *charts() const { return m_charts; }
+    TopicPanel *topics() const { return m_topics; }
+    ProblemsPanel *problems() const { return m_problems; }
+    EventTimeline *events() const { return m_events; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QAction *pauseAction() const { return m_pause; }
+    QAction *reconnectAction() const { return m_reconnect; }
+    QAction *settingsAction() const { return m_settings; }
+    int renders() const { return m_renders; }
+
+    static constexpr int MinRenderIntervalMs = 100;   // at most 10 refreshes a second
 
 Q_SIGNALS:
     void closeRequested();
@@ -29,14 +60,42 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
-    void render(const EngineSnapshot &s);
+    void createActions();
+    void createMenus();
+    void onSnapshot(const EngineSnapshot &s);
+    void render();
+    void renderTitles(const EngineSnapshot &s);
+    void addStateEvent(bool mqtt);
+    void setPaused(bool paused);
+    void saveLayout();
+    void restoreLayout();
+    void hideToTray();
+    qint64 graceUs() const;
 
-    Engine &m_engine;
-    QLabel *m_mqtt = nullptr;
-    QLabel *m_db = nullptr;
-    QLabel *m_counters = nullptr;
-    QLabel *m_balance = nullptr;
+    EngineHost &m_host;
+    HealthBar *m_health = nullptr;
+    CountersPanel *m_counters = nullptr;
+    ChartPanel *m_charts = nullptr;
+    TopicPanel *m_topics = nullptr;
+    ProblemsPanel *m_problems = nullptr;
+    EventTimeline *m_events = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    TrayIcon *m_tray = nullptr;
+    LoopLatency *m_loop = nullptr;
+    QLabel *m_statusRefresh = nullptr;
+    QLabel *m_statusConfig = nullptr;
+    QAction *m_pause = nullptr;
+    QAction *m_reconnect = nullptr;
+    QAction *m_settings = nullptr;
+    QAction *m_quit = nullptr;
+    QTimer m_renderTimer;    // runs a pending render once the 100 ms since the last have passed
+    QTimer m_idleTimer;      // renders once a second when no snapshots arrive (engine stopped)
+    EngineSnapshot m_latest;
+    qint64 m_lastRenderMs = 0;
+    qint64 m_lastSnapshotMs = 0;
+    int m_renders = 0;
     bool m_allowClose = false;
+    bool m_wasReadingPaused = false;
 };
 
 } // namespace iot

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Saves a screenshot of the real desktop monitor at work: starts Xvfb, a throw-away mosquitto and the simulator,
+# runs build/app/iot-subscriber on a temp SQLite database for a few seconds, captures its window, stops everything.
+#
+#   scripts/screenshot.sh [OUTPUT.png]        default docs/screenshot.png
+#
+#   IOT_BUILD_DIR=path             build directory (default <repo>/build)
+#   IOT_SCREENSHOT_SECONDS=12      how long it ingests before the picture is taken
+#   IOT_SCREENSHOT_TAB=0           tab to show: 0 Overview, 1 Topics, 2 Problems, 3 Events
+#   IOT_SCREENSHOT_SIZE=1424x912   screen size; a first-start window takes 90 % of it (1280x820 at most)
+# Needs xvfb, xauth, x11-utils (xwininfo) and imagemagick (import, convert): scripts/deps.sh --test installs them.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+build_dir=${IOT_BUILD_DIR:-$repo/build}
+out=${1:-docs/screenshot.png}
+seconds=${IOT_SCREENSHOT_SECONDS:-12}
+tab=${IOT_SCREENSHOT_TAB:-0}
+size=${IOT_SCREENSHOT_SIZE:-1424x912}
+
+case "${1:-}" in
+    -h | --help) sed -n '3,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+esac
+
+subscriber=$build_dir/app/iot-subscriber
+simulator=$build_dir/tools/simulator/iot-simulate
+for tool in "$subscriber" "$simulator"; do
+    [[ -x "$tool" ]] || { echo "screenshot.sh: $tool not built (scripts/build.sh)" >&2; exit 1; }
+done
+for cmd in Xvfb xwininfo import convert; do
+    command -v "$cmd" >/dev/null || { echo "screenshot.sh: $cmd missing; run scripts/deps.sh --test" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d -t iot-shot.XXXXXXXX)
+pids=()
+xvfb_pid=
+# shellcheck disable=SC2317  # reached through the EXIT trap
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+    bash scripts/testenv/broker.sh stop "$tmp/broker" >/dev/null
+    [[ -z "$xvfb_pid" ]] || { kill -TERM "$xvfb_pid" 2>/dev/null; wait "$xvfb_pid" 2>/dev/null; }
+    if ((rc != 0)); then
+        echo "screenshot.sh: failed; subscriber log:" >&2
+        tail -n 30 "$tmp/subscriber.log" >&2 2>/dev/null
+    fi
+    rm -rf "$tmp"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# A display number nobody uses.
+display=99
+while [[ -e /tmp/.X11-unix/X$display || -e /tmp/.X$display-lock ]]; do display=$((display + 1)); done
+Xvfb ":$display" -screen 0 "${size}x24" -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 50); do xwininfo -display ":$display" -root >/dev/null 2>&1 && break; sleep 0.1; done
+export DISPLAY=":$display"
+
+port=$((20000 + RANDOM % 20000))
+bash scripts/testenv/broker.sh start "$tmp/broker" "$port" >/dev/null
+
+# Throw-away desktop settings (window state, chosen tab) and data.
+export XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache
+mkdir -p "$XDG_CONFIG_HOME/iot-subscriber"
+printf '[ui]\ntab=%s\nchartWindowMinutes=1\ncloseAction=quit\n' "$tab" >"$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber.conf"
+cat >"$tmp/config.toml" <<TOML
+[mqtt]
+host = "127.0.0.1"
+port = $port
+topic = "#"
+qos = 1
+client_id = "iot-screenshot"
+
+[database]
+driver = "sqlite"
+path = "$tmp/readings.sqlite"
+
+[subscriber]
+batch_size = 200
+flush_interval = 0.5
+
+[spool]
+dir = "$tmp/spool"
+
+[observability]
+prometheus_port = 0
+TOML
+
+"$subscriber" --config "$tmp/config.toml" >"$tmp/subscriber.log" 2>&1 &
+pids+=($!)
+sleep 1.5
+# Sensors at different rates, one source that starts later, one that goes quiet (stale) and a few bad payloads.
+"$simulator" --port "$port" --qos 1 --sensors 24 --rooms 4 --rate 300 --invalid-every 400 --quiet \
+    >"$tmp/sim1.log" 2>&1 &
+pids+=($!)
+"$simulator" --port "$port" --qos 0 --sensors 2 --rooms 1 --topic-prefix fridge --rate 4 --count 12 --quiet \
+    >"$tmp/sim3.log" 2>&1 &
+pids+=($!)
+sleep $((seconds / 3))
+"$simulator" --port "$port" --qos 1 --sensors 8 --rooms 2 --topic-prefix plant/line-a --rate 250 --quiet \
+    >"$tmp/sim2.log" 2>&1 &
+pids+=($!)
+sleep $((seconds - seconds / 3))
+
+wid=$(xwininfo -root -tree | awk '/"IoT Subscriber/ { print $1; exit }')
+[[ -n "$wid" ]] || { echo "screenshot.sh: no IoT Subscriber window found" >&2; exit 1; }
+mkdir -p "$(dirname "$out")"
+import -window "$wid" "$tmp/raw.png"
+# 256 colours keep the PNG small; text and charts stay crisp.
+convert "$tmp/raw.png" -colors 256 "PNG8:$out"
+echo "screenshot.sh: saved $out ($(stat -c %s "$out") bytes, window $(xwininfo -id "$wid" | awk '/Width|Height/ {printf "%s ", $2}'))"

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+#include "chartpanel.h"
+
+#include "icons.h"
+#include "statustext.h"
+
+#include <QAction>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QCursor>
+#include <QDateTime>
+#include <QDateTimeAxis>
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineSeries>
+#include <QToolButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace iot {
+namespace {
+
+// A "nice" axis maximum (1, 2 or 5 × 10^n) at or above `v`, so tick labels stay round.
+double niceCeiling(double v)
+{
+    if (v <= 1)
+        return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(v)));
+    for (const double step : {1.0, 2.0, 5.0, 10.0})
+        if (step * magnitude >= v)
+            return step * magnitude;
+    return 10 * magnitude;
+}
+
+} // namespace
+
+ChartPanel::ChartPanel(QWidget *parent) : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto *controls = new QHBoxLayout;
+    auto *windowLabel = new QLabel(tr("&Window:"), this);
+    m_window = new QComboBox(this);
+    m_window->setObjectName(QStringLiteral("chartWindow"));
+    for (const int minutes : {1, 5, 15, 60})
+        m_window->addItem(minutes == 1 ? tr("last minute") : tr("last %1 minutes").arg(minutes), minutes);
+    m_window->setCurrentIndex(1);
+    windowLabel->setBuddy(m_window);
+    m_freeze = new QAction(Icons::freezeCharts(), tr("&Freeze charts"), this);
+    m_freeze->setCheckable(true);
+    m_freeze->setToolTip(tr("Freeze the charts to read them; data keeps being recorded (F9)"));
+    m_freeze->setShortcut(QKeySequence(Qt::Key_F9));
+    auto *freezeButton = new QToolButton(this);
+    freezeButton->setDefaultAction(m_freeze);
+    freezeButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_hint = new QLabel(this);
+    m_hint->setObjectName(QStringLiteral("chartHint"));
+    controls->addWidget(windowLabel);
+    controls->addWidget(m_window);
+    controls->addWidget(freezeButton);
+    controls->addStretch(1);
+    controls->addWidget(m_hint);
+    layout->addLayout(controls);
+
+    m_throughput = makeChart(tr("Throughput"), tr("per second"));
+    m_received = addSeries(m_throughput, tr("received msgs/s"), tr("msgs/s"));
+    m_written = addSeries(m_throughput, tr("written rows/s"), tr("rows/s"));
+    m_buffer = makeChart(tr("Buffer depth"), tr("messages"));
+    m_inFlight = addSeries(m_buffer, tr("in memory (received, not yet committed)"), tr("messages"));
+    m_queued = addSeries(m_buffer, tr("waiting for the writer"), tr("messages"));
+    layout->addWidget(m_throughput.view, 3);
+    layout->addWidget(m_buffer.view, 2);
+
+    connect(m_window, &QComboBox::currentIndexChanged, this, [this] {
+        m_windowMinutes = m_window->currentData().toInt();
+        redraw();
+    });
+    connect(m_freeze, &QAction::toggled, this, [this](bool frozen) {
+        m_hint->setText(frozen ? tr("Frozen — press F9 to follow live data") : QString());
+        if (!frozen)
+            redraw();
+    });
+    applyPalette();
+}
+
+ChartPanel::Chart ChartPanel::makeChart(const QString &title, const QString &yTitle)
+{
+    Chart c;
+    c.chart = new QChart;
+    c.chart->setTitle(title);
+    c.chart->legend()->setAlignment(Qt::AlignTop);
+    c.chart->setMargins(QMargins(4, 4, 4, 4));
+    c.chart->setAnimationOptions(QChart::NoAnimation);
+    c.x = new QDateTimeAxis(c.chart);
+    c.x->setFormat(QStringLiteral("HH:mm:ss"));
+    c.x->setTickCount(6);
+    c.y = new QValueAxis(c.chart);
+    c.y->setTitleText(yTitle);
+    c.y->setLabelFormat(QStringLiteral("%.0f"));
+    c.y->setRange(0, 1);
+    c.chart->addAxis(c.x, Qt::AlignBottom);
+    c.chart->addAxis(c.y, Qt::AlignLeft);
+    c.view = new QChartView(c.chart, this);
+    c.view->setRenderHint(QPainter::Antialiasing);
+    c.view->setMinimumHeight(150);
+    c.view->setAccessibleName(title);
+    return c;
+}
+
+QLineSeries *ChartPanel::addSeries(Chart &c, const QString &name, const QString &unit)
+{
+    auto *series = new QLineSeries(c.chart);
+    series->setName(name);
+    c.chart->addSeries(series);
+    series->attachAxis(c.x);
+    series->attachAxis(c.y);
+    QPen pen = series->pen();
+    pen.setWidthF(2.0);
+    series->setPen(pen);
+    connect(series, &QLineSeries::hovered, this, [this, name, unit](const QPointF &p, bool inside) {
+        if (!inside) {
+            QToolTip::hideText();
+            return;
+        }
+        const QString when = QDateTime::fromMSecsSinceEpoch(qint64(p.x())).toString(QStringLiteral("HH:mm:ss"));
+        QToolTip::showText(QCursor::pos(), QStringLiteral("%1 — %2: %3 %4")
+                                               .arg(when, name, QLocale().toString(p.y(), 'f', p.y() < 10 ? 1 : 0),
+                                                    unit),
+                           this);
+    });
+    return series;
+}
+
+void ChartPanel::setWindowMinutes(int minutes)
+{
+    const int index = m_window->findData(minutes);
+    if (index >= 0)
+        m_window->setCurrentIndex(index);
+}
+
+void ChartPanel::setBufferLimit(quint64 limit)
+{
+    m_bufferLimit = limit;
+    m_buffer.chart->setTitle(tr("Buffer depth (limit %1; reading pauses there)").arg(StatusText::count(limit)));
+}
+
+void ChartPanel::addSample(const EngineSnapshot &s)
+{
+    ChartSample sample;
+    sample.tUs = s.takenAtUs;
+    sample.receivedPerSec = s.receivedPerSec;
+    sample.writtenPerSec = s.writtenPerSec;
+    sample.inFlight = double(s.inFlight);
+    sample.queued = double(s.queued);
+    m_history.add(sample);
+    if (m_bufferLimit != s.maxBuffered && s.maxBuffered > 0)
+        setBufferLimit(s.maxBuffered);
+    if (!m_freeze->isChecked())
+        redraw();
+}
+
+void ChartPanel::redraw()
+{
+    const qint64 to = m_history.latestUs();
+    if (to == 0)
+        return;
+    const qint64 from = to - qint64(m_windowMinutes) * 60 * 1000000;
+    const auto fill = [&](QLineSeries *series, SampleHistory::Field field) {
+        series->replace(m_history.points(field, from, to, MaxPointsPerSeries));
+    };
+    fill(m_received, &ChartSample::receivedPerSec);
+    fill(m_written, &ChartSample::writtenPerSec);
+    fill(m_inFlight, &ChartSample::inFlight);
+    fill(m_queued, &ChartSample::queued);
+    // Until the window has filled, the axis starts at the first sample rather than showing empty minutes.
+    const qint64 axisFrom = std::max(from, std::min(m_history.earliestUs(), to - 10'000'000));
+    const QDateTime a = QDateTime::fromMSecsSinceEpoch(axisFrom / 1000);
+    const QDateTime b = QDateTime::fromMSecsSinceEpoch(to / 1000);
+    const QString format = m_windowMinutes >= 15 ? QStringLiteral("HH:mm") : QStringLiteral("HH:mm:ss");
+    for (Chart *c : {&m_throughput, &m_buffer}) {
+        c->x->setFormat(format);
+        c->x->setRange(a, b);
+    }
+    const double rateMax = std::max(m_history.maximum(&ChartSample::receivedPerSec, from, to),
+                                    m_history.maximum(&ChartSample::writtenPerSec, from, to));
+    m_throughput.y->setRange(0, niceCeiling(rateMax * 1.05));
+    m_buffer.y->setRange(0, niceCeiling(m_history.maximum(&ChartSample::inFlight, from, to) * 1.05));
+}
+
+void ChartPanel::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette();
+    QWidget::changeEvent(event);
+}
+
+void ChartPanel::applyPalette()
+{
+    // Follow the system's light or dark palette: the chart theme for the series colours, the palette for the rest.
+    const QPalette pal = palette();
+    const bool dark = pal.color(QPalette::Window).lightness() < 128;
+    for (Chart *c : {&m_throughput, &m_buffer}) {
+        c->chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+        c->chart->setBackgroundBrush(pal.brush(QPalette::Base));
+        c->chart->setTitleBrush(pal.brush(QPalette::Text));
+        c->chart->legend()->setLabelColor(pal.color(QPalette::Text));
+        for (QAbstractAxis *axis : c->chart->axes()) {
+            axis->setLabelsColor(pal.color(QPalette::Text));
+            axis->setTitleBrush(pal.brush(QPalette::Text));
+            axis->setGridLineColor(pal.color(QPalette::Mid));
+        }
+        c->view->setBackgroundBrush(pal.brush(QPalette::Window));
+    }
+    // The second series of each chart is dashed, so the two differ by more than colour.
+    for (QLineSeries *line : {m_received, m_written, m_inFlight, m_queued}) {
+        QPen pen = line->pen();
+        pen.setWidthF(2.0);
+        pen.setStyle(line == m_written || line == m_queued ? Qt::DashLine : Qt::SolidLine);
+        line->setPen(pen);
+    }
+}
+
+} // namespace iot

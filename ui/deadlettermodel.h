@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QByteArray>
+#include <QString>
+
+#include <deque>
+#include <vector>
+
+namespace iot {
+
+/// One message the database could not take, as the engine reported it.
+struct DeadLetter
+{
+    qint64 receivedAtUs = 0;
+    QByteArray topic;
+    QString reason;
+};
+
+/// The most recent dead letters (newest first, at most `capacity`), added in bulk once per refresh. Lives on the
+/// GUI thread.
+class DeadLetterModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(DeadLetterModel)
+public:
+    enum Column { TimeColumn, TopicColumn, ReasonColumn, ColumnCount };
+
+    explicit DeadLetterModel(int capacity = 1000, QObject *parent = nullptr);
+
+    /// `batch` in arrival order; they go on top.
+    void add(const std::vector<DeadLetter> &batch);
+    const DeadLetter &at(int row) const { return m_rows[std::size_t(row)]; }
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    const int m_capacity;
+    std::deque<DeadLetter> m_rows;   // newest first
+};
+
+} // namespace iot

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+#include "enginehost.h"
+
+#include "commitlatency.h"
+#include "log.h"
+#include "timeformat.h"
+#include "topicstats.h"
+
+#include <QTimer>
+
+namespace iot {
+
+EngineHost::EngineHost(Engine &initial, Factory factory, QObject *parent)
+    : QObject(parent),
+      m_factory(std::move(factory)),
+      m_topics(std::make_shared<TopicStats>()),
+      m_latency(std::make_shared<CommitLatency>())
+{
+    if (!m_factory)
+        m_factory = [](const Config &config) { return std::make_unique<Engine>(config); };
+    m_initial = &initial;
+    prepare(&initial);
+    connectTo(&initial);
+}
+
+EngineHost::~EngineHost() = default;
+
+void EngineHost::prepare(Engine *engine)
+{
+    engine->addObserver(m_topics);
+    engine->addObserver(m_latency);
+    engine->setSnapshotIntervalMs(SnapshotIntervalMs);
+}
+
+void EngineHost::connectTo(Engine *engine)
+{
+    m_engine = engine;
+    connect(engine, &Engine::snapshotUpdated, this,
+            [this](const EngineSnapshot &s) { Q_EMIT snapshotUpdated(withTotals(s)); });
+    connect(engine, &Engine::mqttStateChanged, this, &EngineHost::mqttStateChanged);
+    connect(engine, &Engine::databaseStateChanged, this, [this](BatchWriter::State state, const QString &detail) {
+        if (state == BatchWriter::State::Retrying)
+            ++m_dbAttempt;
+        else if (state == BatchWriter::State::Connected)
+            m_dbAttempt = 0;
+        Q_EMIT databaseStateChanged(state, detail);
+    });
+    connect(engine, &Engine::deadLettered, this, &EngineHost::deadLettered);
+    connect(engine, &Engine::errorOccurred, this, &EngineHost::errorOccurred);
+    connect(engine, &Engine::fatalError, this, &EngineHost::fatalError);
+    connect(engine, &Engine::stopped, this, &EngineHost::onStopped);
+}
+
+Status EngineHost::start()
+{
+    if (m_launchedAtUs == 0)
+        m_launchedAtUs = TimeFormat::nowUs();
+    const Status st = m_engine->start();
+    if (!st) {
+        log::get("app")->error("cannot start ingesting: {}", st.error().message);
+        Q_EMIT errorOccurred(QStringLiteral("Cannot start ingesting: ") + st.error().message);
+        return st;
+    }
+    // The engine applies a pause only once its ingest side exists, that is after start().
+    if (m_paused)
+        m_engine->setPaused(true);
+    return st;
+}
+
+void EngineHost::stop()
+{
+    m_quitting = true;
+    if (m_restarting)
+        return;   // onStopped() finishes instead of starting the next engine
+    if (m_engine->isRunning())
+        m_engine->stop();
+    else
+        QTimer::singleShot(0, this, [this] { Q_EMIT finished(0); });
+}
+
+void EngineHost::restart(const Config &config)
+{
+    if (m_quitting)
+        return;
+    m_nextConfig = config;
+    if (m_restarting)
+        return;   // the newest config wins
+    m_restarting = true;
+    log::get("app")->info("restarting the engine with the new configuration; committing what is buffered first");
+    if (m_engine->isRunning())
+        m_engine->stop();
+    else
+        QTimer::singleShot(0, this, [this] { onStopped(0); });
+}
+
+void EngineHost::onStopped(quint64 unwritten)
+{
+    if (!m_restarting) {
+        Q_EMIT finished(unwritten);
+        return;
+    }
+    m_baseBefore = m_base;
+    m_base = withTotals(m_engine->snapshot());
+    m_base.inFlight = 0;
+    Q_EMIT restarting(unwritten);
+    if (m_quitting) {
+        m_restarting = false;
+        Q_EMIT finished(unwritten);
+        return;
+    }
+    // We are inside the old engine's stopped() emission: replace it from the event loop, not from here.
+    QTimer::singleShot(0, this, &EngineHost::switchEngine);
+}
+
+void EngineHost::switchEngine()
+{
+    m_restarting = false;
+    if (m_quitting) {
+        Q_EMIT finished(0);
+        return;
+    }
+    Engine *const old = m_engine;
+    const bool oldIsInitial = old == m_initial;
+    const Config previous = old->config();
+    disconnect(old, nullptr, this, nullptr);
+    // Deleting an engine we own releases its spool before the next one opens it. The initial engine belongs to
+    // main and keeps its spool open until the program ends, so a restart that keeps the same spool directory
+    // fails below and falls back to the previous configuration (Engine needs a way to release it or to take a new
+    // Config; see ui/README or the report).
+    m_owned.reset();
+    m_owned = m_factory(m_nextConfig);
+    prepare(m_owned.get());
+    connectTo(m_owned.get());
+    m_dbAttempt = 0;
+    if (const Status st = start(); !st) {
+        const QString reason = st.error().message;
+        disconnect(m_owned.get(), nullptr, this, nullptr);
+        m_owned.reset();
+        if (oldIsInitial) {
+            // The same engine again: its counters went on, so the totals must not count them twice.
+            m_base = m_baseBefore;
+            connectTo(m_initial);
+        } else {
+            m_owned = m_factory(previous);
+            prepare(m_owned.get());
+            connectTo(m_owned.get());
+        }
+        (void)start();
+        Q_EMIT restartFailed(reason);
+        return;
+    }
+    ++m_restarts;
+    Q_EMIT restarted(m_nextConfig);
+}
+
+void EngineHost::setPaused(bool paused)
+{
+    m_paused = paused;
+    m_engine->setPaused(paused);
+}
+
+void EngineHost::reconnectMqtt()
+{
+    m_engine->reconnectMqtt();
+}
+
+bool EngineHost::isRunning() const
+{
+    return m_engine->isRunning() || m_restarting;
+}
+
+const Config &EngineHost::config() const
+{
+    return m_engine->config();
+}
+
+EngineSnapshot EngineHost::snapshot() const
+{
+    return withTotals(m_engine->snapshot());
+}
+
+EngineSnapshot EngineHost::withTotals(const EngineSnapshot &s) const
+{
+    EngineSnapshot t = s;
+    t.received += m_base.received;
+    t.replayed += m_base.replayed;
+    t.written += m_base.written;
+    t.deadLettered += m_base.deadLettered;
+    t.dropped += m_base.dropped;
+    t.transactions += m_base.transactions;
+    t.writeFailures += m_base.writeFailures;
+    t.mqttReconnects += m_base.mqttReconnects;
+    t.dbReconnects += m_base.dbReconnects;
+    t.readPauses += m_base.readPauses;
+    if (m_base.lastCommitUs > t.lastCommitUs) {
+        t.lastCommitUs = m_base.lastCommitUs;
+        t.lastCommitLatencyUs = m_base.lastCommitLatencyUs;
+    }
+    return t;
+}
+
+} // namespace iot

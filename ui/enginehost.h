@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config.h"
+#include "engine.h"
+#include "enginesnapshot.h"
+#include "result.h"
+
+#include <QObject>
+
+#include <functional>
+#include <memory>
+
+namespace iot {
+
+class CommitLatency;
+class TopicStats;
+
+/// Keeps the current Engine for the desktop and restarts it with a new Config without losing data: the old engine
+/// stops (which commits everything it buffered), then a new one starts. Re-emits the engine's signals so the window
+/// connects once, and adds up counters across restarts. Lives on the GUI thread; touches engines only through
+/// their public API.
+class EngineHost final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EngineHost)
+public:
+    using Factory = std::function<std::unique_ptr<Engine>(const Config &)>;
+
+    /// `initial` is not owned (main made it); `factory` builds the engines of later restarts (default: plain
+    /// Engine). Observers for per-topic statistics and latency are added to every engine before it starts.
+    explicit EngineHost(Engine &initial, Factory factory = {}, QObject *parent = nullptr);
+    ~EngineHost() override;
+
+    /// Starts the current engine; the error (spool not openable, ...) is also emitted as errorOccurred().
+    Status start();
+    /// Final stop: commits what is buffered, then emits finished().
+    void stop();
+    /// Stops the current engine (committing everything), then starts a new one with `config`.
+    void restart(const Config &config);
+    void setPaused(bool paused);
+    void reconnectMqtt();
+
+    bool isRunning() const;
+    bool isRestarting() const { return m_restarting; }
+    bool isPaused() const { return m_paused; }
+    const Config &config() const;
+    /// The current engine's latest snapshot, with the counters of earlier engines (before restarts) added.
+    EngineSnapshot snapshot() const;
+    int databaseAttempt() const { return m_dbAttempt; }
+    int restarts() const { return m_restarts; }
+    qint64 launchedAtUs() const { return m_launchedAtUs; }
+    TopicStats &topicStats() const { return *m_topics; }
+    CommitLatency &commitLatency() const { return *m_latency; }
+    /// The engine snapshots are requested at this interval (the window refreshes at most this often).
+    static constexpr int SnapshotIntervalMs = 200;
+
+Q_SIGNALS:
+    void snapshotUpdated(const iot::EngineSnapshot &snapshot);
+    void mqttStateChanged(iot::MessageSource::State state, const QString &detail);
+    void databaseStateChanged(iot::BatchWriter::State state, const QString &detail);
+    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    void errorOccurred(const QString &message);
+    /// A problem no retry can fix (Engine::fatalError): the writer has stopped; the program should end with code 2.
+    void fatalError(const QString &message);
+    /// An engine stopped for a restart; `unwritten` is what it could not commit (normally 0).
+    void restarting(quint64 unwritten);
+    void restarted(const iot::Config &config);
+    /// The new configuration could not start; the previous one runs again.
+    void restartFailed(const QString &reason);
+    void finished(quint64 unwritten);
+
+private:
+    void prepare(Engine *engine);   // once per engine: observers and snapshot rate
+    void connectTo(Engine *engine);
+    void onStopped(quint64 unwritten);
+    void switchEngine();
+    EngineSnapshot withTotals(const EngineSnapshot &s) const;
+
+    Factory m_factory;
+    Engine *m_engine = nullptr;
+    Engine *m_initial = nullptr;
+    std::unique_ptr<Engine> m_owned;       // null while the initial engine runs
+    std::shared_ptr<TopicStats> m_topics;
+    std::shared_ptr<CommitLatency> m_latency;
+    EngineSnapshot m_base;                 // totals of engines that have stopped
+    EngineSnapshot m_baseBefore;           // m_base before the latest restart (a failed one reverts to it)
+    Config m_nextConfig;
+    qint64 m_launchedAtUs = 0;
+    int m_dbAttempt = 0;
+    int m_restarts = 0;
+    bool m_restarting = false;
+    bool m_quitting = false;
+    bool m_paused = false;
+};
+
+} // namespace iot

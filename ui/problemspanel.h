@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "deadlettermodel.h"
+
+#include <QTimer>
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+class QLabel;
+class QPlainTextEdit;
+class QTableView;
+
+namespace iot {
+
+class GuiLogSink;
+
+/// The Problems view: recent dead letters (topic, time, reason) and the warnings and errors of the log, both fed
+/// in bulk at most a few times a second however fast problems arrive. Lives on the GUI thread; the log sink it
+/// installs is called on any thread and only buffers.
+class ProblemsPanel final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProblemsPanel)
+public:
+    explicit ProblemsPanel(QWidget *parent = nullptr);
+    ~ProblemsPanel() override;
+
+    /// Buffered; shown at the next flush().
+    void addDeadLetter(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    /// Moves buffered dead letters into the table; `totalDeadLettered` is the engine's count.
+    void flush(quint64 totalDeadLettered);
+    /// Problems (dead letters + log lines) added since markSeen().
+    quint64 unseen() const { return m_unseen; }
+    void markSeen();
+
+    DeadLetterModel *deadLetters() const { return m_model; }
+    QPlainTextEdit *logView() const { return m_log; }
+    bool logAttached() const { return m_attached; }
+    /// Takes the log lines buffered so far now (normally done by a timer).
+    void drainLog();
+
+Q_SIGNALS:
+    void unseenChanged(quint64 unseen);
+
+private:
+    DeadLetterModel *m_model = nullptr;
+    QTableView *m_table = nullptr;
+    QLabel *m_deadSummary = nullptr;
+    QPlainTextEdit *m_log = nullptr;
+    QLabel *m_logSummary = nullptr;
+    std::shared_ptr<GuiLogSink> m_sink;
+    std::vector<DeadLetter> m_pending;
+    QTimer m_drainTimer;
+    quint64 m_unseen = 0;
+    quint64 m_logLines = 0;
+    quint64 m_suppressed = 0;
+    quint64 m_signalled = 0;
+    bool m_attached = false;
+};
+
+} // namespace iot

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+#include "statustext.h"
+
+#include <QDateTime>
+#include <QLocale>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <cmath>
+
+namespace iot {
+namespace {
+
+QString capitalised(const QString &text)
+{
+    if (text.isEmpty())
+        return text;
+    return text.left(1).toUpper() + text.mid(1);
+}
+
+// "next try in 4.2 s" from the delay the state announced and the time it was announced.
+QString nextTry(double delaySec, qint64 sinceUs, qint64 nowUs)
+{
+    const double left = delaySec - double(nowUs - sinceUs) / 1e6;
+    if (left <= 0.05)
+        return QStringLiteral("retrying now");
+    return QStringLiteral("next try in %1 s").arg(left, 0, 'f', 1);
+}
+
+} // namespace
+
+StatusView StatusText::mqtt(const EngineSnapshot &s, qint64 nowUs, bool running)
+{
+    using State = MessageSource::State;
+    if (!running)
+        return {StatusLevel::Off, QStringLiteral("Stopped"), s.mqttDetail};
+    switch (s.mqttState) {
+    case State::Connected:
+        return {StatusLevel::Ok, capitalised(s.mqttDetail) + QStringLiteral(" since ") + clock(s.mqttSinceUs), {}};
+    case State::Connecting:
+        return {StatusLevel::Busy, capitalised(s.mqttDetail) + QStringLiteral("…"), {}};
+    case State::Reconnecting: {
+        // The client's detail reads "attempt 3 in 4.2 s: connection refused".
+        static const QRegularExpression re(QStringLiteral("^attempt (\\d+) in ([0-9.]+) s: (.*)$"));
+        const auto m = re.match(s.mqttDetail);
+        if (!m.hasMatch())
+            return {StatusLevel::Warning, QStringLiteral("Reconnecting: ") + s.mqttDetail, {}};
+        return {StatusLevel::Warning,
+                QStringLiteral("Reconnecting (attempt %1, %2): %3")
+                    .arg(m.captured(1), nextTry(m.captured(2).toDouble(), s.mqttSinceUs, nowUs), m.captured(3)),
+                QStringLiteral("Connection lost or refused at ") + clock(s.mqttSinceUs)};
+    }
+    case State::Stopping:
+        return {StatusLevel::Busy, QStringLiteral("Disconnecting…"), {}};
+    case State::Disconnected:
+        break;
+    }
+    if (s.mqttDetail.isEmpty())
+        return {StatusLevel::Busy, QStringLiteral("Starting…"), {}};
+    if (s.mqttDetail == QLatin1String("stopped"))
+        return {StatusLevel::Off, QStringLiteral("Stopped"), {}};
+    return {StatusLevel::Error, capitalised(s.mqttDetail), {}};
+}
+
+StatusView StatusText::database(const EngineSnapshot &s, qint64 nowUs, bool running, int attempt)
+{
+    using State = BatchWriter::State;
+    if (!running)
+        return {StatusLevel::Off, QStringLiteral("Stopped"), s.dbDetail};
+    switch (s.dbState) {
+    case State::Connected:
+        return {StatusLevel::Ok, capitalised(s.dbDetail) + QStringLiteral(" since ") + clock(s.dbSinceUs), {}};
+    case State::Connecting:
+        return {StatusLevel::Busy, capitalised(s.dbDetail) + QStringLiteral("…"), {}};
+    case State::Retrying: {
+        // The writer's detail reads "retry in 5.0 s: <the database's message>".
+        static const QRegularExpression re(QStringLiteral("^retry in ([0-9.]+) s: (.*)$"),
+                                           QRegularExpression::DotMatchesEverythingOption);
+        const auto m = re.match(s.dbDetail);
+        const QString held = QStringLiteral("%1 messages held until it is back").arg(count(s.inFlight));
+        if (!m.hasMatch())
+            return {StatusLevel::Error, QStringLiteral("Retrying: ") + s.dbDetail, held};
+        const QString reason = m.captured(2).simplified();
+        return {StatusLevel::Error,
+                QStringLiteral("Retrying (attempt %1, %2): %3")
+                    .arg(QString::number(std::max(1, attempt)), nextTry(m.captured(1).toDouble(), s.dbSinceUs, nowUs),
+                         reason),
+                held + QStringLiteral("; failing since ") + clock(s.dbSinceUs)};
+    }
+    case State::Disconnected:
+        break;
+    }
+    return {StatusLevel::Busy, QStringLiteral("Starting…"), {}};
+}
+
+StatusView StatusText::reading(const EngineSnapshot &s, bool running)
+{
+    if (!running)
+        return {StatusLevel::Off, QStringLiteral("Not reading (stopped)"), {}};
+    if (s.operatorPaused)
+        return {StatusLevel::Paused, QStringLiteral("Paused by operator: the broker holds new messages"),
+                QStringLiteral("Resume with Ctrl+P. QoS ≥ 1 messages wait at the broker (up to its queue limits).")};
+    if (s.readingPaused)
+        return {StatusLevel::Warning, QStringLiteral("Paused: buffer full, the broker holds new messages"),
+                QStringLiteral("Reading resumes by itself once the database has caught up.")};
+    return {StatusLevel::Ok, QStringLiteral("Reading"), {}};
+}
+
+StatusLevel StatusText::overall(const EngineSnapshot &s, bool running)
+{
+    if (!running)
+        return StatusLevel::Off;
+    if (s.dbState == BatchWriter::State::Retrying)
+        return StatusLevel::Error;
+    if (s.mqttState == MessageSource::State::Reconnecting || s.readingPaused)
+        return StatusLevel::Warning;
+    if (s.operatorPaused)
+        return StatusLevel::Paused;
+    if (s.mqttState == MessageSource::State::Connected && s.dbState == BatchWriter::State::Connected)
+        return StatusLevel::Ok;
+    return StatusLevel::Busy;
+}
+
+QString StatusText::count(quint64 n)
+{
+    return QLocale().toString(n);
+}
+
+QString StatusText::rate(double perSec)
+{
+    if (perSec > 0 && perSec < 10)
+        return QLocale().toString(perSec, 'f', 1) + QStringLiteral("/s");
+    return QLocale().toString(qint64(std::llround(perSec))) + QStringLiteral("/s");
+}
+
+QString StatusText::duration(qint64 us)
+{
+    if (us < 0)
+        us = 0;
+    if (us < 1000000)
+        return QStringLiteral("%1 ms").arg(us / 1000);
+    const double sec = us / 1e6;
+    if (sec < 60)
+        return QStringLiteral("%1 s").arg(sec, 0, 'f', sec < 10 ? 1 : 0);
+    const qint64 s = us / 1000000;
+    if (s < 3600)
+        return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
+    if (s < 86400)
+        return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1 d %2 h").arg(s / 86400).arg((s % 86400) / 3600);
+}
+
+QString StatusText::clock(qint64 epochUs)
+{
+    if (epochUs <= 0)
+        return QStringLiteral("—");
+    const QDateTime t = QDateTime::fromMSecsSinceEpoch(epochUs / 1000);
+    if (t.date() == QDate::currentDate())
+        return t.toString(QStringLiteral("HH:mm:ss"));
+    return t.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+}
+
+QString StatusText::clockMs(qint64 epochUs)
+{
+    return QDateTime::fromMSecsSinceEpoch(epochUs / 1000).toString(QStringLiteral("HH:mm:ss.zzz"));
+}
+
+QString StatusText::ago(qint64 epochUs, qint64 nowUs)
+{
+    if (epochUs <= 0)
+        return QStringLiteral("never");
+    return clock(epochUs) + QStringLiteral(" (") + duration(nowUs - epochUs) + QStringLiteral(" ago)");
+}
+
+QString StatusText::uptime(qint64 us)
+{
+    const qint64 s = std::max<qint64>(0, us / 1000000);
+    const QString hms = QStringLiteral("%1:%2:%3")
+                            .arg((s % 86400) / 3600, 2, 10, QLatin1Char('0'))
+                            .arg((s % 3600) / 60, 2, 10, QLatin1Char('0'))
+                            .arg(s % 60, 2, 10, QLatin1Char('0'));
+    return s >= 86400 ? QStringLiteral("%1 d %2").arg(s / 86400).arg(hms) : hms;
+}
+
+} // namespace iot

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "statustext.h"
+
+#include <QObject>
+
+class QAction;
+class QMenu;
+class QSystemTrayIcon;
+
+namespace iot {
+
+/// The system-tray icon, when the desktop has a tray: shows the overall state (icon + tooltip words), reopens
+/// the window on a click, and offers pause and quit. Lives on the GUI thread; does nothing without a tray.
+class TrayIcon final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TrayIcon)
+public:
+    TrayIcon(QAction *pause, QAction *quit, QObject *parent = nullptr);
+    ~TrayIcon() override;
+
+    bool isAvailable() const { return m_tray != nullptr; }
+    void setState(StatusLevel level, const QString &words);
+    /// A balloon once per run, when the window first goes to the tray.
+    void notifyHidden();
+
+Q_SIGNALS:
+    void showRequested();
+
+private:
+    QSystemTrayIcon *m_tray = nullptr;
+    QMenu *m_menu = nullptr;
+    StatusLevel m_level = StatusLevel::Off;
+    bool m_levelSet = false;
+    bool m_notified = false;
+};
+
+} // namespace iot
