@@ -231,6 +231,9 @@ void Engine::Private::onWriterFinished(quint64 unwritten)
         spool->sync();
     takeSnapshot();
     snapshotTimer.stop();
+    // Let go of the spool (and its directory lock): a restarted engine, here or in a new Engine with a new
+    // configuration, opens it again and replays what was not committed.
+    spool.reset();
     running = false;
     stopping = false;
     writerFinishing = false;
