@@ -12,7 +12,8 @@ CommandLine CommandLine::parse(const QStringList &arguments)
         "Subscribes to MQTT sensor data, batches it and stores it in PostgreSQL or SQLite.\n"
         "Exit codes: 0 clean stop, 1 fatal runtime error, 2 bad configuration or arguments."));
     const QCommandLineOption config({QStringLiteral("c"), QStringLiteral("config")},
-                                    QStringLiteral("Configuration file (TOML). Default: built-in (SQLite + local broker)."),
+                                    QStringLiteral("Configuration file (TOML). Default: the per-user config.toml, "
+                                                   "created with the defaults (SQLite + local broker) at the first start."),
                                     QStringLiteral("file"));
     const QCommandLineOption logConfig(QStringLiteral("log-config"),
                                        QStringLiteral("Logging configuration file (TOML). Default: text to stderr."),

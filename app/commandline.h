@@ -9,7 +9,7 @@ namespace iot {
 /// The parsed command line: the Python service's flags (--config, --log-config) plus ours.
 struct CommandLine
 {
-    QString configPath;      // empty: built-in defaults
+    QString configPath;      // empty: the per-user config (FirstRun)
     QString logConfigPath;   // empty: text logs to stderr at info
     bool noGui = false;
     bool checkConfig = false;

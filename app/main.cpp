@@ -3,10 +3,12 @@
 #include "commandline.h"
 #include "configloader.h"
 #include "engine.h"
+#include "firstrun.h"
 #include "headlessservice.h"
 #include "log.h"
 #include "logconfig.h"
 #include "logging.h"
+#include "observability.h"
 #include "unixsignals.h"
 
 #include <QCoreApplication>
@@ -32,7 +34,7 @@ void printTo(std::FILE *f, const QString &text)
         std::fputc('\n', f);
 }
 
-bool displayAvailable()
+[[maybe_unused]] bool displayAvailable()
 {
     return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
         || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
@@ -65,8 +67,24 @@ int main(int argc, char *argv[])
         }
         logConfig = lc.value();
     }
-    auto loaded = cl.configPath.isEmpty() ? iot::Result<iot::Config>(iot::ConfigLoader::defaults())
-                                          : iot::ConfigLoader::loadFile(cl.configPath);
+    // Names first: the per-user configuration's location (FirstRun) derives from them.
+    QCoreApplication::setApplicationName(QStringLiteral("iot-subscriber"));
+    QCoreApplication::setOrganizationName(QStringLiteral("iot-subscriber"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(IOT_VERSION));
+    // Without --config: the user's config.toml, written from the defaults at the first start, so that the SQLite
+    // file and the spool land in the user's data directory rather than in whatever the working directory is.
+    QString configPath = cl.configPath;
+    QString configNote;
+    if (configPath.isEmpty()) {
+        const auto firstRun = iot::FirstRun::forCurrentUser().ensureConfig();
+        if (firstRun)
+            configPath = firstRun.value().configFile;
+        configNote = !firstRun ? firstRun.error().message + QStringLiteral("; using the built-in defaults")
+            : firstRun.value().created ? QStringLiteral(" (created with the defaults: first start without --config)")
+                                       : QString();
+    }
+    auto loaded = configPath.isEmpty() ? iot::Result<iot::Config>(iot::ConfigLoader::defaults())
+                                       : iot::ConfigLoader::loadFile(configPath);
     if (!loaded) {
         printTo(stderr, QStringLiteral("error: ") + loaded.error().message);
         return ExitConfig;
@@ -89,18 +107,32 @@ int main(int argc, char *argv[])
 #endif
     if (!app)
         app = std::make_unique<QCoreApplication>(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("iot-subscriber"));
-    QCoreApplication::setOrganizationName(QStringLiteral("iot-subscriber"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(IOT_VERSION));
 
     if (const iot::Status st = iot::Logging::install(logConfig); !st) {
         printTo(stderr, QStringLiteral("error: ") + st.error().message);
         return ExitConfig;
     }
+    if (configPath.isEmpty())
+        iot::log::get("app")->warn("configuration: {}", configNote);
+    else
+        iot::log::get("app")->info("configuration: {}{}", configPath, configNote);
     if (!cl.noGui && !gui)
         iot::log::get("app")->info("no display (or no GUI in this build): running headless");
 
     iot::Engine engine(config);
+    // Metrics, health checks and traces for both front ends; it must see the engine before the engine starts.
+    iot::Observability observability(engine);
+    if (const iot::Status st = observability.start(); !st) {
+        iot::log::get("app")->critical("cannot start: {}", st.error().message);
+        iot::Logging::flush();
+        return ExitFatal;
+    }
+    // A problem no retry can fix (e.g. [[mappings]] that conflict with existing tables): report it, exit 2.
+    QObject::connect(&engine, &iot::Engine::fatalError, &engine, [](const QString &message) {
+        iot::log::get("app")->critical("stopping: {}", message);
+        iot::Logging::flush();
+        QCoreApplication::exit(ExitConfig);
+    });
     iot::UnixSignals signalSource;
     int rc = ExitFatal;
 #ifdef IOT_WITH_GUI

@@ -5,7 +5,7 @@
 #   scripts/deps.sh [--build|--runtime|--test]
 #
 #   --build    compiler, CMake, Ninja, Qt 6 and the libraries iot-subscriber links; dpkg-dev and file for
-#              cpack's .deb (dpkg-shlibdeps computes the dependencies)
+#              cpack's .deb (dpkg-shlibdeps), qt6-wayland for the portable archive's Wayland plugins
 #   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
 #   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
 #              promtool, for the observability tests), lintian, desktop-file-utils and appstream (package
@@ -23,7 +23,7 @@ build_pkgs=(
     qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6sql6-psql libqt6sql6-sqlite
     libgl-dev libglx-dev libvulkan-dev libxkbcommon-dev
     libmosquitto-dev libpq-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
-    dpkg-dev file
+    dpkg-dev file qt6-wayland
     libqt6svg6
 )
 runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
