@@ -74,11 +74,15 @@ void TstFaults::hostilePayloadsAreDeadLettered()
         if (i <= bad.size())
             QVERIFY(pub.publish((tag + QStringLiteral("/bad/%1").arg(i)).toUtf8(), bad[i - 1].payload, 1));
     }
+    // A topic that looks like SQL is just a topic: stored verbatim, nothing executed.
+    const QString sqlTopic = tag + QStringLiteral("/x'); DROP TABLE readings; --");
+    QVERIFY(pub.publish(sqlTopic.toUtf8(), "{\"seq\":51}", 1));
     QVERIFY(pub.waitAllDelivered(10000));
     pub.disconnect();
 
     QTRY_COMPARE_WITH_TIMEOUT(probe.count(QStringLiteral("dead_letters")), qint64(bad.size()), 20000);
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(50), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(51), 20000);
+    QCOMPARE(probe.scalar(QStringLiteral("SELECT topic FROM readings WHERE topic LIKE '%DROP TABLE%'")), sqlTopic);
     const auto letters = probe.deadLetters();
     QCOMPARE(letters.size(), bad.size());
     for (const auto &[topic, reason] : letters) {
