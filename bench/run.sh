@@ -33,7 +33,7 @@ pub_bin=${IOT_BENCH_PUB_BIN:-$build_dir/bench/iot-bench-pub}
 pg_bin=${IOT_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_password=iot-test-pw
 
-count=200000 sensors=100 payload=110 flush=0.2 rate= half_seconds=30 soak_seconds=600 runs=1 out= smoke=0
+count=200000 sensors=100 payload=110 flush=0.2 rate='' half_seconds=30 soak_seconds=600 runs=1 out='' smoke=0
 publisher=bench
 default_scenarios=(pg-q0 pg-q1 pg-q0-nospool pg-q1-nospool sqlite-q0 sqlite-q1 pg-q0-b20 pg-q1-b20 pg-q0-half
                    pg-q1-x2 pg-q1-x3)
@@ -180,7 +180,7 @@ run_scenario() {
         return 0
     fi
     scenario_index=$((scenario_index + 1))
-    local sdir=$tmp/s$scenario_index-$name
+    local sdir=$tmp/s$scenario_index-$name started=$SECONDS
     mkdir -p "$sdir"
     broker_dir=$sdir/broker
     bash "$repo/scripts/testenv/broker.sh" start "$broker_dir" "$mqtt_port" >/dev/null
@@ -193,7 +193,11 @@ run_scenario() {
         --ready-file "$sdir/null.ready" >"$sdir/null.out" 2>"$sdir/null.err" &
     local null_pid=$!
     pids+=("$null_pid")
-    wait_for_file_line "$sdir/null.ready" "" 15 || [[ -f "$sdir/null.ready" ]] || { echo "run.sh: null subscriber did not subscribe" >&2; return 1; }
+    local deadline=$((SECONDS + 15))
+    until [[ -f "$sdir/null.ready" ]]; do
+        ((SECONDS < deadline)) || { echo "run.sh: the do-nothing subscriber did not subscribe" >&2; return 1; }
+        sleep 0.05
+    done
     "$sim_bin" "${sim_args[@]}" --count "$count" >"$sdir/null-pub.out" 2>&1 || true
     wait "$null_pid" || true
     pids=()
@@ -219,6 +223,7 @@ run_scenario() {
         psql_db postgres -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" -c "CREATE DATABASE $dbname" >/dev/null
     fi
     local topic="sensors/#"
+    # shellcheck disable=SC2016  # a literal MQTT shared-subscription filter
     ((inst > 1)) && topic='$share/bench/sensors/#'
     local sub_pids=()
     for ((i = 1; i <= inst; i++)); do
@@ -413,6 +418,7 @@ SQL
         mkdir -p "$out/$name-$run"
         cp "$sdir"/*.log "$sdir"/*.out "$sdir"/*.toml "$out/$name-$run/" 2>/dev/null || true
     fi
+    note "[$name run $run] scenario took $((SECONDS - started)) s"
     [[ "$db" == sqlite ]] && rm -f "$dbpath"*
     rm -rf "$sdir"/spool* "$sdir/broker"
 }

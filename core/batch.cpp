@@ -65,6 +65,18 @@ void Batch::take(Batch &&other)
     other.clear();
 }
 
+void Batch::appendAll(const Batch &other)
+{
+    const auto shift = static_cast<std::uint32_t>(m_data.size());
+    m_data.append(other.m_data);
+    m_entries.reserve(m_entries.size() + other.m_entries.size());
+    for (Entry e : other.m_entries) {
+        e.topicOffset += shift;
+        e.payloadOffset += shift;
+        m_entries.push_back(e);
+    }
+}
+
 void Batch::clear()
 {
     m_entries.clear();

@@ -56,6 +56,10 @@ public:
 
     /// Moves every message of `other` to the end of this batch.
     void take(Batch &&other);
+    /// Copies every message of `other` to the end of this batch, keeping `other` (and its buffers) intact.
+    void appendAll(const Batch &other);
+    /// Bytes of memory the buffers hold (clear() keeps them).
+    std::size_t capacityBytes() const { return m_data.capacity() + m_entries.capacity() * sizeof(Entry); }
     void clear();
 
 private:

@@ -113,8 +113,8 @@ void Batcher::flush()
         wake = m_queue->pushSpill({m_openSpoolStart, m_open.lastSpoolEnd(), m_open.size()});
         m_open.clear();
     } else {
-        Batch next;
-        next.reserve(m_policy.batchSize(), m_open.bytes());
+        Batch next = m_queue->takeFree();
+        next.reserve(m_policy.batchSize(), std::max<std::size_t>(m_open.bytes(), m_policy.batchSize() * 160));
         std::swap(next, m_open);
         wake = m_queue->push(std::move(next));
     }

@@ -4,6 +4,14 @@
 #include <vector>
 
 namespace iot {
+namespace {
+
+// Emptied batches kept for reuse: enough for the batches handed over between two writer turns at full speed, and
+// never more memory than this (a large batch_size then allocates per batch, as before).
+constexpr std::size_t MaxFree = 8;
+constexpr std::size_t MaxFreeBytes = 4u << 20;
+
+} // namespace
 
 bool BatchQueue::push(Batch &&batch)
 {
@@ -56,13 +64,34 @@ bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out)
             m_batches.pop_front();
         } while (!m_batches.empty() && !m_batches.front().isSpilled() && rows + m_batches.front().size() <= maxRows);
     }
+    std::size_t n = 0;
     for (Batch &b : taken) {
-        const std::size_t n = b.size();
-        out.take(std::move(b));
-        m_messages.fetch_sub(n, std::memory_order_relaxed);
-        m_inMemory.fetch_sub(n, std::memory_order_relaxed);
+        n += b.size();
+        out.appendAll(b);
+        b.clear();
+    }
+    m_messages.fetch_sub(n, std::memory_order_relaxed);
+    m_inMemory.fetch_sub(n, std::memory_order_relaxed);
+    std::lock_guard lock(m_mutex);
+    for (Batch &b : taken) {
+        const std::size_t bytes = b.capacityBytes();
+        if (m_free.size() >= MaxFree || m_freeBytes + bytes > MaxFreeBytes)
+            break;
+        m_freeBytes += bytes;
+        m_free.push_back(std::move(b));
     }
     return true;
+}
+
+Batch BatchQueue::takeFree()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_free.empty())
+        return {};
+    Batch b = std::move(m_free.back());
+    m_free.pop_back();
+    m_freeBytes -= b.capacityBytes();
+    return b;
 }
 
 void BatchQueue::pushFront(Batch &&batch)

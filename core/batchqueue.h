@@ -6,6 +6,7 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 namespace iot {
 
@@ -17,11 +18,16 @@ public:
     bool push(Batch &&batch);
     /// Appends a spilled run (merged into the tail when that is a spill ending where this one starts).
     bool pushSpill(Batch::Spill spill);
-    /// Moves whole batches into `out` while it stays within `maxRows` rows (the first batch is always taken);
+    /// Appends whole batches to `out` while it stays within `maxRows` rows (the first batch is always taken);
     /// returns false when nothing was queued. A spill at the head is handed out alone, for the writer to read back.
+    /// The messages are copied into `out` (whose buffers the writer reuses) and the emptied batches kept for
+    /// takeFree().
     bool takeUpTo(std::size_t maxRows, Batch &out);
     /// Puts an unwritten batch back at the head, so order is kept across a retry.
     void pushFront(Batch &&batch);
+    /// An empty batch whose buffers were used before (handed back by takeUpTo), or a new one. The ingest side takes
+    /// its next open batch from here, so steady-state batching allocates no memory and touches no fresh pages.
+    Batch takeFree();
 
     std::size_t messages() const { return m_messages.load(std::memory_order_relaxed); }
     bool isEmpty() const { return messages() == 0; }
@@ -31,6 +37,8 @@ public:
 private:
     mutable std::mutex m_mutex;
     std::deque<Batch> m_batches;
+    std::vector<Batch> m_free;  // emptied batches with their buffers, for takeFree()
+    std::size_t m_freeBytes = 0;
     std::atomic<std::size_t> m_messages{0};
     std::atomic<std::size_t> m_inMemory{0};
 };

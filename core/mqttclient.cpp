@@ -12,6 +12,10 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -50,6 +54,16 @@ struct MqttClient::Private
     bool paused = false;
     bool everConnected = false;
     bool stopEmitted = false;
+    quint64 delivered = 0;  // PUBLISH packets handed on; tells readReady() whether a read made progress
+    bool corked = false;    // TCP_CORK set for the current read burst
+
+    void setCorked(bool on)
+    {
+        const int fd = mosquitto_socket(mosq);
+        const int v = on ? 1 : 0;
+        const bool set = fd >= 0 && ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v) == 0;
+        corked = on && set;
+    }
     std::shared_ptr<spdlog::logger> log = log::get("mqtt");
 
     Private(MqttClient *qq, const MqttConfig &c, double base, double max)
@@ -83,6 +97,11 @@ struct MqttClient::Private
     static void cbMessage(mosquitto *, void *self, const mosquitto_message *m)
     {
         auto *d = static_cast<Private *>(self);
+        ++d->delivered;
+        // libmosquitto has just sent this message's PUBACK, one send() and one TCP segment per message. Corked for
+        // the rest of the read burst, the PUBACKs that follow leave in a few full segments when readReady() ends.
+        if (m->qos > 0 && !d->corked)
+            d->setCorked(true);
         d->q->deliver(QByteArrayView(m->topic, static_cast<qsizetype>(std::strlen(m->topic))),
                       QByteArrayView(static_cast<const char *>(m->payload), m->payloadlen));
     }
@@ -257,14 +276,18 @@ void MqttClient::Private::updateWriteInterest()
 
 void MqttClient::Private::readReady()
 {
-    // mosquitto_loop_read handles one packet per call when no QoS>0 flow is queued; calling it until the socket
-    // reports EAGAIN saves an event-loop round trip per message.
+    // mosquitto_loop_read handles one packet per call; calling it until the socket is drained saves an event-loop
+    // round trip per message. "Drained" is a call that delivered no message (EAGAIN, a partial packet, or a control
+    // packet; the notifier fires again if more is waiting). errno cannot tell: at QoS 1 every PUBACK also writes a
+    // byte to libmosquitto's wake-up socket pair, which nobody reads in our loop, so that write fails with EAGAIN
+    // once the pair is full — and an errno test then ended the loop after every single message.
     for (int i = 0; i < MaxPacketsPerWakeup && readNotifier && !paused; ++i) {
-        errno = 0;
-        const int rc = mosquitto_loop_read(mosq, 1);
-        if (rc != MOSQ_ERR_SUCCESS || errno == EAGAIN || errno == EWOULDBLOCK)
+        const quint64 before = delivered;
+        if (mosquitto_loop_read(mosq, 1) != MOSQ_ERR_SUCCESS || delivered == before)
             break;
     }
+    if (corked)
+        setCorked(false);  // sends the PUBACKs held back during the burst
     updateWriteInterest();
 }
 

@@ -99,7 +99,12 @@ struct PostgresSink::Private
             return nullptr;
         return *static_cast<PGconn *const *>(h.constData());
     }
-    WriteOutcome copy(PGconn *c, const QByteArray &command);
+    // COPY streams the rows in chunks of this size: the encoding buffer (and libpq's send buffer, which holds a
+    // whole CopyData message) stay small however large the transaction, and the server parses while we encode.
+    static constexpr std::size_t CopyChunkBytes = 256 * 1024;
+    WriteOutcome beginCopy(PGconn *c, const QByteArray &command);
+    bool sendChunk(PGconn *c);
+    WriteOutcome endCopy(PGconn *c, bool sent);
     WriteOutcome failure(PGconn *c, PGresult *res, const char *what);
 };
 
@@ -156,8 +161,13 @@ Status PostgresSink::open()
                                  {QStringLiteral("table_index_time"),
                                   quoteIdentifier(baseName(d->cfg.table) + QStringLiteral("_received_at_idx"))},
                                  {QStringLiteral("dead_letter_table"), d->deadTable}});
-    // PQexec runs the whole script (several statements) in one implicit transaction.
-    PGresult *res = PQexec(d->conn(), sql.toUtf8().constData());
+    // PQexec runs the whole script (several statements) in one implicit transaction. The advisory lock, held to its
+    // end, serialises instances that start together against a fresh database (scale-out): concurrent
+    // CREATE TABLE IF NOT EXISTS of the same table fails in one of them with a unique violation in pg_type, which
+    // cost that instance an error_retry_delay_sec wait with its messages piling up.
+    const QByteArray script = QByteArrayLiteral("SELECT pg_advisory_xact_lock(hashtext('iot-subscriber schema'));\n")
+        + sql.toUtf8();
+    PGresult *res = PQexec(d->conn(), script.constData());
     const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     const QString err = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
     PQclear(res);
@@ -235,22 +245,48 @@ WriteOutcome PostgresSink::Private::failure(PGconn *c, PGresult *res, const char
     return data ? WriteOutcome::dataError(msg) : WriteOutcome::retry(msg);
 }
 
-WriteOutcome PostgresSink::Private::copy(PGconn *c, const QByteArray &command)
+WriteOutcome PostgresSink::Private::beginCopy(PGconn *c, const QByteArray &command)
 {
     PGresult *res = PQexec(c, command.constData());
     if (PQresultStatus(res) != PGRES_COPY_IN)
         return failure(c, res, "COPY");
     PQclear(res);
-    if (PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size())) != 1
-        || PQputCopyEnd(c, nullptr) != 1)
-        return failure(c, nullptr, "COPY data");
-    WriteOutcome out;
-    while ((res = PQgetResult(c)) != nullptr) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && out.kind == WriteOutcome::Kind::Ok)
-            out = failure(c, res, "COPY");
-        else
-            PQclear(res);
+    buffer.clear();
+    putHeader(buffer);
+    return {};
+}
+
+bool PostgresSink::Private::sendChunk(PGconn *c)
+{
+    const bool ok = buffer.empty() || PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size())) == 1;
+    buffer.clear();
+    return ok;
+}
+
+WriteOutcome PostgresSink::Private::endCopy(PGconn *c, bool sent)
+{
+    // A chunk can be refused because the server already rejected an earlier one: its error result, fetched below,
+    // then says whether the rows are at fault (split them) or the connection (retry).
+    if (sent) {
+        putBe16(buffer, 0xFFFF);  // trailer
+        sent = sendChunk(c) && PQputCopyEnd(c, nullptr) == 1;
+    } else {
+        PQputCopyEnd(c, "chunk not sent");
     }
+    WriteOutcome out;
+    PGresult *res;
+    while ((res = PQgetResult(c)) != nullptr) {
+        const ExecStatusType st = PQresultStatus(res);
+        if (st != PGRES_COMMAND_OK && st != PGRES_COPY_IN && out.kind == WriteOutcome::Kind::Ok) {
+            out = failure(c, res, "COPY");
+            continue;
+        }
+        PQclear(res);
+        if (st == PGRES_COPY_IN)
+            break;  // still in COPY after a failed end: the connection is unusable, the retry reconnects
+    }
+    if (!sent && out.kind == WriteOutcome::Kind::Ok)
+        out = failure(c, nullptr, "COPY data");
     return out;
 }
 
@@ -266,31 +302,36 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
     const Batch &b = *set.batch;
     WriteOutcome out;
     if (!set.good.empty()) {
-        std::string &buf = d->buffer;
-        buf.clear();
-        putHeader(buf);
         std::size_t raw = 0;
-        for (const std::uint32_t i : set.good) {
-            if (set.mapped && set.mapped->isMapped(i))
-                continue;  // written to its mapping's table below
-            ++raw;
-            putBe16(buf, 3);
-            putTimestamp(buf, b.receivedAtUs(i));
-            const QByteArrayView topic = b.topic(i);
-            putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
-            putJsonb(buf, b.payload(i));
-        }
-        putBe16(buf, 0xFFFF);  // trailer
+        for (const std::uint32_t i : set.good)
+            raw += set.mapped && set.mapped->isMapped(i) ? 0 : 1;  // mapped rows go to their mapping's table below
         if (raw)
-            out = d->copy(c, d->copyReadings);
+            out = d->beginCopy(c, d->copyReadings);
+        if (raw && out.kind == WriteOutcome::Kind::Ok) {
+            std::string &buf = d->buffer;
+            bool sent = true;
+            for (const std::uint32_t i : set.good) {
+                if (set.mapped && set.mapped->isMapped(i))
+                    continue;
+                putBe16(buf, 3);
+                putTimestamp(buf, b.receivedAtUs(i));
+                const QByteArrayView topic = b.topic(i);
+                putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
+                putJsonb(buf, b.payload(i));
+                if (buf.size() >= Private::CopyChunkBytes && !(sent = d->sendChunk(c)))
+                    break;
+            }
+            out = d->endCopy(c, sent);
+        }
         if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
             out = d->mapped->write(c, set);
     }
     const std::size_t deduplicated = out.deduplicated;
+    if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty())
+        out = d->beginCopy(c, d->copyDead);
     if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty()) {
+        // Few and rare: one chunk.
         std::string &buf = d->buffer;
-        buf.clear();
-        putHeader(buf);
         for (const WriteSet::DeadLetter &dl : set.dead) {
             putBe16(buf, 4);
             putTimestamp(buf, b.receivedAtUs(dl.row));
@@ -301,8 +342,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
             const QByteArray reason = dl.reason.toUtf8();
             putBytes(buf, reason.constData(), static_cast<std::size_t>(reason.size()));
         }
-        putBe16(buf, 0xFFFF);
-        out = d->copy(c, d->copyDead);
+        out = d->endCopy(c, true);
     }
     if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
         const QByteArray pos = QByteArray::number(static_cast<qulonglong>(set.checkpoint));
