@@ -63,11 +63,7 @@ void HeadlessService::requestStop(int signal)
 void HeadlessService::logProgress()
 {
     const EngineSnapshot s = m_engine.snapshot();
-    log::get("app")->info("received {} ({:.0f}/s), written {} ({:.0f}/s), dead-lettered {}, dropped {}, in flight {}; "
-                          "mqtt {}, database {}",
-                          s.received, s.receivedPerSec, s.written, s.writtenPerSec, s.deadLettered, s.dropped,
-                          s.inFlight, MessageSource::stateName(s.mqttState), BatchWriter::stateName(s.dbState));
-    m_lastLogged = s;
+    log::get("app")->info("{}", s.progressText());
 }
 
 } // namespace iot

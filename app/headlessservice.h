@@ -28,7 +28,6 @@ private:
 
     Engine &m_engine;
     QTimer m_progressTimer;
-    EngineSnapshot m_lastLogged;
     int m_stopRequests = 0;
 };
 

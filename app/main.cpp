@@ -137,7 +137,7 @@ int main(int argc, char *argv[])
     int rc = ExitFatal;
 #ifdef IOT_WITH_GUI
     if (gui) {
-        iot::Desktop desktop(engine);
+        iot::Desktop desktop(engine, &observability);
         QObject::connect(&signalSource, &iot::UnixSignals::terminationRequested, &desktop, &iot::Desktop::quit);
         desktop.start();
         rc = QCoreApplication::exec();

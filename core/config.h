@@ -69,7 +69,7 @@ struct SubscriberConfig
     int maxTransactionRows = 50000;        // group-commit cap of one database transaction
     int maxPayloadBytes = 1024 * 1024;     // larger payloads are dead-lettered
     double shutdownTimeoutSec = 15.0;      // SIGTERM: how long we try to commit what is buffered
-    double statsLogIntervalSec = 10.0;     // headless: a progress line this often (0: never)
+    double statsLogIntervalSec = 10.0;     // a progress line in the log this often (0: never)
 
     bool operator==(const SubscriberConfig &) const = default;
 };

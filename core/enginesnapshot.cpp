@@ -16,4 +16,13 @@ QString EngineSnapshot::balanceText() const
         .arg(inFlight);
 }
 
+QString EngineSnapshot::progressText() const
+{
+    return QStringLiteral("received %1 (%2/s), written %3 (%4/s), dead-lettered %5, dropped %6, in flight %7; mqtt %8, "
+                          "database %9")
+        .arg(QString::number(received), QString::number(receivedPerSec, 'f', 0), QString::number(written),
+             QString::number(writtenPerSec, 'f', 0), QString::number(deadLettered), QString::number(dropped),
+             QString::number(inFlight), MessageSource::stateName(mqttState), BatchWriter::stateName(dbState));
+}
+
 } // namespace iot

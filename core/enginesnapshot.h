@@ -27,9 +27,9 @@ struct EngineSnapshot
     quint64 replayed = 0;        // read back from the spool after a restart
     quint64 written = 0;
     quint64 deadLettered = 0;
-    quint64 deduplicated = 0;
+    quint64 deduplicated = 0;    // mapped rows skipped by a unique key (already stored)
     std::array<quint64, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
-    std::array<quint64, Reasons::DropCount> droppedBy{};             // by Reasons::Drop    // mapped rows skipped by a unique key (already stored)
+    std::array<quint64, Reasons::DropCount> droppedBy{};             // by Reasons::Drop
     quint64 dropped = 0;
     quint64 inFlight = 0;        // received + replayed − written − dead-lettered − dropped
     quint64 queued = 0;          // of those, handed to the writer and waiting
@@ -56,6 +56,9 @@ struct EngineSnapshot
 
     /// "received 1000 = written 990 + dead-lettered 5 + dropped 0 + in flight 5"
     QString balanceText() const;
+    /// The periodic progress log line (stats_log_interval_sec), the same in both front ends:
+    /// "received 1000 (950/s), written 990 (940/s), dead-lettered 5, dropped 0, in flight 5; mqtt connected, ..."
+    QString progressText() const;
 };
 
 } // namespace iot

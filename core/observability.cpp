@@ -87,7 +87,9 @@ struct Outage
 
 struct Observability::Private
 {
-    Engine &engine;
+    Engine *engine = nullptr;
+    std::function<EngineSnapshot()> snapshot;   // what /metrics and the health checks report
+    QList<QMetaObject::Connection> connections; // to the watched engine's state signals
     std::shared_ptr<Metrics> metrics;
     std::unique_ptr<HttpEndpoint> http;
     std::unique_ptr<Tracer> tracer;
@@ -95,7 +97,7 @@ struct Observability::Private
     Outage dbOutage;
     std::int64_t stallUs = MinStallUs;
 
-    explicit Private(Engine &e) : engine(e) {}
+    explicit Private(Engine &e) : engine(&e) {}
     HttpEndpoint::Response metricsResponse() const;
     void outageStep(Outage &outage, const char *target, bool failed, bool connected, const QString &detail);
 };
@@ -111,22 +113,34 @@ Observability::Observability(Engine &engine, QObject *parent)
         d->metrics = std::make_shared<Metrics>(QStringLiteral(IOT_VERSION));
     if (!o.traceEndpoint.isEmpty())
         d->tracer = std::make_unique<Tracer>(QUrl(o.traceEndpoint), o.serviceName);
+    follow(engine);
+}
+
+void Observability::follow(Engine &engine, std::function<EngineSnapshot()> snapshot)
+{
+    for (const QMetaObject::Connection &c : std::as_const(d->connections))
+        disconnect(c);
+    d->connections.clear();
+    d->engine = &engine;
+    d->snapshot = snapshot ? std::move(snapshot) : [e = &engine] { return e->snapshot(); };
     if (!d->metrics && !d->tracer)
         return;
-    const QString dbSystem = config.database.driver == DbDriver::Postgres ? QStringLiteral("postgresql")
-                                                                          : QStringLiteral("sqlite");
+    const QString dbSystem = engine.config().database.driver == DbDriver::Postgres ? QStringLiteral("postgresql")
+                                                                                    : QStringLiteral("sqlite");
     engine.addObserver(std::make_shared<TelemetryObserver>(d->metrics, d->tracer ? d->tracer->queue() : nullptr,
                                                            dbSystem));
     if (!d->tracer)
         return;
-    connect(&engine, &Engine::mqttStateChanged, this, [this](MessageSource::State s, const QString &detail) {
-        d->outageStep(d->mqttOutage, "mqtt", s == MessageSource::State::Reconnecting,
-                      s == MessageSource::State::Connected, detail);
-    });
-    connect(&engine, &Engine::databaseStateChanged, this, [this](BatchWriter::State s, const QString &detail) {
-        d->outageStep(d->dbOutage, "database", s == BatchWriter::State::Retrying, s == BatchWriter::State::Connected,
-                      detail);
-    });
+    d->connections << connect(&engine, &Engine::mqttStateChanged, this,
+                              [this](MessageSource::State s, const QString &detail) {
+                                  d->outageStep(d->mqttOutage, "mqtt", s == MessageSource::State::Reconnecting,
+                                                s == MessageSource::State::Connected, detail);
+                              });
+    d->connections << connect(&engine, &Engine::databaseStateChanged, this,
+                              [this](BatchWriter::State s, const QString &detail) {
+                                  d->outageStep(d->dbOutage, "database", s == BatchWriter::State::Retrying,
+                                                s == BatchWriter::State::Connected, detail);
+                              });
 }
 
 Observability::~Observability()
@@ -137,7 +151,7 @@ Observability::~Observability()
 
 Status Observability::start()
 {
-    const ObservabilityConfig &o = d->engine.config().observability;
+    const ObservabilityConfig &o = d->engine->config().observability;
     if (d->tracer)
         logger()->info("exporting traces to {} as service {}", o.traceEndpoint, o.serviceName);
     if (!d->metrics)
@@ -148,12 +162,12 @@ Status Observability::start()
     d->http = std::make_unique<HttpEndpoint>();
     d->http->addRoute(QByteArrayLiteral("/metrics"), [this] { return d->metricsResponse(); });
     d->http->addRoute(QByteArrayLiteral("/healthz"), [this] {
-        const auto v = HealthCheck::liveness(d->engine.snapshot(), TimeFormat::nowUs(), d->stallUs);
+        const auto v = HealthCheck::liveness(d->snapshot(), TimeFormat::nowUs(), d->stallUs);
         return HttpEndpoint::Response{v.httpStatus(), QByteArrayLiteral("application/json"),
                                       v.json(QStringLiteral("unhealthy"))};
     });
     d->http->addRoute(QByteArrayLiteral("/readyz"), [this] {
-        const auto v = HealthCheck::readiness(d->engine.snapshot());
+        const auto v = HealthCheck::readiness(d->snapshot());
         return HttpEndpoint::Response{v.httpStatus(), QByteArrayLiteral("application/json"),
                                       v.json(QStringLiteral("not ready"))};
     });
@@ -174,7 +188,7 @@ quint16 Observability::metricsPort() const
 
 HttpEndpoint::Response Observability::Private::metricsResponse() const
 {
-    metrics->update(engine.snapshot());
+    metrics->update(snapshot());
     if (tracer) {
         const Tracer::Stats t = tracer->stats();
         metrics->updateTracing(t.exported, t.dropped, t.failures);

@@ -2,15 +2,29 @@
 #include "desktop.h"
 
 #include "icons.h"
+#include "log.h"
 #include "mainwindow.h"
+#include "observability.h"
 
 #include <QApplication>
 
 namespace iot {
 
-Desktop::Desktop(Engine &engine, EngineHost::Factory factory, QObject *parent)
+Desktop::Desktop(Engine &engine, Observability *observability, EngineHost::Factory factory, QObject *parent)
     : QObject(parent), m_host(std::make_unique<EngineHost>(engine, std::move(factory)))
 {
+    if (observability) {
+        EngineHost *host = m_host.get();
+        connect(host, &EngineHost::engineCreated, observability, [observability, host](Engine *e) {
+            observability->follow(*e, [host] { return host->snapshot(); });
+        });
+    }
+    // The same progress line as headless, for the log file and for support.
+    const double interval = engine.config().subscriber.statsLogIntervalSec;
+    m_progressTimer.setInterval(static_cast<int>(interval * 1000.0));
+    connect(&m_progressTimer, &QTimer::timeout, this, &Desktop::logProgress);
+    if (interval > 0)
+        m_progressTimer.start();
     // The window may live in the tray: closing it is not quitting.
     QApplication::setQuitOnLastWindowClosed(false);
     QApplication::setWindowIcon(Icons::app());
@@ -30,6 +44,11 @@ void Desktop::start()
     // A failure (say, the spool directory is locked) is shown in the window and the log; the operator can fix the
     // settings from there.
     (void)m_host->start();
+}
+
+void Desktop::logProgress()
+{
+    log::get("app")->info("{}", m_host->snapshot().progressText());
 }
 
 void Desktop::quit()

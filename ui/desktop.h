@@ -4,6 +4,7 @@
 #include "enginehost.h"
 
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
 
@@ -11,6 +12,7 @@ namespace iot {
 
 class Engine;
 class MainWindow;
+class Observability;
 
 /// The desktop front end: shows the monitor window and starts ingesting at once (no dialog in the way, so an
 /// unattended machine resumes by itself after a reboot); on quit stops the engine gracefully before the event loop
@@ -20,8 +22,10 @@ class Desktop final : public QObject
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Desktop)
 public:
-    /// `factory` builds the engines of restarts after a settings change (default: a plain Engine).
-    explicit Desktop(Engine &engine, EngineHost::Factory factory = {}, QObject *parent = nullptr);
+    /// `factory` builds the engines of restarts after a settings change (default: a plain Engine); `observability`
+    /// (not owned, may be null) is moved on to each of them, so /metrics keeps counting across restarts.
+    explicit Desktop(Engine &engine, Observability *observability = nullptr, EngineHost::Factory factory = {},
+                     QObject *parent = nullptr);
     ~Desktop() override;
 
     void start();
@@ -33,7 +37,10 @@ public:
     MainWindow &window() const { return *m_window; }
 
 private:
+    void logProgress();
+
     std::unique_ptr<EngineHost> m_host;
+    QTimer m_progressTimer;
     std::unique_ptr<MainWindow> m_window;
     bool m_quitting = false;
     bool m_fatal = false;   // the engine reported a problem no retry fixes: exit code 2

@@ -30,6 +30,8 @@ void EngineHost::prepare(Engine *engine)
     engine->addObserver(m_topics);
     engine->addObserver(m_latency);
     engine->setSnapshotIntervalMs(SnapshotIntervalMs);
+    if (engine != m_initial)
+        Q_EMIT engineCreated(engine);
 }
 
 void EngineHost::connectTo(Engine *engine)
@@ -123,10 +125,8 @@ void EngineHost::switchEngine()
     const bool oldIsInitial = old == m_initial;
     const Config previous = old->config();
     disconnect(old, nullptr, this, nullptr);
-    // Deleting an engine we own releases its spool before the next one opens it. The initial engine belongs to
-    // main and keeps its spool open until the program ends, so a restart that keeps the same spool directory
-    // fails below and falls back to the previous configuration (Engine needs a way to release it or to take a new
-    // Config; see ui/README or the report).
+    // A stopped engine has released its spool (and the directory lock), so the next one can open the same
+    // directory; an engine we own is deleted first all the same.
     m_owned.reset();
     m_owned = m_factory(m_nextConfig);
     prepare(m_owned.get());
@@ -186,7 +186,12 @@ EngineSnapshot EngineHost::withTotals(const EngineSnapshot &s) const
     t.replayed += m_base.replayed;
     t.written += m_base.written;
     t.deadLettered += m_base.deadLettered;
+    t.deduplicated += m_base.deduplicated;
     t.dropped += m_base.dropped;
+    for (std::size_t i = 0; i < t.deadLetteredBy.size(); ++i)
+        t.deadLetteredBy[i] += m_base.deadLetteredBy[i];
+    for (std::size_t i = 0; i < t.droppedBy.size(); ++i)
+        t.droppedBy[i] += m_base.droppedBy[i];
     t.transactions += m_base.transactions;
     t.writeFailures += m_base.writeFailures;
     t.mqttReconnects += m_base.mqttReconnects;

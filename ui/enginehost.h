@@ -66,6 +66,8 @@ Q_SIGNALS:
     /// An engine stopped for a restart; `unwritten` is what it could not commit (normally 0).
     void restarting(quint64 unwritten);
     void restarted(const iot::Config &config);
+    /// A new engine (after a settings restart) exists and has not started yet: the moment to add observers to it.
+    void engineCreated(iot::Engine *engine);
     /// The new configuration could not start; the previous one runs again.
     void restartFailed(const QString &reason);
     void finished(quint64 unwritten);
