@@ -18,8 +18,10 @@
 #
 # A scenario name is tokens joined by "-": pg | sqlite (database), q0 | q1 (QoS of publisher and subscription),
 # nospool ([spool] enabled = false), b<N> (batch_size, default 1000), x<N> (N instances sharing
-# $share/bench/sensors/#), half (fixed rate, see --rate), soak (half rate for --soak-seconds), gui (desktop mode,
-# QT_QPA_PLATFORM=offscreen, needs a GUI build). Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak.
+# $share/bench/sensors/#), half (fixed rate, see --rate), soak (half rate for --soak-seconds), map (a [[mappings]]
+# rule: typed columns of table bench_mapped instead of raw JSON), mapu (the same with a unique key, deduplicating
+# inserts), gui (desktop window open, on a private Xvfb display, else QT_QPA_PLATFORM=offscreen; needs a GUI build).
+# Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak, pg-q0-map, pg-q0-gui.
 # Each scenario first runs the do-nothing subscriber (bench/iot-bench-null) under the same load, then iot-subscriber.
 # Binaries: $IOT_SUBSCRIBER_BIN, $IOT_SIMULATE_BIN, $IOT_BENCH_NULL_BIN, else from ${IOT_BUILD_DIR:-<repo>/build}.
 set -euo pipefail
@@ -35,9 +37,9 @@ pg_password=iot-test-pw
 
 count=200000 sensors=100 payload=110 flush=0.2 rate='' half_seconds=30 soak_seconds=600 runs=1 out='' smoke=0
 publisher=bench
-default_scenarios=(pg-q0 pg-q1 pg-q0-nospool pg-q1-nospool sqlite-q0 sqlite-q1 pg-q0-b20 pg-q1-b20 pg-q0-half
-                   pg-q1-x2 pg-q1-x3)
-smoke_scenarios=(pg-q0 pg-q1 pg-q1-nospool sqlite-q0 sqlite-q1-nospool pg-q1-x2)
+default_scenarios=(pg-q0 pg-q1 pg-q0-nospool pg-q1-nospool sqlite-q0 sqlite-q1 pg-q0-b20 pg-q1-b20 pg-q0-map
+                   pg-q0-mapu sqlite-q0-map pg-q0-gui pg-q1-gui pg-q0-half pg-q1-x2 pg-q1-x3)
+smoke_scenarios=(pg-q0 pg-q1 pg-q1-nospool sqlite-q0 sqlite-q1-nospool pg-q1-x2 pg-q1-mapu sqlite-q0-map)
 scenarios=()
 count_given=0
 while (($#)); do
@@ -81,6 +83,7 @@ details=$out/details.log
 : >"$details"
 pg_dir=$tmp/pg
 broker_dir=
+xvfb_pid= gui_display=
 pids=()
 
 # shellcheck disable=SC2317  # reached through the EXIT trap
@@ -90,6 +93,7 @@ cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
     [[ -z "$broker_dir" ]] || bash "$repo/scripts/testenv/broker.sh" stop "$broker_dir" >/dev/null
+    [[ -z "$xvfb_pid" ]] || { kill -TERM "$xvfb_pid" 2>/dev/null; wait "$xvfb_pid" 2>/dev/null; }
     bash "$repo/scripts/testenv/pg.sh" stop "$pg_dir" >/dev/null
     if [[ "$out" == "$tmp"/* ]]; then
         rm -rf "$tmp"
@@ -148,19 +152,57 @@ machine="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo
 note "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $machine; $(/usr/sbin/mosquitto -h 2>/dev/null | head -n1); $("$pg_bin/postgres" --version)"
 note "# count=$count sensors=$sensors payload=$payload flush=$flush publisher=$sim_bin"
 
-header="| scenario | QoS | DB | spool | batch | inst | rows | missing | dup | e2e s | msgs/s | null msgs/s | ratio | RSS MB | CPU s | r→c p50 ms | r→c p99 ms | r→c max ms |"
-rule="|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+header="| scenario | QoS | DB | spool | batch | map | inst | rows | missing | dup | e2e s | msgs/s | null msgs/s | ratio | RSS MB | CPU s | r→c p50 ms | r→c p99 ms | r→c max ms | GUI loop max ms |"
+rule="|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 echo "$header" | tee "$out/results.md"
 echo "$rule" | tee -a "$out/results.md"
-echo "scenario,qos,db,spool,batch,instances,rows,missing,duplicated,e2e_s,rate,null_rate,ratio,rss_mb,cpu_s,p50_ms,p99_ms,max_ms,pub_p99_ms,rss_1min_mb,rss_end_mb,broker_cpu_s,pg_cpu_s,pub_cpu_s" >"$out/results.csv"
+echo "scenario,qos,db,spool,batch,mapping,instances,rows,missing,duplicated,e2e_s,rate,null_rate,ratio,rss_mb,cpu_s,p50_ms,p99_ms,max_ms,gui_loop_max_ms,gui_loop_late_ticks,pub_p99_ms,rss_1min_mb,rss_end_mb,broker_cpu_s,pg_cpu_s,pub_cpu_s" >"$out/results.csv"
 
 failures=0
 last_pg_q0_rate=
 scenario_index=0
 
+# The desktop scenarios get a display of their own: Xvfb when it is installed (what an operator's X server does:
+# real xcb painting), else Qt's offscreen platform.
+start_display() {
+    [[ -z "$gui_display" ]] || return 0
+    if ! command -v Xvfb >/dev/null; then
+        gui_display=offscreen
+        return 0
+    fi
+    local d=99
+    while [[ -e /tmp/.X11-unix/X$d || -e /tmp/.X$d-lock ]]; do d=$((d + 1)); done
+    Xvfb ":$d" -screen 0 1600x1000x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+    xvfb_pid=$!
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -e /tmp/.X11-unix/X$d ]] && break
+        sleep 0.05
+    done
+    gui_display=":$d"
+}
+
+# [[mappings]] for the benchmark's messages: sensors/<room>/<sensor> {"sensor":..,"seq":..,"ts":..,"temperature":..,
+# "humidity":..} into typed columns; with a unique key (sensor, seq) for "mapu".
+mapping_toml() {
+    local unique=$1
+    printf '[[mappings]]\nname = "bench"\ntopics = ["sensors/{room}/{sensor}"]\ntable = "bench_mapped"\n'
+    printf 'time_column = "device_time"\n'
+    ((unique)) && printf 'unique = ["sensor", "seq"]\n'
+    local col
+    for col in 'room|topic:room|text' 'sensor|topic:sensor|text' 'seq|/seq|integer' 'device_time|/ts|timestamptz' \
+               'temperature|/temperature|double' 'humidity|/humidity|double' 'received_at|received_at|timestamptz'; do
+        IFS='|' read -r cname csrc ctype <<<"$col"
+        printf '[[mappings.columns]]\nname = "%s"\nsource = "%s"\ntype = "%s"\nrequired = true\n' \
+            "$cname" "$csrc" "$ctype"
+        [[ "$cname" == device_time ]] && printf 'time_format = "epoch_ms"\n'
+    done
+    return 0
+}
+
 run_scenario() {
     local name=$1 run=$2
-    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 n=$count r=0
+    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0
     local tok
     IFS=- read -r -a toks <<<"$name"
     for tok in "${toks[@]}"; do
@@ -172,6 +214,8 @@ run_scenario() {
             x[0-9]*) inst=${tok#x} ;;
             half | soak) mode=$tok ;;
             gui) gui=1 ;;
+            map) map=on ;;
+            mapu) map=unique ;;
             *) echo "run.sh: unknown token '$tok' in scenario $name" >&2; return 2 ;;
         esac
     done
@@ -218,7 +262,8 @@ run_scenario() {
     fi
 
     # 2. iot-subscriber.
-    local dbname="bench_$scenario_index" dbpath=$sdir/readings.sqlite i
+    local dbname="bench_$scenario_index" dbpath=$sdir/readings.sqlite i table=readings
+    [[ "$map" == off ]] || table=bench_mapped
     if [[ "$db" == pg ]]; then
         psql_db postgres -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" -c "CREATE DATABASE $dbname" >/dev/null
     fi
@@ -241,10 +286,22 @@ run_scenario() {
             printf '[subscriber]\nbatch_size = %s\nflush_interval = %s\nstats_log_interval_sec = 1\n' "$batch" "$flush"
             printf '[observability]\nprometheus_port = 0\n'
             printf '[spool]\nenabled = %s\ndir = "%s/spool%s"\n' "$spool" "$sdir" "$i"
+            [[ "$map" == off ]] || mapping_toml "$([[ "$map" == unique ]] && echo 1 || echo 0)"
         } >"$cfg"
         local args=(--config "$cfg")
         if ((gui)); then
-            QT_QPA_PLATFORM=offscreen "$sub_bin" "${args[@]}" >"$sdir/sub$i.log" 2>&1 &
+            start_display
+            # Throw-away desktop settings; the window shows the 1-minute charts and quits on close.
+            local xdg=$sdir/xdg$i
+            mkdir -p "$xdg/config/iot-subscriber"
+            printf '[ui]\nchartWindowMinutes=1\ncloseAction=quit\n' >"$xdg/config/iot-subscriber/iot-subscriber.conf"
+            if [[ "$gui_display" == offscreen ]]; then
+                env QT_QPA_PLATFORM=offscreen XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" \
+                    "$sub_bin" "${args[@]}" >"$sdir/sub$i.log" 2>&1 &
+            else
+                env QT_QPA_PLATFORM=xcb DISPLAY="$gui_display" XDG_CONFIG_HOME="$xdg/config" XDG_DATA_HOME="$xdg/data" \
+                    "$sub_bin" "${args[@]}" >"$sdir/sub$i.log" 2>&1 &
+            fi
         else
             "$sub_bin" --no-gui "${args[@]}" >"$sdir/sub$i.log" 2>&1 &
         fi
@@ -311,7 +368,7 @@ run_scenario() {
         if [[ "$db" == sqlite ]]; then
             # SQLite has no commit timestamps: poll the newest row id (cheap) for the end-to-end time.
             local rows
-            rows=$(sqlite3 -cmd '.timeout 2000' "$dbpath" "SELECT coalesce(max(rowid), 0) FROM readings" 2>/dev/null || echo 0)
+            rows=$(sqlite3 -cmd '.timeout 2000' "$dbpath" "SELECT coalesce(max(rowid), 0) FROM $table" 2>/dev/null || echo 0)
             if ((rows >= n)); then done_at=$(now); break; fi
         elif ((written >= n)); then
             break
@@ -346,13 +403,20 @@ run_scenario() {
     # 3. What the database holds.
     local rows=0 distinct=0 dup=0 unexpected=0 e2e=0 p50=- p99=- pmax=- pub99=- dead=0
     local first=1 last=$n
+    # Raw storage: seq and device time from the JSON payload; mapped: from their columns.
+    local pg_cols="(payload->>'seq')::bigint AS seq, (payload->>'ts')::bigint AS ts_ms"
+    local sqlite_cols="json_extract(payload, '\$.seq') AS seq, json_extract(payload, '\$.ts') AS ts_ms"
+    if [[ "$map" != off ]]; then
+        pg_cols="seq, (1000 * extract(epoch FROM device_time))::bigint AS ts_ms"
+        # SQLite stores timestamptz as ISO-8601 text: julianday gives its epoch ms.
+        sqlite_cols="seq, CAST(round((julianday(device_time) - 2440587.5) * 86400000) AS INTEGER) AS ts_ms"
+    fi
     if [[ "$db" == pg ]]; then
         local res
         res=$(psql_db "$dbname" <<SQL
 WITH r AS (
-    SELECT (payload->>'seq')::bigint AS seq, (payload->>'ts')::bigint AS ts_ms, received_at,
-           pg_xact_commit_timestamp(xmin) AS committed
-    FROM readings),
+    SELECT $pg_cols, received_at, pg_xact_commit_timestamp(xmin) AS committed
+    FROM $table),
 s AS (SELECT seq, count(*) AS c FROM r GROUP BY seq),
 l AS (SELECT 1000 * extract(epoch FROM committed - received_at) AS rc,
              1000 * extract(epoch FROM committed) - ts_ms AS pc FROM r)
@@ -373,7 +437,7 @@ SQL
     else
         local res
         res=$(sqlite3 -separator '|' "$dbpath" <<SQL
-WITH r AS (SELECT json_extract(payload, '\$.seq') AS seq, json_extract(payload, '\$.ts') AS ts_ms FROM readings),
+WITH r AS (SELECT $sqlite_cols FROM $table),
 s AS (SELECT seq, count(*) AS c FROM r GROUP BY seq)
 SELECT (SELECT count(*) FROM r),
        (SELECT count(*) FROM s WHERE seq BETWEEN $first AND $last),
@@ -402,9 +466,19 @@ SQL
     rss_1min=$(awk 'NR == 1 { t0 = $1 } $1 - t0 >= 60 { m = 0; for (i = 2; i <= NF; i++) if ($i > m) m = $i; printf "%.1f", m / 1024; exit }' "$sdir/rss.log")
     rss_end=$(awk '{ m = 0; for (i = 2; i <= NF; i++) if ($i > m) m = $i; last = m } END { printf "%.1f", last / 1024 }' "$sdir/rss.log")
 
-    local row="| $name | $qos | $db | $spool | $batch | $inst | $rows | $missing | $dup | $e2e | $ours | $null_rate | $ratio | $rss_mb | $cpu_s | $p50 | $p99 | $pmax |"
+    # The desktop's own measurement of its event loop (logged when it quits): worst delay of a 100 ms timer.
+    local loop_max=- loop_late=-
+    if ((gui)); then
+        local loop_line
+        loop_line=$(grep -h 'GUI event loop: worst delay' "$sdir"/sub*.log | tail -n1) || true
+        loop_max=$(sed -n 's/.*worst delay \([0-9.]*\) ms.*/\1/p' <<<"$loop_line")
+        loop_late=$(sed -n 's/.*; \([0-9]* of [0-9]*\) checks.*/\1/p' <<<"$loop_line")
+        note "[$name run $run] ${loop_line#*] }"
+        loop_max=${loop_max:--} loop_late=${loop_late:--}
+    fi
+    local row="| $name | $qos | $db | $spool | $batch | $map | $inst | $rows | $missing | $dup | $e2e | $ours | $null_rate | $ratio | $rss_mb | $cpu_s | $p50 | $p99 | $pmax | $loop_max |"
     echo "$row" | tee -a "$out/results.md"
-    echo "$name,$qos,$db,$spool,$batch,$inst,$rows,$missing,$dup,$e2e,$ours,$null_rate,$ratio,$rss_mb,$cpu_s,$p50,$p99,$pmax,$pub99,${rss_1min:-},$rss_end,$broker_cpu,$pg_cpu,$pub_cpu" >>"$out/results.csv"
+    echo "$name,$qos,$db,$spool,$batch,$map,$inst,$rows,$missing,$dup,$e2e,$ours,$null_rate,$ratio,$rss_mb,$cpu_s,$p50,$p99,$pmax,$loop_max,${loop_late// of /\/},$pub99,${rss_1min:-},$rss_end,$broker_cpu,$pg_cpu,$pub_cpu" >>"$out/results.csv"
     note "[$name run $run] publisher: $(tr '\n' ' ' <"$sdir/pub.out")"
     note "[$name run $run] rows=$rows missing=$missing duplicated=$dup unexpected=$unexpected dead_letters=$dead e2e=${e2e}s rate=$ours null_rate=$null_rate"
     other_s=$(calc "%.1f" "$busy_s - $cpu_s - $broker_cpu - $pg_cpu - $pub_cpu")

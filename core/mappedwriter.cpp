@@ -6,11 +6,17 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 namespace iot {
 namespace {
+
+constexpr std::size_t CopyChunkBytes = 256 * 1024;
+// After a rule's rows hit its unique key, this many of its transactions go through the staging table directly
+// (a burst of redeliveries would otherwise pay for the failed direct COPY every time), then direct is tried again.
+constexpr int StagedAfterConflict = 16;
 
 void be32(std::string &b, std::uint32_t v)
 {
@@ -54,10 +60,20 @@ struct MappedWriter::Private
     MappingSchema::Dialect dialect;
     std::vector<QByteArray> columnList;   // "col1", "col2", ... quoted, per rule
     std::vector<bool> stagingReady;       // PostgreSQL temporary table created on this connection
+    std::vector<int> stagedTransactions;  // per rule: transactions left that go staged after a key conflict
     std::vector<sqlite3_stmt *> inserts;  // SQLite prepared INSERT per rule
     std::string buffer;
 
     QString stage(int r) const { return QStringLiteral("iot_stage_%1").arg(r); }
+
+    WriteOutcome copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table, QByteArray *sqlState = nullptr);
+
+    bool send(pg_conn *c)
+    {
+        const bool ok = buffer.empty() || PQputCopyData(c, buffer.data(), int(buffer.size())) == 1;
+        buffer.clear();
+        return ok;
+    }
 
     void finalize()
     {
@@ -80,10 +96,8 @@ struct MappedWriter::Private
                 be64(buffer, std::uint64_t(v.i));
                 break;
             case MappedValue::Kind::Double: {
-                std::uint64_t bits;
-                std::memcpy(&bits, &v.d, 8);
                 be32(buffer, 8);
-                be64(buffer, bits);
+                be64(buffer, std::uint64_t(v.i));   // the double's bits
                 break;
             }
             case MappedValue::Kind::Boolean:
@@ -96,12 +110,12 @@ struct MappedWriter::Private
                 break;
             case MappedValue::Kind::Text:
                 be32(buffer, v.size);
-                buffer.append(rows.arena.data() + v.offset, v.size);
+                buffer.append(rows.arena.data() + v.i, v.size);
                 break;
             case MappedValue::Kind::Json:
                 be32(buffer, v.size + 1);
                 buffer.push_back(1);  // jsonb binary version
-                buffer.append(rows.arena.data() + v.offset, v.size);
+                buffer.append(rows.arena.data() + v.i, v.size);
                 break;
             }
         }
@@ -119,6 +133,7 @@ MappedWriter::MappedWriter(QList<MappingRule> rules, MappingSchema::Dialect dial
         d->columnList.push_back(cols.join(QStringLiteral(", ")).toUtf8());
     }
     d->stagingReady.assign(std::size_t(d->rules.size()), false);
+    d->stagedTransactions.assign(std::size_t(d->rules.size()), 0);
 }
 
 MappedWriter::~MappedWriter()
@@ -135,6 +150,7 @@ void MappedWriter::reset()
 {
     d->finalize();
     d->stagingReady.assign(std::size_t(d->rules.size()), false);
+    d->stagedTransactions.assign(std::size_t(d->rules.size()), 0);
 }
 
 Status MappedWriter::prepare(pg_conn *c)
@@ -241,6 +257,61 @@ Status MappedWriter::prepare(sqlite3 *db)
     return Ok{};
 }
 
+WriteOutcome MappedWriter::Private::copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table,
+                                             QByteArray *sqlState)
+{
+    const MappedBatch &mb = *set.mapped;
+    const MappedRows &rows = mb.perRule[std::size_t(k)];
+    const QByteArray copy = (QStringLiteral("COPY %1 (%2) FROM STDIN (FORMAT binary)")
+                                 .arg(table, QString::fromUtf8(columnList[std::size_t(k)])))
+                                .toUtf8();
+    PGresult *res = PQexec(c, copy.constData());
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        const bool data = isDataState(res);
+        const QString err = pgError(c, res);
+        PQclear(res);
+        return data ? WriteOutcome::dataError(table + QStringLiteral(": ") + err)
+                    : WriteOutcome::retry(table + QStringLiteral(": ") + err);
+    }
+    PQclear(res);
+    // Streamed in chunks, like the raw rows: the buffer (and libpq's copy of each CopyData message) stays small
+    // however large the transaction. A chunk the server refused shows as the error result fetched below.
+    buffer.clear();
+    static const char Signature[] = "PGCOPY\n\377\r\n\0";
+    buffer.append(Signature, 11);
+    be32(buffer, 0);
+    be32(buffer, 0);
+    bool sent = true;
+    for (const std::uint32_t i : set.good) {
+        if (mb.rowRule[i] != k)
+            continue;
+        encodeRow(rows, mb.rowSlot[i]);
+        if (buffer.size() >= CopyChunkBytes && !(sent = send(c)))
+            break;
+    }
+    if (sent) {
+        buffer.push_back(char(0xFF));
+        buffer.push_back(char(0xFF));
+        sent = send(c) && PQputCopyEnd(c, nullptr) == 1;
+    } else {
+        PQputCopyEnd(c, "chunk not sent");
+    }
+    if (!sent && PQstatus(c) != CONNECTION_OK)
+        return WriteOutcome::retry(table + QStringLiteral(": ") + pgError(c, nullptr));
+    WriteOutcome copied;
+    while ((res = PQgetResult(c)) != nullptr) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && copied.kind == WriteOutcome::Kind::Ok) {
+            const QString err = table + QStringLiteral(": ") + pgError(c, res);
+            copied = isDataState(res) && PQstatus(c) == CONNECTION_OK ? WriteOutcome::dataError(err)
+                                                                      : WriteOutcome::retry(err);
+            if (sqlState)
+                *sqlState = QByteArray(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+        }
+        PQclear(res);
+    }
+    return copied;
+}
+
 WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
 {
     WriteOutcome out;
@@ -248,77 +319,64 @@ WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
         return out;
     const MappedBatch &mb = *set.mapped;
     for (qsizetype k = 0; k < d->rules.size(); ++k) {
-        const MappedRows &rows = mb.perRule[std::size_t(k)];
-        d->buffer.clear();
-        std::size_t count = 0;
-        static const char Signature[] = "PGCOPY\n\377\r\n\0";
-        d->buffer.append(Signature, 11);
-        be32(d->buffer, 0);
-        be32(d->buffer, 0);
-        for (const std::uint32_t i : set.good) {
-            if (mb.rowRule[i] != k)
-                continue;
-            d->encodeRow(rows, mb.rowSlot[i]);
-            ++count;
-        }
+        const std::size_t count = std::size_t(
+            std::count_if(set.good.begin(), set.good.end(), [&](std::uint32_t i) { return mb.rowRule[i] == k; }));
         if (count == 0)
             continue;
-        d->buffer.push_back(char(0xFF));
-        d->buffer.push_back(char(0xFF));
         const MappingRule &r = d->rules[k];
-        const bool staged = !r.unique.isEmpty();
-        if (staged && !d->stagingReady[std::size_t(k)]) {
-            // Rows are staged, then inserted with ON CONFLICT DO NOTHING: a redelivered message becomes a counted
-            // duplicate, never a failed batch. ON COMMIT DELETE ROWS empties the stage with every transaction.
+        const QString target = SqlSink::quoteIdentifier(r.table);
+        if (r.unique.isEmpty()) {
+            if (WriteOutcome o = d->copyRows(c, set, int(k), target); o.kind != WriteOutcome::Kind::Ok)
+                return o;
+            continue;
+        }
+        // A unique key. Duplicates are rare (a broker redelivery, a device resending), so first try the rows
+        // straight into the table inside a savepoint: no staging, no per-row conflict check. Only when that hits
+        // the key (SQLSTATE 23505) are they staged and inserted with ON CONFLICT DO NOTHING, which counts the
+        // duplicates; the next transactions of this rule then go staged directly for a while.
+        int &staging = d->stagedTransactions[std::size_t(k)];
+        if (staging == 0) {
+            if (const QString err = pgExec(c, QStringLiteral("SAVEPOINT iot_direct")); !err.isEmpty())
+                return WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
+            QByteArray state;
+            const WriteOutcome o = d->copyRows(c, set, int(k), target, &state);
+            if (o.kind == WriteOutcome::Kind::Ok) {
+                if (const QString err = pgExec(c, QStringLiteral("RELEASE SAVEPOINT iot_direct")); !err.isEmpty())
+                    return WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
+                continue;
+            }
+            if (state != "23505")
+                return o;
+            if (const QString err = pgExec(c, QStringLiteral("ROLLBACK TO SAVEPOINT iot_direct")); !err.isEmpty())
+                return WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
+            staging = StagedAfterConflict;
+        } else {
+            --staging;
+        }
+        if (!d->stagingReady[std::size_t(k)]) {
+            // ON COMMIT DELETE ROWS empties the stage with every transaction.
             const QString err = pgExec(c, QStringLiteral("CREATE TEMPORARY TABLE IF NOT EXISTS %1 (LIKE %2) ON COMMIT "
                                                          "DELETE ROWS")
-                                              .arg(d->stage(int(k)), SqlSink::quoteIdentifier(r.table)));
+                                              .arg(d->stage(int(k)), target));
             if (!err.isEmpty())
                 return WriteOutcome::retry(QStringLiteral("staging table for ") + r.table + QStringLiteral(": ") + err);
             d->stagingReady[std::size_t(k)] = true;
         }
-        const QByteArray copy = (QStringLiteral("COPY %1 (%2) FROM STDIN (FORMAT binary)")
-                                     .arg(staged ? d->stage(int(k)) : SqlSink::quoteIdentifier(r.table),
-                                          QString::fromUtf8(d->columnList[std::size_t(k)])))
-                                    .toUtf8();
-        PGresult *res = PQexec(c, copy.constData());
-        if (PQresultStatus(res) != PGRES_COPY_IN) {
+        if (WriteOutcome o = d->copyRows(c, set, int(k), d->stage(int(k))); o.kind != WriteOutcome::Kind::Ok)
+            return o;
+        const QByteArray ins = (QStringLiteral("INSERT INTO %1 (%2) SELECT %2 FROM %3 ON CONFLICT DO NOTHING")
+                                    .arg(target, QString::fromUtf8(d->columnList[std::size_t(k)]), d->stage(int(k))))
+                                   .toUtf8();
+        PGresult *res = PQexec(c, ins.constData());
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             const bool data = isDataState(res);
-            const QString err = pgError(c, res);
+            const QString err = r.table + QStringLiteral(": ") + pgError(c, res);
             PQclear(res);
-            return data ? WriteOutcome::dataError(r.table + QStringLiteral(": ") + err)
-                        : WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
+            return data ? WriteOutcome::dataError(err) : WriteOutcome::retry(err);
         }
+        const std::size_t inserted = std::strtoull(PQcmdTuples(res), nullptr, 10);
         PQclear(res);
-        if (PQputCopyData(c, d->buffer.data(), int(d->buffer.size())) != 1 || PQputCopyEnd(c, nullptr) != 1)
-            return WriteOutcome::retry(r.table + QStringLiteral(": ") + pgError(c, nullptr));
-        WriteOutcome copied;
-        while ((res = PQgetResult(c)) != nullptr) {
-            if (PQresultStatus(res) != PGRES_COMMAND_OK && copied.kind == WriteOutcome::Kind::Ok) {
-                const QString err = r.table + QStringLiteral(": ") + pgError(c, res);
-                copied = isDataState(res) && PQstatus(c) == CONNECTION_OK ? WriteOutcome::dataError(err)
-                                                                          : WriteOutcome::retry(err);
-            }
-            PQclear(res);
-        }
-        if (copied.kind != WriteOutcome::Kind::Ok)
-            return copied;
-        if (staged) {
-            const QByteArray ins = (QStringLiteral("INSERT INTO %1 (%2) SELECT %2 FROM %3 ON CONFLICT DO NOTHING")
-                                        .arg(SqlSink::quoteIdentifier(r.table),
-                                             QString::fromUtf8(d->columnList[std::size_t(k)]), d->stage(int(k))))
-                                       .toUtf8();
-            res = PQexec(c, ins.constData());
-            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                const bool data = isDataState(res);
-                const QString err = r.table + QStringLiteral(": ") + pgError(c, res);
-                PQclear(res);
-                return data ? WriteOutcome::dataError(err) : WriteOutcome::retry(err);
-            }
-            const std::size_t inserted = std::strtoull(PQcmdTuples(res), nullptr, 10);
-            PQclear(res);
-            out.deduplicated += count - std::min(count, inserted);
-        }
+        out.deduplicated += count - std::min(count, inserted);
     }
     return out;
 }
@@ -344,14 +402,14 @@ WriteOutcome MappedWriter::write(sqlite3 *db, const WriteSet &set)
             case MappedValue::Kind::Null: sqlite3_bind_null(st, p); break;
             case MappedValue::Kind::Integer:
             case MappedValue::Kind::Boolean: sqlite3_bind_int64(st, p, v.i); break;
-            case MappedValue::Kind::Double: sqlite3_bind_double(st, p, v.d); break;
+            case MappedValue::Kind::Double: sqlite3_bind_double(st, p, v.real()); break;
             case MappedValue::Kind::Timestamp:
                 TimeFormat::isoUtc(v.i, iso);
                 sqlite3_bind_text(st, p, iso, int(TimeFormat::IsoLength), SQLITE_TRANSIENT);
                 break;
             case MappedValue::Kind::Text:
             case MappedValue::Kind::Json:
-                sqlite3_bind_text(st, p, rows.arena.data() + v.offset, int(v.size), SQLITE_STATIC);
+                sqlite3_bind_text(st, p, rows.arena.data() + v.i, int(v.size), SQLITE_STATIC);
                 break;
             }
         }

@@ -7,8 +7,11 @@
 #include <QJsonObject>
 #include <QTimeZone>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 namespace iot {
 namespace {
@@ -93,7 +96,7 @@ struct Converter
     {
         MappedValue v;
         v.kind = kind;
-        v.offset = static_cast<std::uint32_t>(out.arena.size());
+        v.i = static_cast<std::int64_t>(out.arena.size());
         v.size = static_cast<std::uint32_t>(bytes.size());
         out.arena.append(bytes.data(), static_cast<std::size_t>(bytes.size()));
         out.values.push_back(v);
@@ -105,13 +108,7 @@ struct Converter
         v.i = i;
         out.values.push_back(v);
     }
-    void real(double d)
-    {
-        MappedValue v;
-        v.kind = MappedValue::Kind::Double;
-        v.d = d;
-        out.values.push_back(v);
-    }
+    void real(double d) { out.values.push_back(MappedValue::ofReal(d)); }
     void null() { out.values.push_back(MappedValue{}); }
 
     bool fail(const ColumnMapping &c, const QString &why)
@@ -132,10 +129,14 @@ struct Converter
         }
         switch (c.type) {
         case Type::Integer: {
+            // Whole numbers of the payload are exact up to the full 64 bits (Qt keeps them as integers); a number
+            // written as a fraction or exponent must be a whole number a double holds exactly (|n| <= 2^53).
+            constexpr qint64 None = std::numeric_limits<qint64>::min();
+            const qint64 exact = v.isDouble() ? v.toInteger(None) : None;
             const double d = v.toDouble();
-            if (!v.isDouble() || d != std::trunc(d) || std::fabs(d) > 9007199254740992.0)
+            if (exact == None && !(v.isDouble() && d == std::trunc(d) && std::fabs(d) <= 9007199254740992.0))
                 return fail(c, QStringLiteral("expected an integer, got ") + jsonText(v));
-            integer(MappedValue::Kind::Integer, static_cast<std::int64_t>(d));
+            integer(MappedValue::Kind::Integer, exact != None ? exact : static_cast<std::int64_t>(d));
             return true;
         }
         case Type::Double:
@@ -219,6 +220,94 @@ struct Converter
     }
 };
 
+constexpr double MaxExactInteger = 9007199254740992.0;   // 2^53: beyond it a JSON number is not exact in a double
+
+bool hasBackslash(QByteArrayView s)
+{
+    return std::memchr(s.data(), '\\', std::size_t(s.size())) != nullptr;
+}
+
+template <typename T>
+bool parseWhole(QByteArrayView s, T &value)
+{
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), value);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// The fast path's conversion of a value's raw JSON text (empty: missing). False when it cannot produce exactly what
+// Converter::fromJson would from the parsed value — including every error, whose message the reference path writes.
+bool fastJson(const ColumnMapping &c, QByteArrayView raw, Converter &conv)
+{
+    if (raw.isEmpty() || raw == "null") {
+        if (c.required)
+            return false;
+        conv.null();
+        return true;
+    }
+    const bool isString = raw[0] == '"';
+    const bool isNumber = raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9');
+    const QByteArrayView inner = isString ? raw.sliced(1, raw.size() - 2) : QByteArrayView();
+    switch (c.type) {
+    case Type::Integer: {
+        if (!isNumber)
+            return false;
+        std::int64_t i = 0;
+        if (parseWhole(raw, i)) {
+            conv.integer(MappedValue::Kind::Integer, i);
+            return true;
+        }
+        double d = 0;
+        if (!parseWhole(raw, d) || d != std::trunc(d) || std::fabs(d) > MaxExactInteger)
+            return false;
+        conv.integer(MappedValue::Kind::Integer, static_cast<std::int64_t>(d));
+        return true;
+    }
+    case Type::Double: {
+        double d = 0;
+        if (!isNumber || !parseWhole(raw, d))
+            return false;
+        conv.real(d);
+        return true;
+    }
+    case Type::Boolean:
+        if (raw != "true" && raw != "false")
+            return false;
+        conv.integer(MappedValue::Kind::Boolean, raw == "true");
+        return true;
+    case Type::Text:
+        if (!isString || hasBackslash(inner))
+            return false;
+        conv.text(inner, MappedValue::Kind::Text);
+        return true;
+    case Type::Jsonb:
+        // Only what Qt's compact serialisation writes back unchanged: plain ASCII strings and true/false.
+        if (raw == "true" || raw == "false") {
+            conv.text(raw, MappedValue::Kind::Json);
+            return true;
+        }
+        if (!isString || !std::all_of(inner.begin(), inner.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '\\'; }))
+            return false;
+        conv.text(raw, MappedValue::Kind::Json);
+        return true;
+    case Type::Timestamptz: {
+        std::int64_t us = 0;
+        if (isString) {
+            if (c.time == Enc::EpochSeconds || c.time == Enc::EpochMillis || c.time == Enc::EpochMicros
+                || hasBackslash(inner) || !Mapper::parseIso8601(inner, us))
+                return false;
+        } else {
+            double d = 0;
+            if (!isNumber || c.time == Enc::Iso8601 || !parseWhole(raw, d))
+                return false;
+            us = epochToUs(d, c.time);
+        }
+        conv.integer(MappedValue::Kind::Timestamp, us);
+        return true;
+    }
+    }
+    return false;
+}
+
 } // namespace
 
 Mapper::Mapper(QList<MappingRule> rules, bool unmatchedToDeadLetter)
@@ -243,10 +332,13 @@ Mapper::Mapper(QList<MappingRule> rules, bool unmatchedToDeadLetter)
             c.patterns << pat;
         }
         for (qsizetype k = 0; k < r.columns.size(); ++k) {
-            if (r.columns[k].name == r.timeColumn)
+            const ColumnMapping &col = r.columns[k];
+            if (col.name == r.timeColumn)
                 c.timeColumn = int(k);
-            if (r.columns[k].source == Source::ClockSkew)
+            if (col.source == Source::ClockSkew)
                 c.skewColumn = int(k);
+            c.pointers.emplace_back(col.source == Source::JsonPointer ? QStringView(col.path) : QStringView());
+            c.segmentOf.push_back(col.source == Source::TopicSegment ? int(c.segments.indexOf(col.path)) : -1);
         }
         m_compiled << c;
     }
@@ -254,9 +346,9 @@ Mapper::Mapper(QList<MappingRule> rules, bool unmatchedToDeadLetter)
 
 std::pair<int, int> Mapper::match(QByteArrayView topic)
 {
-    const QByteArray key = topic.toByteArray();
-    if (const auto it = m_cache.constFind(key); it != m_cache.constEnd())
-        return it.value();
+    const std::string_view key(topic.data(), std::size_t(topic.size()));
+    if (const auto it = m_cache.find(key); it != m_cache.end())
+        return it->second;
     std::pair<int, int> found{-1, -1};
     const QList<QByteArrayView> levels = [&] {
         QList<QByteArrayView> l;
@@ -294,10 +386,97 @@ std::pair<int, int> Mapper::match(QByteArrayView topic)
             }
         }
     }
-    if (m_cache.size() >= qsizetype(MaxCachedTopics))
+    if (m_cache.size() >= MaxCachedTopics)
         m_cache.clear();  // topic churn: start over rather than grow without bound
-    m_cache.insert(key, found);
+    m_cache.emplace(std::string(key), found);
     return found;
+}
+
+void Mapper::splitSegments(const CompiledRule &cr, int pattern, QByteArrayView topic)
+{
+    m_segments.assign(std::size_t(cr.segments.size()), QByteArrayView());
+    const Pattern &pat = cr.patterns[pattern];
+    qsizetype level = 0, start = 0;
+    for (qsizetype i = 0; i <= topic.size(); ++i) {
+        if (i == topic.size() || topic[i] == '/') {
+            if (level < pat.segmentSlot.size() && pat.segmentSlot[level] >= 0)
+                m_segments[std::size_t(pat.segmentSlot[level])] = topic.sliced(start, i - start);
+            ++level;
+            start = i + 1;
+        }
+    }
+}
+
+Mapper::Step Mapper::mapFast(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic,
+                             QByteArrayView payload, std::int64_t receivedAtUs, MappedRows &rows)
+{
+    Converter conv{rows, {}};
+    for (qsizetype k = 0; k < rule.columns.size(); ++k) {
+        const ColumnMapping &c = rule.columns[k];
+        switch (c.source) {
+        case Source::JsonPointer:
+        case Source::Value: {
+            QByteArrayView raw;
+            const JsonPointer::Result r = cr.pointers[std::size_t(k)].resolve(payload, raw);
+            if (r == JsonPointer::Result::Unsure
+                || !fastJson(c, r == JsonPointer::Result::Found ? raw : QByteArrayView(), conv))
+                return Step::Unsure;
+            break;
+        }
+        case Source::TopicSegment:
+            if (!conv.fromText(c, m_segments[std::size_t(cr.segmentOf[std::size_t(k)])]))
+                return Step::Unsure;
+            break;
+        case Source::Topic:
+            if (!conv.fromText(c, topic))
+                return Step::Unsure;
+            break;
+        case Source::ReceivedAt:
+            if (c.type != Type::Timestamptz)
+                return Step::Unsure;
+            conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
+            break;
+        case Source::Payload:
+            conv.text(payload, c.type == Type::Jsonb ? MappedValue::Kind::Json : MappedValue::Kind::Text);
+            break;
+        case Source::ClockSkew: conv.integer(MappedValue::Kind::Boolean, 0); break;  // set by map()
+        }
+    }
+    return Step::Done;
+}
+
+Mapper::Step Mapper::mapReference(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic,
+                                  QByteArrayView payload, std::int64_t receivedAtUs, MappedRows &rows, QString &error)
+{
+    // Parse once; wrapping in [ ] lets Qt take top-level scalars such as a plain 21.5.
+    QByteArray wrapped;
+    wrapped.reserve(payload.size() + 2);
+    wrapped.append('[').append(payload.data(), payload.size()).append(']');
+    const QJsonValue root = QJsonDocument::fromJson(wrapped).array().at(0);
+
+    Converter conv{rows, {}};
+    bool ok = true;
+    for (qsizetype k = 0; k < rule.columns.size() && ok; ++k) {
+        const ColumnMapping &c = rule.columns[k];
+        switch (c.source) {
+        case Source::JsonPointer: ok = conv.fromJson(c, resolve(root, c.path)); break;
+        case Source::Value: ok = conv.fromJson(c, root); break;
+        case Source::TopicSegment: ok = conv.fromText(c, m_segments[std::size_t(cr.segmentOf[std::size_t(k)])]); break;
+        case Source::Topic: ok = conv.fromText(c, topic); break;
+        case Source::ReceivedAt:
+            if (c.type == Type::Timestamptz)
+                conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
+            else
+                ok = conv.fail(c, QStringLiteral("received_at needs type timestamptz"));
+            break;
+        case Source::Payload:
+            conv.text(payload, c.type == Type::Jsonb ? MappedValue::Kind::Json : MappedValue::Kind::Text);
+            break;
+        case Source::ClockSkew: conv.integer(MappedValue::Kind::Boolean, 0); break;  // set by map()
+        }
+    }
+    error = conv.error;
+    return ok ? Step::Done : Step::Failed;
 }
 
 Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs,
@@ -318,49 +497,18 @@ Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::i
     rows.columns = std::size_t(rule.columns.size());
     const std::size_t mark = rows.values.size();
     const std::size_t arenaMark = rows.arena.size();
+    splitSegments(cr, patternIndex, topic);
 
-    // Parse once; wrapping in [ ] lets Qt take top-level scalars such as a plain 21.5.
-    QByteArray wrapped;
-    wrapped.reserve(payload.size() + 2);
-    wrapped.append('[').append(payload.data(), payload.size()).append(']');
-    const QJsonValue root = QJsonDocument::fromJson(wrapped).array().at(0);
-
-    // Topic segments of the matched pattern.
-    QList<QByteArrayView> segments(cr.segments.size());
-    {
-        const Pattern &pat = cr.patterns[patternIndex];
-        qsizetype level = 0, start = 0;
-        for (qsizetype i = 0; i <= topic.size(); ++i) {
-            if (i == topic.size() || topic[i] == '/') {
-                if (level < pat.segmentSlot.size() && pat.segmentSlot[level] >= 0)
-                    segments[pat.segmentSlot[level]] = topic.sliced(start, i - start);
-                ++level;
-                start = i + 1;
-            }
-        }
+    QString error;
+    Step step = m_referenceOnly ? Step::Unsure : mapFast(cr, rule, topic, payload, receivedAtUs, rows);
+    if (step == Step::Unsure) {
+        if (!m_referenceOnly)
+            ++m_fallbacks;
+        rows.values.resize(mark);
+        rows.arena.resize(arenaMark);
+        step = mapReference(cr, rule, topic, payload, receivedAtUs, rows, error);
     }
-
-    Converter conv{rows, {}};
-    bool ok = true;
-    for (qsizetype k = 0; k < rule.columns.size() && ok; ++k) {
-        const ColumnMapping &c = rule.columns[k];
-        switch (c.source) {
-        case Source::JsonPointer: ok = conv.fromJson(c, resolve(root, c.path)); break;
-        case Source::Value: ok = conv.fromJson(c, root); break;
-        case Source::TopicSegment: ok = conv.fromText(c, segments[cr.segments.indexOf(c.path)]); break;
-        case Source::Topic: ok = conv.fromText(c, topic); break;
-        case Source::ReceivedAt:
-            if (c.type == Type::Timestamptz)
-                conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
-            else
-                ok = conv.fail(c, QStringLiteral("received_at needs type timestamptz"));
-            break;
-        case Source::Payload:
-            conv.text(payload, c.type == Type::Jsonb ? MappedValue::Kind::Json : MappedValue::Kind::Text);
-            break;
-        case Source::ClockSkew: conv.integer(MappedValue::Kind::Boolean, 0); break;  // set below
-        }
-    }
+    bool ok = step == Step::Done;
     if (ok && rule.maxClockSkewSec > 0 && cr.timeColumn >= 0) {
         const MappedValue &t = rows.values[mark + std::size_t(cr.timeColumn)];
         if (t.kind == MappedValue::Kind::Timestamp) {
@@ -368,11 +516,11 @@ Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::i
             if (std::fabs(skew) > rule.maxClockSkewSec) {
                 if (rule.skewToDeadLetter) {
                     ok = false;
-                    conv.error = QStringLiteral("clock skew: device time (%1) is %2 s %3 the receive time, limit %4 s")
-                                     .arg(rule.timeColumn)
-                                     .arg(std::fabs(skew), 0, 'f', 1)
-                                     .arg(skew > 0 ? QStringLiteral("ahead of") : QStringLiteral("behind"))
-                                     .arg(rule.maxClockSkewSec);
+                    error = QStringLiteral("clock skew: device time (%1) is %2 s %3 the receive time, limit %4 s")
+                                .arg(rule.timeColumn)
+                                .arg(std::fabs(skew), 0, 'f', 1)
+                                .arg(skew > 0 ? QStringLiteral("ahead of") : QStringLiteral("behind"))
+                                .arg(rule.maxClockSkewSec);
                 } else {
                     o.skewed = true;
                     if (cr.skewColumn >= 0)
@@ -386,7 +534,7 @@ Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::i
         rows.arena.resize(arenaMark);
         o.kind = Outcome::Kind::Rejected;
         o.rule = ruleIndex;
-        o.reason = QStringLiteral("mapping %1: %2").arg(rule.name, conv.error);
+        o.reason = QStringLiteral("mapping %1: %2").arg(rule.name, error);
         return o;
     }
     rows.sourceRow.push_back(sourceRow);

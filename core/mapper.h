@@ -2,27 +2,33 @@
 #pragma once
 
 #include "config.h"
+#include "jsonpointer.h"
 
 #include <QByteArray>
 #include <QByteArrayView>
-#include <QHash>
 #include <QString>
+
+#include <bit>
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace iot {
 
-/// One typed value of a mapped column. Text and JSON live in the owning MappedRows' arena.
+/// One typed value of a mapped column (16 bytes: a transaction holds rows × columns of them). Text and JSON live
+/// in the owning MappedRows' arena.
 struct MappedValue
 {
     enum class Kind : std::uint8_t { Null, Integer, Double, Text, Boolean, Timestamp, Json };
+    std::int64_t i = 0;        // Integer, Boolean (0/1), Timestamp (µs since the Unix epoch); Text, Json: arena offset
+    std::uint32_t size = 0;    // Text, Json: bytes in the arena
     Kind kind = Kind::Null;
-    std::int64_t i = 0;        // Integer, Boolean (0/1), Timestamp (µs since the Unix epoch)
-    double d = 0;              // Double
-    std::uint32_t offset = 0;  // Text, Json: bytes in the arena
-    std::uint32_t size = 0;
+
+    double real() const { return std::bit_cast<double>(i); }   // Double
+    static MappedValue ofReal(double d) { return {std::bit_cast<std::int64_t>(d), 0, Kind::Double}; }
 };
 
 /// The rows one mapping rule produced from one transaction's messages, row-major, ready for COPY or binding.
@@ -35,7 +41,7 @@ struct MappedRows
 
     std::size_t rows() const { return sourceRow.size(); }
     const MappedValue &at(std::size_t row, std::size_t column) const { return values[row * columns + column]; }
-    QByteArrayView bytes(const MappedValue &v) const { return QByteArrayView(arena.data() + v.offset, v.size); }
+    QByteArrayView bytes(const MappedValue &v) const { return QByteArrayView(arena.data() + v.i, v.size); }
     void clear()
     {
         values.clear();
@@ -65,8 +71,15 @@ public:
     bool isEmpty() const { return m_rules.isEmpty(); }
 
     /// Maps one message whose payload already passed PayloadCheck. On Mapped, a row was appended to `out[rule]`.
+    /// Values are read straight from the payload's bytes (JsonPointer); a message that path cannot decide exactly
+    /// (escapes, duplicate keys, a value to re-serialise, any error to explain) is mapped again through
+    /// QJsonDocument, the reference, which gives the same result.
     Outcome map(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint32_t sourceRow,
                 std::vector<MappedRows> &out);
+    /// Tests: every message through the reference path (QJsonDocument), to compare the two.
+    void setReferenceOnly(bool on) { m_referenceOnly = on; }
+    /// Messages the fast path handed to the reference path so far.
+    std::uint64_t referenceFallbacks() const { return m_fallbacks; }
 
     /// Rule and pattern for a topic, -1 when none matches (cached).
     std::pair<int, int> match(QByteArrayView topic);
@@ -83,14 +96,32 @@ private:
     {
         QList<Pattern> patterns;
         QStringList segments;
+        std::vector<JsonPointer> pointers;   // per column (JsonPointer and Value sources)
+        std::vector<int> segmentOf;          // per column: its topic segment's slot, -1 if none
         int timeColumn = -1;
         int skewColumn = -1;
     };
+    struct TopicHash
+    {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+
+    enum class Step { Done, Failed, Unsure };
+    Step mapFast(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic, QByteArrayView payload,
+                 std::int64_t receivedAtUs, MappedRows &rows);
+    Step mapReference(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic, QByteArrayView payload,
+                      std::int64_t receivedAtUs, MappedRows &rows, QString &error);
+    void splitSegments(const CompiledRule &cr, int pattern, QByteArrayView topic);
 
     QList<MappingRule> m_rules;
     QList<CompiledRule> m_compiled;
     bool m_unmatchedToDeadLetter;
-    QHash<QByteArray, std::pair<int, int>> m_cache;
+    bool m_referenceOnly = false;
+    std::uint64_t m_fallbacks = 0;
+    // Heterogeneous lookup: the per-message topic is looked up as a view, without building a key.
+    std::unordered_map<std::string, std::pair<int, int>, TopicHash, std::equal_to<>> m_cache;
+    std::vector<QByteArrayView> m_segments;   // the current message's topic segments, by slot
 };
 
 } // namespace iot

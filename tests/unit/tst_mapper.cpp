@@ -2,6 +2,7 @@
 // The mapping engine: [[mappings]] configuration, topic patterns, JSON pointers, type conversion, time formats,
 // clock skew, and every rejection with its reason.
 #include "configloader.h"
+#include "jsonpointer.h"
 #include "mapper.h"
 
 #include <QTest>
@@ -73,6 +74,52 @@ Config load(const QByteArray &toml)
     return r.value();
 }
 
+// One column of every type and source kind, all optional, for comparing the fast path with the reference.
+const char *const AllTypesConfig = R"(
+[[mappings]]
+name = "all"
+topics = ["all/{dev}/{n}"]
+table = "all_types"
+[[mappings.columns]]
+name = "i"
+source = "/i"
+type = "integer"
+[[mappings.columns]]
+name = "d"
+source = "/d"
+type = "double"
+[[mappings.columns]]
+name = "t"
+source = "/t"
+[[mappings.columns]]
+name = "b"
+source = "/b"
+type = "boolean"
+[[mappings.columns]]
+name = "j"
+source = "/j"
+type = "jsonb"
+[[mappings.columns]]
+name = "ts"
+source = "/ts"
+type = "timestamptz"
+[[mappings.columns]]
+name = "deep"
+source = "/a/b~1c/1/x"
+type = "double"
+[[mappings.columns]]
+name = "dev"
+source = "topic:dev"
+[[mappings.columns]]
+name = "n"
+source = "topic:n"
+type = "integer"
+[[mappings.columns]]
+name = "whole"
+source = "payload"
+type = "jsonb"
+)";
+
 // A receive time close to the payloads' device time, so the skew check passes.
 constexpr std::int64_t Received = 1764210065000000;  // 2025-11-27T02:21:05Z
 
@@ -96,6 +143,10 @@ private Q_SLOTS:
     void timeFormats();
     void clockSkewFlag();
     void unmatchedPolicy();
+    void jsonPointer_data();
+    void jsonPointer();
+    void fastPathMatchesReference_data();
+    void fastPathMatchesReference();
 };
 
 void TstMapper::configLoads()
@@ -201,7 +252,7 @@ void TstMapper::mapsLabTelemetry()
     QCOMPARE(rows.bytes(rows.at(0, 0)), QByteArrayView("r1"));
     QCOMPARE(rows.bytes(rows.at(0, 1)), QByteArrayView("s-7"));
     QCOMPARE(rows.at(0, 2).kind, MappedValue::Kind::Double);
-    QCOMPARE(rows.at(0, 2).d, 21.5);
+    QCOMPARE(rows.at(0, 2).real(), 21.5);
     QCOMPARE(rows.bytes(rows.at(0, 3)), QByteArrayView("C"));
     QCOMPARE(rows.at(0, 4).kind, MappedValue::Kind::Timestamp);
     QCOMPARE(rows.at(0, 4).i, std::int64_t(1764210065123000));
@@ -254,9 +305,9 @@ void TstMapper::plainNumericPayload()
     Mapper m(c.mappings, false);
     std::vector<MappedRows> out(2);
     QCOMPARE(m.map("plain/a/value", "21.5", Received, 0, out).kind, Mapper::Outcome::Kind::Mapped);
-    QCOMPARE(out[1].at(0, 0).d, 21.5);
+    QCOMPARE(out[1].at(0, 0).real(), 21.5);
     QCOMPARE(m.map("plain/a/value", " -3e2 ", Received, 1, out).kind, Mapper::Outcome::Kind::Mapped);
-    QCOMPARE(out[1].at(1, 0).d, -300.0);
+    QCOMPARE(out[1].at(1, 0).real(), -300.0);
     const auto bad = m.map("plain/a/value", "\"warm\"", Received, 2, out);
     QCOMPARE(bad.kind, Mapper::Outcome::Kind::Rejected);
     QVERIFY2(bad.reason.contains(QStringLiteral("expected a number, got \"warm\"")), qPrintable(bad.reason));
@@ -327,3 +378,115 @@ void TstMapper::unmatchedPolicy()
 
 QTEST_APPLESS_MAIN(TstMapper)
 #include "tst_mapper.moc"
+
+void TstMapper::jsonPointer_data()
+{
+    QTest::addColumn<QString>("pointer");
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<int>("result");   // JsonPointer::Result
+    QTest::addColumn<QByteArray>("value");
+    using R = JsonPointer::Result;
+    const QByteArray doc = R"( {"a": {"b/c": [10, {"x": 1.5}], "~k": "t"}, "s": "x,}]\"y", "n": null, "e": {}} )";
+    QTest::newRow("whole document") << QString() << doc << int(R::Found) << QByteArray(doc.trimmed());
+    QTest::newRow("member") << QStringLiteral("/s") << doc << int(R::Found) << QByteArray(R"("x,}]\"y")");
+    QTest::newRow("nested, ~1 and index") << QStringLiteral("/a/b~1c/1/x") << doc << int(R::Found) << QByteArray("1.5");
+    QTest::newRow("~0") << QStringLiteral("/a/~0k") << doc << int(R::Found) << QByteArray(R"("t")");
+    QTest::newRow("object value") << QStringLiteral("/a/b~1c/1") << doc << int(R::Found) << QByteArray(R"({"x": 1.5})");
+    QTest::newRow("null is found") << QStringLiteral("/n") << doc << int(R::Found) << QByteArray("null");
+    QTest::newRow("missing key") << QStringLiteral("/zz") << doc << int(R::Missing) << QByteArray();
+    QTest::newRow("index out of range") << QStringLiteral("/a/b~1c/2") << doc << int(R::Missing) << QByteArray();
+    QTest::newRow("leading zero is no index") << QStringLiteral("/a/b~1c/01") << doc << int(R::Missing) << QByteArray();
+    QTest::newRow("into a scalar") << QStringLiteral("/s/x") << doc << int(R::Missing) << QByteArray();
+    QTest::newRow("empty object") << QStringLiteral("/e/x") << doc << int(R::Missing) << QByteArray();
+    QTest::newRow("scalar document") << QStringLiteral("/x") << QByteArray("21.5") << int(R::Missing) << QByteArray();
+    QTest::newRow("escaped key is unsure") << QStringLiteral("/temp") << QByteArray(R"({"t\u0065mp": 1})")
+                                           << int(R::Unsure) << QByteArray();
+    QTest::newRow("duplicate key is unsure") << QStringLiteral("/t") << QByteArray(R"({"t": 1, "t": 2})")
+                                             << int(R::Unsure) << QByteArray();
+}
+
+void TstMapper::jsonPointer()
+{
+    QFETCH(QString, pointer);
+    QFETCH(QByteArray, json);
+    QFETCH(int, result);
+    QFETCH(QByteArray, value);
+    QByteArrayView found;
+    QCOMPARE(int(JsonPointer(pointer).resolve(json, found)), result);
+    if (result == int(JsonPointer::Result::Found))
+        QCOMPARE(found.toByteArray(), value);
+}
+
+// The fast path (raw bytes) must give exactly what the reference (QJsonDocument) gives: the same outcome, reason,
+// kinds and values — for the common payloads it handles itself and for everything it hands over.
+void TstMapper::fastPathMatchesReference_data()
+{
+    QTest::addColumn<QByteArray>("topic");
+    QTest::addColumn<QByteArray>("payload");
+    QTest::addColumn<bool>("fast");   // expected to stay on the fast path
+    const QByteArray t("all/dev-1/7");
+    QTest::newRow("typical") << t << QByteArray(R"({"i": 17, "d": 21.25, "t": "C", "b": true, "ts": 1764210065123})") << true;
+    QTest::newRow("whitespace") << t << QByteArray(" {\n \"i\" : -3 ,\t\"d\":1e2 , \"b\":false } ") << true;
+    QTest::newRow("integral double as integer") << t << QByteArray(R"({"i": 4.0, "d": 5})") << true;
+    QTest::newRow("exponent integer") << t << QByteArray(R"({"i": 1e3})") << true;
+    QTest::newRow("2^53") << t << QByteArray(R"({"i": 9007199254740992})") << true;
+    QTest::newRow("beyond 2^53, exact") << t << QByteArray(R"({"i": 9007199254740993})") << true;
+    QTest::newRow("int64 max") << t << QByteArray(R"({"i": 9223372036854775807})") << true;
+    QTest::newRow("beyond int64") << t << QByteArray(R"({"i": 9223372036854775808})") << false;
+    QTest::newRow("big exponent integer") << t << QByteArray(R"({"i": 9.2e18})") << false;
+    QTest::newRow("fraction as integer") << t << QByteArray(R"({"i": 1.5})") << false;
+    QTest::newRow("string as double") << t << QByteArray(R"({"d": "21.5"})") << false;
+    QTest::newRow("huge double") << t << QByteArray(R"({"d": 1e400})") << false;
+    QTest::newRow("tiny double") << t << QByteArray(R"({"d": 4.9e-324, "i": -0})") << true;
+    QTest::newRow("nulls") << t << QByteArray(R"({"i": null, "d": null, "t": null, "ts": null})") << true;
+    QTest::newRow("number as text") << t << QByteArray(R"({"t": 21.50})") << false;
+    QTest::newRow("object as text") << t << QByteArray(R"({"t": {"b": 1, "a": [1, 2]}})") << false;
+    QTest::newRow("escaped text") << t << QByteArray(R"({"t": "a\"b\u00e9\n"})") << false;
+    QTest::newRow("utf-8 text") << t << QByteArray("{\"t\": \"23 \xc2\xb0" "C\"}") << true;
+    QTest::newRow("jsonb string") << t << QByteArray(R"({"j": "plain ascii"})") << true;
+    QTest::newRow("jsonb utf-8 string") << t << QByteArray("{\"j\": \"\xc2\xb0\"}") << false;
+    QTest::newRow("jsonb bool") << t << QByteArray(R"({"j": false})") << true;
+    QTest::newRow("jsonb number") << t << QByteArray(R"({"j": 21.50})") << false;
+    QTest::newRow("jsonb object") << t << QByteArray(R"({"j": {"z": 1, "a": [true, null]}})") << false;
+    QTest::newRow("bool from number") << t << QByteArray(R"({"b": 1})") << false;
+    QTest::newRow("iso time") << t << QByteArray(R"({"ts": "2025-11-27T02:21:05.123456+01:00"})") << true;
+    QTest::newRow("bad iso time") << t << QByteArray(R"({"ts": "yesterday"})") << false;
+    QTest::newRow("epoch s") << t << QByteArray(R"({"ts": 1764210065.5})") << true;
+    QTest::newRow("deep pointer") << t << QByteArray(R"({"a": {"b/c": [0, {"x": 2.5}]}})") << true;
+    QTest::newRow("deep pointer missing") << t << QByteArray(R"({"a": {"b/c": [0]}})") << true;
+    QTest::newRow("deep pointer wrong type") << t << QByteArray(R"({"a": {"b/c": [0, {"x": "no"}]}})") << false;
+    QTest::newRow("escaped key") << t << QByteArray(R"({"\u0069": 5})") << false;
+    QTest::newRow("duplicate key") << t << QByteArray(R"({"i": 5, "i": 6})") << false;
+    QTest::newRow("array document") << t << QByteArray("[1, 2]") << true;
+    QTest::newRow("scalar document") << t << QByteArray("21.5") << true;
+    QTest::newRow("topic level not an integer") << QByteArray("all/dev-1/x") << QByteArray("{}") << false;
+}
+
+void TstMapper::fastPathMatchesReference()
+{
+    QFETCH(QByteArray, topic);
+    QFETCH(QByteArray, payload);
+    QFETCH(bool, fast);
+    const Config c = load(AllTypesConfig);
+    Mapper quick(c.mappings, false);
+    Mapper reference(c.mappings, false);
+    reference.setReferenceOnly(true);
+    std::vector<MappedRows> a(1), b(1);
+    const Mapper::Outcome oa = quick.map(topic, payload, Received, 3, a);
+    const Mapper::Outcome ob = reference.map(topic, payload, Received, 3, b);
+    QCOMPARE(quick.referenceFallbacks() == 0, fast);
+    QCOMPARE(int(oa.kind), int(ob.kind));
+    QCOMPARE(oa.reason, ob.reason);
+    QCOMPARE(a[0].rows(), b[0].rows());
+    QCOMPARE(a[0].values.size(), b[0].values.size());
+    for (std::size_t k = 0; k < a[0].values.size(); ++k) {
+        const MappedValue &x = a[0].values[k];
+        const MappedValue &y = b[0].values[k];
+        const QByteArray where = "column " + QByteArray::number(qulonglong(k));
+        QVERIFY2(x.kind == y.kind, where.constData());
+        if (x.kind == MappedValue::Kind::Text || x.kind == MappedValue::Kind::Json)
+            QCOMPARE(a[0].bytes(x).toByteArray(), b[0].bytes(y).toByteArray());
+        else
+            QVERIFY2(x.i == y.i, QByteArray(where + ": " + QByteArray::number(x.i) + " vs " + QByteArray::number(y.i)).constData());
+    }
+}
