@@ -263,10 +263,11 @@ bool fastJson(const ColumnMapping &c, QByteArrayView raw, Converter &conv)
         return true;
     }
     case Type::Double: {
+        // Qt's parser keeps whole numbers as integers, so "-0", "-0.0" and "-0e5" come out as 0, not -0.0.
         double d = 0;
         if (!isNumber || !parseWhole(raw, d))
             return false;
-        conv.real(d);
+        conv.real(d == 0 ? 0.0 : d);
         return true;
     }
     case Type::Boolean:
@@ -452,7 +453,15 @@ Mapper::Step Mapper::mapReference(const CompiledRule &cr, const MappingRule &rul
     QByteArray wrapped;
     wrapped.reserve(payload.size() + 2);
     wrapped.append('[').append(payload.data(), payload.size()).append(']');
-    const QJsonValue root = QJsonDocument::fromJson(wrapped).array().at(0);
+    QJsonParseError parsed;
+    const QJsonValue root = QJsonDocument::fromJson(wrapped, &parsed).array().at(0);
+    if (parsed.error != QJsonParseError::NoError) {
+        // PayloadCheck accepted it, so it is valid JSON; Qt refuses numbers beyond a double's range (1e400, 1e-400).
+        error = QStringLiteral("payload not mappable: %1 at byte %2 (numbers must fit a double)")
+                    .arg(parsed.errorString())
+                    .arg(std::max(0, parsed.offset - 1));
+        return Step::Failed;
+    }
 
     Converter conv{rows, {}};
     bool ok = true;

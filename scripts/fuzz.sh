@@ -10,7 +10,7 @@ out=${IOT_FUZZ_DIR:-$repo/build-fuzz}
 mkdir -p "$out"
 cxx=${CXX_FUZZ:-clang++}
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
-# Qt headers for QByteArrayView/QString; the units under test use nothing else from Qt.
+# Qt Core: QByteArrayView/QString, and QJsonDocument/QDateTime for the mapper's reference path.
 read -r -a qt_flags <<<"$(pkg-config --cflags --libs Qt6Core)"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fPIC
        -DQT_NO_CAST_FROM_ASCII -I"$repo/core")
@@ -23,9 +23,11 @@ build() { # name sources...
 }
 build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/payloadcheck.cpp"
 build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spoolrecord.cpp"
+build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapper.cpp" "$repo/core/jsonpointer.cpp" \
+    "$repo/core/payloadcheck.cpp"
 
 status=0
-for target in payloadcheck:payload spoolrecord:spool; do
+for target in payloadcheck:payload spoolrecord:spool mapper:mapping; do
     name=fuzz_${target%%:*}
     corpus=$out/corpus-${target#*:}
     mkdir -p "$corpus"
