@@ -312,6 +312,8 @@ run_scenario() {
         wait_for_file_line "$sdir/sub$i.log" "subscribed to" 20 ||
             { echo "run.sh: iot-subscriber $i did not subscribe; see $sdir/sub$i.log" >&2; tail -5 "$sdir/sub$i.log" >&2; return 1; }
     done
+    # The window's event-loop probe leaves out its first 2 s (first show and layout): publish after them.
+    ((gui)) && sleep 2.5
 
     local broker_pid broker0 pg0
     broker_pid=$(cat "$broker_dir/mosquitto.pid")

@@ -25,6 +25,11 @@ public:
     int samples() const { return m_count; }
     /// Worst lateness since start (ms; the first 2 s of start-up left out), and how many ticks were later than 50 ms.
     double worstMs() const { return m_worstMs; }
+    /// In the interval that ended with the worst delay: how long the GUI thread ran (our own work: refreshes,
+    /// painting) and how long it was runnable but waiting for a CPU (other threads and processes had them), from
+    /// /proc/thread-self/schedstat; -1 where that is not available.
+    double worstRanMs() const { return m_worstRanMs; }
+    double worstWaitedMs() const { return m_worstWaitedMs; }
     quint64 lateTicks() const { return m_lateTicks; }
     quint64 ticks() const { return m_ticks; }
 
@@ -40,6 +45,11 @@ private:
     int m_next = 0;
     int m_count = 0;
     double m_worstMs = 0;
+    double m_worstRanMs = -1;
+    double m_worstWaitedMs = -1;
+    qint64 m_ranNs = -1;      // schedstat at the previous tick
+    qint64 m_waitedNs = -1;
+    void readSchedStat(qint64 &ranNs, qint64 &waitedNs) const;
     quint64 m_lateTicks = 0;
     quint64 m_ticks = 0;
 };

@@ -379,9 +379,11 @@ SettingsDialog *MainWindow::openSettings()
 void MainWindow::showStopping()
 {
     // For the benchmark and for support: how responsive the window stayed over the whole run.
-    log::get("app")->info("GUI event loop: worst delay {:.1f} ms since start; {} of {} checks (every {} ms) later than "
-                          "50 ms; {} refreshes",
-                          m_loop->worstMs(), m_loop->lateTicks(), m_loop->ticks(), LoopLatency::IntervalMs, m_renders);
+    log::get("app")->info("GUI event loop: worst delay {:.1f} ms since start (in that interval the GUI thread ran "
+                          "{:.1f} ms and waited {:.1f} ms for a CPU); {} of {} checks (every {} ms) later than 50 ms; "
+                          "{} refreshes",
+                          m_loop->worstMs(), m_loop->worstRanMs(), m_loop->worstWaitedMs(), m_loop->lateTicks(),
+                          m_loop->ticks(), LoopLatency::IntervalMs, m_renders);
     m_allowClose = true;
     saveLayout();
     statusBar()->showMessage(tr("Stopping: committing buffered messages…"));
