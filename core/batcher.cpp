@@ -5,6 +5,7 @@
 #include "log.h"
 #include "pipelinecounters.h"
 #include "spool.h"
+#include "threadcleanup.h"
 #include "timeformat.h"
 
 namespace iot {
@@ -29,7 +30,13 @@ Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffe
     connect(&m_flushTimer, &QTimer::timeout, this, &Batcher::flush);
 }
 
-Batcher::~Batcher() = default;
+Batcher::~Batcher()
+{
+    // The last thing the ingest thread does (deleted as it finishes): close the MQTT client, then free the
+    // per-thread state libraries keep for it (TLS).
+    m_source.reset();
+    releaseThreadLocalLibraryState();
+}
 
 void Batcher::start()
 {

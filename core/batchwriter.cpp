@@ -5,6 +5,7 @@
 #include "log.h"
 #include "pipelinecounters.h"
 #include "spool.h"
+#include "threadcleanup.h"
 #include "timeformat.h"
 
 #include <QMetaEnum>
@@ -48,7 +49,13 @@ BatchWriter::BatchWriter(SinkFactory factory, const SubscriberConfig &config, Ba
     });
 }
 
-BatchWriter::~BatchWriter() = default;
+BatchWriter::~BatchWriter()
+{
+    // The last thing the writer thread does (deleted as it finishes): close the database connection, then free
+    // the per-thread state libraries keep for it.
+    m_sink.reset();
+    releaseThreadLocalLibraryState();
+}
 
 QString BatchWriter::stateName(State state)
 {
