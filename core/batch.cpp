@@ -53,14 +53,7 @@ void Batch::take(Batch &&other)
         m_entries = std::move(other.m_entries);
         m_data = std::move(other.m_data);
     } else {
-        const auto shift = static_cast<std::uint32_t>(m_data.size());
-        m_data.append(other.m_data);
-        m_entries.reserve(m_entries.size() + other.m_entries.size());
-        for (Entry e : other.m_entries) {
-            e.topicOffset += shift;
-            e.payloadOffset += shift;
-            m_entries.push_back(e);
-        }
+        appendAll(other);
     }
     other.clear();
 }
