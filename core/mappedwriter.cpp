@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -63,6 +64,7 @@ struct MappedWriter::Private
     std::vector<int> stagedTransactions;  // per rule: transactions left that go staged after a key conflict
     std::vector<sqlite3_stmt *> inserts;  // SQLite prepared INSERT per rule
     std::string buffer;
+    std::vector<std::array<char, TimeFormat::IsoLength>> isoBuffers;  // SQLite: per column
 
     QString stage(int r) const { return QStringLiteral("iot_stage_%1").arg(r); }
 
@@ -387,7 +389,12 @@ WriteOutcome MappedWriter::write(sqlite3 *db, const WriteSet &set)
     if (!set.mapped)
         return out;
     const MappedBatch &mb = *set.mapped;
-    char iso[TimeFormat::IsoLength];
+    // One text buffer per column, so timestamps are bound without a copy (SQLITE_STATIC: they stay valid until the
+    // step, and several time columns of one row do not share one).
+    std::size_t columns = 0;
+    for (const MappedRows &rows : mb.perRule)
+        columns = std::max(columns, rows.columns);
+    d->isoBuffers.resize(columns);
     for (const std::uint32_t i : set.good) {
         const std::int32_t k = mb.rowRule[i];
         if (k < 0)
@@ -403,10 +410,12 @@ WriteOutcome MappedWriter::write(sqlite3 *db, const WriteSet &set)
             case MappedValue::Kind::Integer:
             case MappedValue::Kind::Boolean: sqlite3_bind_int64(st, p, v.i); break;
             case MappedValue::Kind::Double: sqlite3_bind_double(st, p, v.real()); break;
-            case MappedValue::Kind::Timestamp:
+            case MappedValue::Kind::Timestamp: {
+                char *iso = d->isoBuffers[c].data();
                 TimeFormat::isoUtc(v.i, iso);
-                sqlite3_bind_text(st, p, iso, int(TimeFormat::IsoLength), SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, p, iso, int(TimeFormat::IsoLength), SQLITE_STATIC);
                 break;
+            }
             case MappedValue::Kind::Text:
             case MappedValue::Kind::Json:
                 sqlite3_bind_text(st, p, rows.arena.data() + v.i, int(v.size), SQLITE_STATIC);
