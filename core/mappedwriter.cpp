@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "mappedwriter.h"
 
+#include "pgcopy.h"
 #include "timeformat.h"
 
 #include <libpq-fe.h>
@@ -8,39 +9,23 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
+#include <cstdlib>
 #include <string>
 
 namespace iot {
 namespace {
 
-constexpr std::size_t CopyChunkBytes = 256 * 1024;
 // After a rule's rows hit its unique key, this many of its transactions go through the staging table directly
 // (a burst of redeliveries would otherwise pay for the failed direct COPY every time), then direct is tried again.
 constexpr int StagedAfterConflict = 16;
 
-void be32(std::string &b, std::uint32_t v)
-{
-    const char c[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-    b.append(c, 4);
-}
-
-void be64(std::string &b, std::uint64_t v)
-{
-    be32(b, std::uint32_t(v >> 32));
-    be32(b, std::uint32_t(v));
-}
+using pgcopy::putBe32;
+using pgcopy::putBe64;
 
 QString pgError(pg_conn *c, PGresult *res)
 {
     const QString m = QString::fromUtf8(res ? PQresultErrorMessage(res) : PQerrorMessage(c)).trimmed();
     return m.isEmpty() ? QString::fromUtf8(PQerrorMessage(c)).trimmed() : m;
-}
-
-bool isDataState(PGresult *res)
-{
-    const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-    return s && (std::strncmp(s, "22", 2) == 0 || std::strncmp(s, "23", 2) == 0);
 }
 
 // Runs a statement that returns no rows; an empty QString on success.
@@ -70,12 +55,6 @@ struct MappedWriter::Private
 
     WriteOutcome copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table, QByteArray *sqlState = nullptr);
 
-    bool send(pg_conn *c)
-    {
-        const bool ok = buffer.empty() || PQputCopyData(c, buffer.data(), int(buffer.size())) == 1;
-        buffer.clear();
-        return ok;
-    }
 
     void finalize()
     {
@@ -92,30 +71,30 @@ struct MappedWriter::Private
         for (std::size_t c = 0; c < rows.columns; ++c) {
             const MappedValue &v = rows.at(row, c);
             switch (v.kind) {
-            case MappedValue::Kind::Null: be32(buffer, 0xFFFFFFFFu); break;
+            case MappedValue::Kind::Null: putBe32(buffer, 0xFFFFFFFFu); break;
             case MappedValue::Kind::Integer:
-                be32(buffer, 8);
-                be64(buffer, std::uint64_t(v.i));
+                putBe32(buffer, 8);
+                putBe64(buffer, std::uint64_t(v.i));
                 break;
             case MappedValue::Kind::Double: {
-                be32(buffer, 8);
-                be64(buffer, std::uint64_t(v.i));   // the double's bits
+                putBe32(buffer, 8);
+                putBe64(buffer, std::uint64_t(v.i));   // the double's bits
                 break;
             }
             case MappedValue::Kind::Boolean:
-                be32(buffer, 1);
+                putBe32(buffer, 1);
                 buffer.push_back(v.i ? 1 : 0);
                 break;
             case MappedValue::Kind::Timestamp:
-                be32(buffer, 8);
-                be64(buffer, std::uint64_t(v.i - TimeFormat::PgEpochOffsetUs));
+                putBe32(buffer, 8);
+                putBe64(buffer, std::uint64_t(v.i - TimeFormat::PgEpochOffsetUs));
                 break;
             case MappedValue::Kind::Text:
-                be32(buffer, v.size);
+                putBe32(buffer, v.size);
                 buffer.append(rows.arena.data() + v.i, v.size);
                 break;
             case MappedValue::Kind::Json:
-                be32(buffer, v.size + 1);
+                putBe32(buffer, v.size + 1);
                 buffer.push_back(1);  // jsonb binary version
                 buffer.append(rows.arena.data() + v.i, v.size);
                 break;
@@ -264,54 +243,20 @@ WriteOutcome MappedWriter::Private::copyRows(pg_conn *c, const WriteSet &set, in
 {
     const MappedBatch &mb = *set.mapped;
     const MappedRows &rows = mb.perRule[std::size_t(k)];
-    const QByteArray copy = (QStringLiteral("COPY %1 (%2) FROM STDIN (FORMAT binary)")
-                                 .arg(table, QString::fromUtf8(columnList[std::size_t(k)])))
-                                .toUtf8();
-    PGresult *res = PQexec(c, copy.constData());
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        const bool data = isDataState(res);
-        const QString err = pgError(c, res);
-        PQclear(res);
-        return data ? WriteOutcome::dataError(table + QStringLiteral(": ") + err)
-                    : WriteOutcome::retry(table + QStringLiteral(": ") + err);
-    }
-    PQclear(res);
-    // Streamed in chunks, like the raw rows: the buffer (and libpq's copy of each CopyData message) stays small
-    // however large the transaction. A chunk the server refused shows as the error result fetched below.
-    buffer.clear();
-    static const char Signature[] = "PGCOPY\n\377\r\n\0";
-    buffer.append(Signature, 11);
-    be32(buffer, 0);
-    be32(buffer, 0);
-    bool sent = true;
+    pgcopy::Stream copy(buffer, table);
+    const QByteArray command = (QStringLiteral("COPY %1 (%2) FROM STDIN (FORMAT binary)")
+                                    .arg(table, QString::fromUtf8(columnList[std::size_t(k)])))
+                                   .toUtf8();
+    if (WriteOutcome o = copy.begin(c, command); o.kind != WriteOutcome::Kind::Ok)
+        return o;
     for (const std::uint32_t i : set.good) {
         if (mb.rowRule[i] != k)
             continue;
         encodeRow(rows, mb.rowSlot[i]);
-        if (buffer.size() >= CopyChunkBytes && !(sent = send(c)))
+        if (!copy.rowDone(c))
             break;
     }
-    if (sent) {
-        buffer.push_back(char(0xFF));
-        buffer.push_back(char(0xFF));
-        sent = send(c) && PQputCopyEnd(c, nullptr) == 1;
-    } else {
-        PQputCopyEnd(c, "chunk not sent");
-    }
-    if (!sent && PQstatus(c) != CONNECTION_OK)
-        return WriteOutcome::retry(table + QStringLiteral(": ") + pgError(c, nullptr));
-    WriteOutcome copied;
-    while ((res = PQgetResult(c)) != nullptr) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && copied.kind == WriteOutcome::Kind::Ok) {
-            const QString err = table + QStringLiteral(": ") + pgError(c, res);
-            copied = isDataState(res) && PQstatus(c) == CONNECTION_OK ? WriteOutcome::dataError(err)
-                                                                      : WriteOutcome::retry(err);
-            if (sqlState)
-                *sqlState = QByteArray(PQresultErrorField(res, PG_DIAG_SQLSTATE));
-        }
-        PQclear(res);
-    }
-    return copied;
+    return copy.end(c, sqlState);
 }
 
 WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
@@ -370,12 +315,8 @@ WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
                                     .arg(target, QString::fromUtf8(d->columnList[std::size_t(k)]), d->stage(int(k))))
                                    .toUtf8();
         PGresult *res = PQexec(c, ins.constData());
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            const bool data = isDataState(res);
-            const QString err = r.table + QStringLiteral(": ") + pgError(c, res);
-            PQclear(res);
-            return data ? WriteOutcome::dataError(err) : WriteOutcome::retry(err);
-        }
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            return pgcopy::failure(c, res, r.table);
         const std::size_t inserted = std::strtoull(PQcmdTuples(res), nullptr, 10);
         PQclear(res);
         out.deduplicated += count - std::min(count, inserted);

@@ -408,39 +408,45 @@ void Mapper::splitSegments(const CompiledRule &cr, int pattern, QByteArrayView t
     }
 }
 
-Mapper::Step Mapper::mapFast(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic,
-                             QByteArrayView payload, std::int64_t receivedAtUs, MappedRows &rows)
+Mapper::Step Mapper::mapColumns(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic,
+                                QByteArrayView payload, std::int64_t receivedAtUs, MappedRows &rows,
+                                const QJsonValue *root, QString &error)
 {
     Converter conv{rows, {}};
     for (qsizetype k = 0; k < rule.columns.size(); ++k) {
         const ColumnMapping &c = rule.columns[k];
+        bool ok = true;
         switch (c.source) {
         case Source::JsonPointer:
-        case Source::Value: {
-            QByteArrayView raw;
-            const JsonPointer::Result r = cr.pointers[std::size_t(k)].resolve(payload, raw);
-            if (r == JsonPointer::Result::Unsure
-                || !fastJson(c, r == JsonPointer::Result::Found ? raw : QByteArrayView(), conv))
-                return Step::Unsure;
+        case Source::Value:
+            if (root) {
+                ok = conv.fromJson(c, c.source == Source::Value ? *root : resolve(*root, c.path));
+            } else {
+                QByteArrayView raw;
+                const JsonPointer::Result r = cr.pointers[std::size_t(k)].resolve(payload, raw);
+                ok = r != JsonPointer::Result::Unsure
+                    && fastJson(c, r == JsonPointer::Result::Found ? raw : QByteArrayView(), conv);
+            }
             break;
-        }
-        case Source::TopicSegment:
-            if (!conv.fromText(c, m_segments[std::size_t(cr.segmentOf[std::size_t(k)])]))
-                return Step::Unsure;
-            break;
-        case Source::Topic:
-            if (!conv.fromText(c, topic))
-                return Step::Unsure;
-            break;
+        case Source::TopicSegment: ok = conv.fromText(c, m_segments[std::size_t(cr.segmentOf[std::size_t(k)])]); break;
+        case Source::Topic: ok = conv.fromText(c, topic); break;
         case Source::ReceivedAt:
-            if (c.type != Type::Timestamptz)
-                return Step::Unsure;
-            conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
+            if (c.type == Type::Timestamptz)
+                conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
+            else
+                ok = conv.fail(c, QStringLiteral("received_at needs type timestamptz"));
             break;
         case Source::Payload:
             conv.text(payload, c.type == Type::Jsonb ? MappedValue::Kind::Json : MappedValue::Kind::Text);
             break;
         case Source::ClockSkew: conv.integer(MappedValue::Kind::Boolean, 0); break;  // set by map()
+        }
+        if (!ok) {
+            // The fast path hands whatever it cannot map to the reference path, which also words the error.
+            if (!root)
+                return Step::Unsure;
+            error = conv.error;
+            return Step::Failed;
         }
     }
     return Step::Done;
@@ -462,30 +468,7 @@ Mapper::Step Mapper::mapReference(const CompiledRule &cr, const MappingRule &rul
                     .arg(std::max(0, parsed.offset - 1));
         return Step::Failed;
     }
-
-    Converter conv{rows, {}};
-    bool ok = true;
-    for (qsizetype k = 0; k < rule.columns.size() && ok; ++k) {
-        const ColumnMapping &c = rule.columns[k];
-        switch (c.source) {
-        case Source::JsonPointer: ok = conv.fromJson(c, resolve(root, c.path)); break;
-        case Source::Value: ok = conv.fromJson(c, root); break;
-        case Source::TopicSegment: ok = conv.fromText(c, m_segments[std::size_t(cr.segmentOf[std::size_t(k)])]); break;
-        case Source::Topic: ok = conv.fromText(c, topic); break;
-        case Source::ReceivedAt:
-            if (c.type == Type::Timestamptz)
-                conv.integer(MappedValue::Kind::Timestamp, receivedAtUs);
-            else
-                ok = conv.fail(c, QStringLiteral("received_at needs type timestamptz"));
-            break;
-        case Source::Payload:
-            conv.text(payload, c.type == Type::Jsonb ? MappedValue::Kind::Json : MappedValue::Kind::Text);
-            break;
-        case Source::ClockSkew: conv.integer(MappedValue::Kind::Boolean, 0); break;  // set by map()
-        }
-    }
-    error = conv.error;
-    return ok ? Step::Done : Step::Failed;
+    return mapColumns(cr, rule, topic, payload, receivedAtUs, rows, &root, error);
 }
 
 Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs,
@@ -509,7 +492,8 @@ Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::i
     splitSegments(cr, patternIndex, topic);
 
     QString error;
-    Step step = m_referenceOnly ? Step::Unsure : mapFast(cr, rule, topic, payload, receivedAtUs, rows);
+    Step step = m_referenceOnly ? Step::Unsure
+                                : mapColumns(cr, rule, topic, payload, receivedAtUs, rows, nullptr, error);
     if (step == Step::Unsure) {
         if (!m_referenceOnly)
             ++m_fallbacks;

@@ -9,12 +9,13 @@
 #include <QString>
 
 #include <bit>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+class QJsonValue;
 
 namespace iot {
 
@@ -108,8 +109,11 @@ private:
     };
 
     enum class Step { Done, Failed, Unsure };
-    Step mapFast(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic, QByteArrayView payload,
-                 std::int64_t receivedAtUs, MappedRows &rows);
+    // Every column of `rule` into `rows`. With `root` null the values come from JsonPointer on the raw payload (the
+    // fast path: Unsure on anything it cannot map); with the parsed `root`, from it (Failed with `error`).
+    Step mapColumns(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic, QByteArrayView payload,
+                    std::int64_t receivedAtUs, MappedRows &rows, const QJsonValue *root, QString &error);
+    // Parses the payload with QJsonDocument, then mapColumns on it.
     Step mapReference(const CompiledRule &cr, const MappingRule &rule, QByteArrayView topic, QByteArrayView payload,
                       std::int64_t receivedAtUs, MappedRows &rows, QString &error);
     void splitSegments(const CompiledRule &cr, int pattern, QByteArrayView topic);

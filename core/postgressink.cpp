@@ -3,7 +3,7 @@
 
 #include "log.h"
 #include "mappedwriter.h"
-#include "timeformat.h"
+#include "pgcopy.h"
 
 #include <QSqlDatabase>
 #include <QSqlDriver>
@@ -14,69 +14,14 @@
 #include <libpq-fe.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 namespace iot {
-namespace {
 
-// Binary COPY framing (PostgreSQL docs, "COPY — Binary Format"): signature, flags, header extension length.
-constexpr char CopySignature[] = "PGCOPY\n\377\r\n\0";
-constexpr std::size_t CopySignatureSize = 11;
-
-void putBe16(std::string &b, std::uint16_t v)
-{
-    const char c[2] = {static_cast<char>(v >> 8), static_cast<char>(v)};
-    b.append(c, 2);
-}
-
-void putBe32(std::string &b, std::uint32_t v)
-{
-    const char c[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                       static_cast<char>(v)};
-    b.append(c, 4);
-}
-
-void putBe64(std::string &b, std::uint64_t v)
-{
-    putBe32(b, static_cast<std::uint32_t>(v >> 32));
-    putBe32(b, static_cast<std::uint32_t>(v));
-}
-
-void putHeader(std::string &b)
-{
-    b.append(CopySignature, CopySignatureSize);
-    putBe32(b, 0);  // flags
-    putBe32(b, 0);  // header extension length
-}
-
-void putTimestamp(std::string &b, std::int64_t epochUs)
-{
-    putBe32(b, 8);
-    putBe64(b, static_cast<std::uint64_t>(epochUs - TimeFormat::PgEpochOffsetUs));
-}
-
-void putBytes(std::string &b, const char *data, std::size_t n)
-{
-    putBe32(b, static_cast<std::uint32_t>(n));
-    b.append(data, n);
-}
-
-void putJsonb(std::string &b, QByteArrayView json)
-{
-    putBe32(b, static_cast<std::uint32_t>(json.size() + 1));
-    b.push_back('\1');  // jsonb binary format version
-    b.append(json.data(), static_cast<std::size_t>(json.size()));
-}
-
-// SQLSTATE classes 22 (data exception) and 23 (integrity constraint) blame the rows; anything else the server,
-// the connection or the schema, which a reconnect (and re-created tables) may fix.
-bool isDataError(const char *sqlstate)
-{
-    return sqlstate && (std::strncmp(sqlstate, "22", 2) == 0 || std::strncmp(sqlstate, "23", 2) == 0);
-}
-
-} // namespace
+using pgcopy::putBe16;
+using pgcopy::putBytes;
+using pgcopy::putJsonb;
+using pgcopy::putTimestamp;
 
 struct PostgresSink::Private
 {
@@ -99,13 +44,6 @@ struct PostgresSink::Private
             return nullptr;
         return *static_cast<PGconn *const *>(h.constData());
     }
-    // COPY streams the rows in chunks of this size: the encoding buffer (and libpq's send buffer, which holds a
-    // whole CopyData message) stay small however large the transaction, and the server parses while we encode.
-    static constexpr std::size_t CopyChunkBytes = 256 * 1024;
-    WriteOutcome beginCopy(PGconn *c, const QByteArray &command);
-    bool sendChunk(PGconn *c);
-    WriteOutcome endCopy(PGconn *c, bool sent);
-    WriteOutcome failure(PGconn *c, PGresult *res, const char *what);
 };
 
 PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
@@ -232,64 +170,6 @@ Result<std::uint64_t> PostgresSink::readCheckpoint()
     return pos;
 }
 
-WriteOutcome PostgresSink::Private::failure(PGconn *c, PGresult *res, const char *what)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-    QString msg = QString::fromUtf8(res ? PQresultErrorMessage(res) : PQerrorMessage(c)).trimmed();
-    if (msg.isEmpty())
-        msg = QString::fromUtf8(PQerrorMessage(c)).trimmed();
-    msg = QString::fromLatin1(what) + QStringLiteral(": ") + msg;
-    const bool data = isDataError(state) && PQstatus(c) == CONNECTION_OK;
-    if (res)
-        PQclear(res);
-    return data ? WriteOutcome::dataError(msg) : WriteOutcome::retry(msg);
-}
-
-WriteOutcome PostgresSink::Private::beginCopy(PGconn *c, const QByteArray &command)
-{
-    PGresult *res = PQexec(c, command.constData());
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        return failure(c, res, "COPY");
-    PQclear(res);
-    buffer.clear();
-    putHeader(buffer);
-    return {};
-}
-
-bool PostgresSink::Private::sendChunk(PGconn *c)
-{
-    const bool ok = buffer.empty() || PQputCopyData(c, buffer.data(), static_cast<int>(buffer.size())) == 1;
-    buffer.clear();
-    return ok;
-}
-
-WriteOutcome PostgresSink::Private::endCopy(PGconn *c, bool sent)
-{
-    // A chunk can be refused because the server already rejected an earlier one: its error result, fetched below,
-    // then says whether the rows are at fault (split them) or the connection (retry).
-    if (sent) {
-        putBe16(buffer, 0xFFFF);  // trailer
-        sent = sendChunk(c) && PQputCopyEnd(c, nullptr) == 1;
-    } else {
-        PQputCopyEnd(c, "chunk not sent");
-    }
-    WriteOutcome out;
-    PGresult *res;
-    while ((res = PQgetResult(c)) != nullptr) {
-        const ExecStatusType st = PQresultStatus(res);
-        if (st != PGRES_COMMAND_OK && st != PGRES_COPY_IN && out.kind == WriteOutcome::Kind::Ok) {
-            out = failure(c, res, "COPY");
-            continue;
-        }
-        PQclear(res);
-        if (st == PGRES_COPY_IN)
-            break;  // still in COPY after a failed end: the connection is unusable, the retry reconnects
-    }
-    if (!sent && out.kind == WriteOutcome::Kind::Ok)
-        out = failure(c, nullptr, "COPY data");
-    return out;
-}
-
 WriteOutcome PostgresSink::write(const WriteSet &set)
 {
     PGconn *c = isOpen() ? d->conn() : nullptr;
@@ -305,11 +185,11 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         std::size_t raw = 0;
         for (const std::uint32_t i : set.good)
             raw += set.mapped && set.mapped->isMapped(i) ? 0 : 1;  // mapped rows go to their mapping's table below
+        pgcopy::Stream copy(d->buffer, QStringLiteral("COPY"));
         if (raw)
-            out = d->beginCopy(c, d->copyReadings);
+            out = copy.begin(c, d->copyReadings);
         if (raw && out.kind == WriteOutcome::Kind::Ok) {
-            std::string &buf = d->buffer;
-            bool sent = true;
+            std::string &buf = copy.buffer();
             for (const std::uint32_t i : set.good) {
                 if (set.mapped && set.mapped->isMapped(i))
                     continue;
@@ -318,20 +198,21 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
                 const QByteArrayView topic = b.topic(i);
                 putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
                 putJsonb(buf, b.payload(i));
-                if (buf.size() >= Private::CopyChunkBytes && !(sent = d->sendChunk(c)))
+                if (!copy.rowDone(c))
                     break;
             }
-            out = d->endCopy(c, sent);
+            out = copy.end(c);
         }
         if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
             out = d->mapped->write(c, set);
     }
     const std::size_t deduplicated = out.deduplicated;
+    pgcopy::Stream deadCopy(d->buffer, QStringLiteral("COPY"));
     if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty())
-        out = d->beginCopy(c, d->copyDead);
+        out = deadCopy.begin(c, d->copyDead);
     if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty()) {
         // Few and rare: one chunk.
-        std::string &buf = d->buffer;
+        std::string &buf = deadCopy.buffer();
         for (const WriteSet::DeadLetter &dl : set.dead) {
             putBe16(buf, 4);
             putTimestamp(buf, b.receivedAtUs(dl.row));
@@ -342,7 +223,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
             const QByteArray reason = dl.reason.toUtf8();
             putBytes(buf, reason.constData(), static_cast<std::size_t>(reason.size()));
         }
-        out = d->endCopy(c, true);
+        out = deadCopy.end(c);
     }
     if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
         const QByteArray pos = QByteArray::number(static_cast<qulonglong>(set.checkpoint));
@@ -353,7 +234,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
                                      "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
                                      2, nullptr, params, nullptr, nullptr, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            out = d->failure(c, res, "checkpoint");
+            out = pgcopy::failure(c, res, QStringLiteral("checkpoint"));
         else
             PQclear(res);
         // A checkpoint failure is never the rows' fault: retry, do not split.

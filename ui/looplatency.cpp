@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "looplatency.h"
 
-#include <QFile>
-
 #include <algorithm>
 
 namespace iot {
@@ -14,18 +12,20 @@ LoopLatency::LoopLatency(QObject *parent) : QObject(parent)
     connect(&m_timer, &QTimer::timeout, this, &LoopLatency::tick);
     m_clock.start();
     m_lastNs = m_clock.nsecsElapsed();
+    m_schedStat.setFileName(QStringLiteral("/proc/thread-self/schedstat"));
+    (void)m_schedStat.open(QIODevice::ReadOnly | QIODevice::Unbuffered);
     readSchedStat(m_ranNs, m_waitedNs);
     m_timer.start();
 }
 
-void LoopLatency::readSchedStat(qint64 &ranNs, qint64 &waitedNs) const
+void LoopLatency::readSchedStat(qint64 &ranNs, qint64 &waitedNs)
 {
-    // "<ns on a CPU> <ns runnable, waiting for one> <timeslices>" (Linux); one small read every 100 ms.
-    QFile f(QStringLiteral("/proc/thread-self/schedstat"));
+    // "<ns on a CPU> <ns runnable, waiting for one> <timeslices>" (Linux). Opened once, by the GUI thread (which
+    // "thread-self" then names); every tick reads it again from the start.
     ranNs = waitedNs = -1;
-    if (!f.open(QIODevice::ReadOnly))
+    if (!m_schedStat.isOpen() || !m_schedStat.seek(0))
         return;
-    const QList<QByteArray> fields = f.read(128).simplified().split(' ');
+    const QList<QByteArray> fields = m_schedStat.read(128).simplified().split(' ');
     if (fields.size() >= 2) {
         ranNs = fields[0].toLongLong();
         waitedNs = fields[1].toLongLong();

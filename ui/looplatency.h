@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QObject>
 #include <QTimer>
 
@@ -49,7 +50,8 @@ private:
     double m_worstWaitedMs = -1;
     qint64 m_ranNs = -1;      // schedstat at the previous tick
     qint64 m_waitedNs = -1;
-    void readSchedStat(qint64 &ranNs, qint64 &waitedNs) const;
+    QFile m_schedStat;
+    void readSchedStat(qint64 &ranNs, qint64 &waitedNs);
     quint64 m_lateTicks = 0;
     quint64 m_ticks = 0;
 };
