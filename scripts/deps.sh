@@ -2,10 +2,16 @@
 # SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages this project needs, and only those that are missing.
 #
-#   scripts/deps.sh [--build|--runtime|--test]
+#   scripts/deps.sh [--server|--build|--runtime|--test]
 #
-#   --build    compiler, CMake, Ninja, Qt 6 and the libraries iot-subscriber links; dpkg-dev and file for
-#              cpack's .deb (dpkg-shlibdeps), qt6-wayland for the portable archive's Wayland plugins
+#   --server   what the server build (-DIOT_BUILD_GUI=OFF) needs, with its tests and its portable archive: compiler,
+#              CMake, Ninja, Qt 6 Core/Network/Sql/Test, the libraries iot-subscriber links, dpkg-dev and file
+#              (cpack). No Charts, OpenGL, Wayland, SVG or X11 dev packages.
+#              (Debian 12's qt6-base-dev, the only package with Qt Core's CMake files, depends on Qt Gui's
+#              runtime libraries and GL headers itself; the server binary links none of them: nogui-check.sh.)
+#   --build    --server + Qt Widgets/Charts (qt6-charts-dev, and libqt6opengl6-dev, which Qt6Charts' CMake
+#              package needs but qt6-charts-dev only recommends), qt6-wayland for the portable archive's
+#              Wayland plugins
 #   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
 #   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
 #              promtool, for the observability tests), lintian, desktop-file-utils and appstream (package
@@ -16,15 +22,18 @@
 # A second run finds nothing missing, runs no apt-get at all and prints one line.
 set -euo pipefail
 
-usage() { sed -n '4,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '4,20s/^# \{0,1\}//p' "$0"; }
 
-build_pkgs=(
+# Every package is named here, never left to Recommends (installs use --no-install-recommends): a fresh
+# machine has only what these lists and their Depends bring (scripts/fresh-check.sh proves it).
+server_pkgs=(
     build-essential cmake ninja-build pkg-config
-    qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6sql6-psql libqt6sql6-sqlite
-    libgl-dev libglx-dev libvulkan-dev libxkbcommon-dev
+    qt6-base-dev qt6-base-dev-tools libqt6sql6-psql libqt6sql6-sqlite
     libmosquitto-dev libpq-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
-    dpkg-dev file qt6-wayland
-    libqt6svg6
+    dpkg-dev file
+)
+gui_pkgs=(
+    qt6-charts-dev libqt6opengl6-dev libgl-dev libglx-dev libvulkan-dev libxkbcommon-dev qt6-wayland libqt6svg6
 )
 runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # postgresql is Debian 12's metapackage for the version-15 server that scripts/testenv/pg.sh expects.
@@ -32,14 +41,16 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # clang + libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz.sh) that the test run includes.
 # lintian, desktop-file-utils and appstream check the packages that scripts/package.sh and the "package" tests make.
 # x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
+# mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
-    lintian desktop-file-utils appstream x11-utils imagemagick)
+    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap)
 
 mode=${1:---test}
 case "$mode" in
-    --build) wanted=("${build_pkgs[@]}") ;;
-    --runtime) wanted=("${build_pkgs[@]}" "${runtime_pkgs[@]}") ;;
-    --test) wanted=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
+    --server) wanted=("${server_pkgs[@]}") ;;
+    --build) wanted=("${server_pkgs[@]}" "${gui_pkgs[@]}") ;;
+    --runtime) wanted=("${server_pkgs[@]}" "${gui_pkgs[@]}" "${runtime_pkgs[@]}") ;;
+    --test) wanted=("${server_pkgs[@]}" "${gui_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}") ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
 esac

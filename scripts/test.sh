@@ -5,11 +5,14 @@
 #
 #   scripts/test.sh [ctest args, e.g. -R tst_config or -L unit]
 #
-# Runs `ctest --test-dir build --output-on-failure --no-tests=error -LE slow [args]` serially (the integration tests
-# stop and start the shared servers), and exits with ctest's status.
+# Runs `ctest --test-dir build --output-on-failure --no-tests=error -LE 'slow|fresh' [args]` serially (the
+# integration tests stop and start the shared servers), and exits with ctest's status.
+#   CI=true                 also run the fresh-machine check (label "fresh", scripts/fresh-check.sh, ~30 min)
+#   IOT_TEST_FRESH=1        the same outside CI
 #   IOT_TEST_KEEP=1         keep the temp dir (server logs, data) for debugging; its path is printed
 #   IOT_TEST_SLOW=1         do not exclude tests labelled "slow"
-#   IOT_TEST_TIMEOUT=secs   limit for the whole ctest run (default 2700); each test has its own TIMEOUT as well
+#   IOT_TEST_TIMEOUT=secs   limit for the whole ctest run (default 2700, 7200 with the fresh check); each test has
+#                           its own TIMEOUT as well
 #   IOT_TEST_SKIP_BUILD=1   skip deps.sh and build.sh (re-running tests on an up-to-date build)
 #   IOT_BUILD_DIR=path      build directory (default <repo>/build)
 set -euo pipefail
@@ -20,7 +23,7 @@ build_dir=${IOT_BUILD_DIR:-$repo/build}
 started_at=$SECONDS
 
 case "${1:-}" in
-    -h | --help) sed -n '3,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 if [[ "${IOT_TEST_SKIP_BUILD:-0}" != 1 ]]; then
@@ -100,16 +103,23 @@ export IOT_TEST_TMP=$tmp
 # Integration tests fail instead of skipping when the servers are missing.
 export IOT_TEST_REQUIRE_SERVERS=1
 
+fresh=${IOT_TEST_FRESH:-0}
+[[ "${CI:-}" != true ]] || fresh=1
+excluded=()
+[[ "${IOT_TEST_SLOW:-0}" == 1 ]] || excluded+=(slow)
+[[ "$fresh" == 1 ]] || excluded+=(fresh)
 ctest_args=(--test-dir "$build_dir" --output-on-failure --no-tests=error)
-[[ "${IOT_TEST_SLOW:-0}" == 1 ]] || ctest_args+=(-LE slow)
+((${#excluded[@]} == 0)) || ctest_args+=(-LE "^($(IFS='|'; echo "${excluded[*]}"))\$")
+timeout_s=${IOT_TEST_TIMEOUT:-2700}
+[[ "$fresh" != 1 || -n "${IOT_TEST_TIMEOUT:-}" ]] || timeout_s=7200
 
 echo "test.sh: mosquitto on 127.0.0.1:$mqtt_port, PostgreSQL on 127.0.0.1:$pg_port, temp dir $tmp"
 # In the background and waited for, so that Ctrl-C runs the trap at once; timeout(1) puts ctest in a process
 # group of its own, which a terminal's Ctrl-C would not reach.
-timeout --kill-after=30 "${IOT_TEST_TIMEOUT:-2700}" ctest "${ctest_args[@]}" "$@" &
+timeout --kill-after=30 "$timeout_s" ctest "${ctest_args[@]}" "$@" &
 ctest_pid=$!
 rc=0
 wait "$ctest_pid" || rc=$?
 ctest_pid=
-if ((rc == 124)); then echo "test.sh: ctest did not finish within ${IOT_TEST_TIMEOUT:-2700} s" >&2; fi
+if ((rc == 124)); then echo "test.sh: ctest did not finish within $timeout_s s" >&2; fi
 exit "$rc"
