@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "batchwriter.h"
-#include "messagesource.h"
-#include "reasons.h"
+#include "mqtt/messagesource.h"
+#include "pipeline/batchwriter.h"
+#include "pipeline/reasons.h"
 
 #include <QMetaType>
 #include <QString>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "backoff.h"
+#include "mqtt/backoff.h"
 
 #include <QList>
 #include <QRandomGenerator>

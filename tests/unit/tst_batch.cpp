@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "batch.h"
-#include "batchqueue.h"
+#include "pipeline/batch.h"
+#include "pipeline/batchqueue.h"
 
 #include <QDeadlineTimer>
 #include <QList>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "configloader.h"
+#include "config/configloader.h"
 
 #include <QFile>
 #include <QProcessEnvironment>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "flushpolicy.h"
+#include "pipeline/flushpolicy.h"
 
 #include <QTest>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "healthcheck.h"
+#include "observability/healthcheck.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "httpclient.h"
-#include "httpendpoint.h"
+#include "observability/httpendpoint.h"
 
 #include <QTcpServer>
 #include <QTcpSocket>

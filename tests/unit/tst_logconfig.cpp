@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "log.h"
-#include "logconfig.h"
-#include "logging.h"
+#include "config/logconfig.h"
+#include "logging/log.h"
+#include "logging/logging.h"
 
 #include <QDir>
 #include <QFile>

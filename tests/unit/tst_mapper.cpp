@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The mapping engine: [[mappings]] configuration, topic patterns, JSON pointers, type conversion, time formats,
 // clock skew, and every rejection with its reason.
-#include "configloader.h"
-#include "jsonpointer.h"
-#include "mapper.h"
+#include "config/configloader.h"
+#include "mapping/jsonpointer.h"
+#include "mapping/mapper.h"
 
 #include <QTest>
 

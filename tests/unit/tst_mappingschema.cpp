@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Schema for [[mappings]]: generated DDL per dialect and the conflict check against an existing table.
-#include "mappingschema.h"
+#include "mapping/mappingschema.h"
 
 #include <QTest>
 

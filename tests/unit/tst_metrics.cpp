@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "batch.h"
-#include "metrics.h"
+#include "observability/metrics.h"
+#include "pipeline/batch.h"
 
 #include <QProcess>
 #include <QRegularExpression>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "otlpjsonencoder.h"
+#include "observability/otlpjsonencoder.h"
+#include "observability/tracespan.h"
 #include "otlpreceiver.h"
-#include "tracespan.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

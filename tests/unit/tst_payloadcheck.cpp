@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "payloadcheck.h"
+#include "pipeline/payloadcheck.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>

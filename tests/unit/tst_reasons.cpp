@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Dead-letter reason texts map onto the fixed label set that metrics and the UI use.
-#include "payloadcheck.h"
-#include "reasons.h"
+#include "pipeline/payloadcheck.h"
+#include "pipeline/reasons.h"
 
 #include <QTest>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "timeformat.h"
+#include "util/timeformat.h"
 
 #include <QDate>
 #include <QDateTime>

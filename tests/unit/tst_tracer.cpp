@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "log.h"
-#include "logging.h"
+#include "logging/log.h"
+#include "logging/logging.h"
+#include "observability/spanqueue.h"
+#include "observability/tracer.h"
 #include "otlpreceiver.h"
-#include "spanqueue.h"
-#include "tracer.h"
 
 #include <QElapsedTimer>
 #include <QFile>
