@@ -25,7 +25,7 @@ QString sourcePath(const QString &relative)
     const QString root = qEnvironmentVariable("IOT_SOURCE_DIR");
     if (!root.isEmpty())
         return root + u'/' + relative;
-    return QFINDTESTDATA(QStringLiteral("../../") + relative);
+    return QFINDTESTDATA(QStringLiteral("../../../") + relative);
 }
 
 QByteArrayList readLines(const QString &path)

@@ -19,7 +19,7 @@ QString sourcePath(const QString &relative)
     const QString root = qEnvironmentVariable("IOT_SOURCE_DIR");
     if (!root.isEmpty())
         return root + u'/' + relative;
-    return QFINDTESTDATA(QStringLiteral("../../") + relative);
+    return QFINDTESTDATA(QStringLiteral("../../../") + relative);
 }
 
 QByteArray readSource(const QString &relative)
@@ -33,13 +33,13 @@ QByteArray readSource(const QString &relative)
 // The "Configuration Example" of the Python service's README, verbatim: it must keep working.
 QByteArray referenceExampleToml()
 {
-    return readSource(QStringLiteral("tests/unit/data/reference-example.toml"));
+    return readSource(QStringLiteral("tests/unit/config/data/reference-example.toml"));
 }
 
 // A config that moves every key away from its default, for the round trip.
 QByteArray everythingChangedToml()
 {
-    return readSource(QStringLiteral("tests/unit/data/everything-changed.toml"));
+    return readSource(QStringLiteral("tests/unit/config/data/everything-changed.toml"));
 }
 
 // The `key = value` line of `section` in the printed config: the values tests read the effective config through
