@@ -41,7 +41,6 @@ Q_SIGNALS:
     /// `detail`: "connected to host:port", "retry 3 in 4.2 s: connection refused", ...
     void stateChanged(iot::MessageSource::State state, const QString &detail);
     void errorOccurred(const QString &message);
-    void reconnected();
     void stopped();
 
 protected:

@@ -52,7 +52,6 @@ struct MqttClient::Private
     QHash<int, QString> pendingSubscriptions;  // mid → filter, to name a refused one
     bool stopping = false;
     bool paused = false;
-    bool everConnected = false;
     bool stopEmitted = false;
     quint64 delivered = 0;  // PUBLISH packets handed on; tells readReady() whether a read made progress
     bool corked = false;    // TCP_CORK set for the current read burst
@@ -143,11 +142,6 @@ QString MqttClient::clientIdFor(const MqttConfig &config)
 {
     return config.clientId.isEmpty() ? QStringLiteral("iot-subscriber-") + QSysInfo::machineHostName()
                                      : config.clientId;
-}
-
-QString MqttClient::effectiveClientId() const
-{
-    return QString::fromUtf8(d->clientId);
 }
 
 bool MqttClient::Private::configure()
@@ -314,9 +308,6 @@ void MqttClient::Private::onConnect(int rc)
     backoff.reset();
     q->setState(State::Connected, QStringLiteral("connected to ") + where());
     log->info("connected to {}", where());
-    if (everConnected)
-        Q_EMIT q->reconnected();
-    everConnected = true;
     pendingSubscriptions.clear();
     // Always (re)subscribe: a clean session has none, and for a persistent one it is idempotent.
     for (const TopicFilter &t : std::as_const(cfg.topics)) {

@@ -27,7 +27,6 @@ public:
 
     /// Calls mosquitto_lib_init once per process; safe to call repeatedly.
     static void initLibrary();
-    QString effectiveClientId() const;
     /// The client id a config yields: client_id, or "iot-subscriber-<hostname>" (stable across restarts).
     static QString clientIdFor(const MqttConfig &config);
 

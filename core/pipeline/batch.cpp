@@ -30,11 +30,6 @@ void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t re
     m_entries.push_back(e);
 }
 
-void Batch::appendFrom(const Batch &other, std::size_t index)
-{
-    append(other.topic(index), other.payload(index), other.receivedAtUs(index), other.spoolEnd(index));
-}
-
 QByteArrayView Batch::topic(std::size_t i) const
 {
     const Entry &e = m_entries[i];
@@ -45,17 +40,6 @@ QByteArrayView Batch::payload(std::size_t i) const
 {
     const Entry &e = m_entries[i];
     return QByteArrayView(m_data.data() + e.payloadOffset, e.payloadSize);
-}
-
-void Batch::take(Batch &&other)
-{
-    if (m_entries.empty()) {
-        m_entries = std::move(other.m_entries);
-        m_data = std::move(other.m_data);
-    } else {
-        appendAll(other);
-    }
-    other.clear();
 }
 
 void Batch::appendAll(const Batch &other)

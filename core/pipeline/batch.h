@@ -10,7 +10,8 @@
 namespace iot {
 
 /// A run of received messages stored back to back in one buffer, so appending a message allocates nothing
-/// once the buffer has grown. Filled on the ingest thread, then moved whole to the writer thread.
+/// once the buffer has grown. Filled on the ingest thread and queued whole; the writer thread copies queued batches
+/// into its transaction's batch (appendAll), and BatchQueue hands the emptied ones back to the ingest side for reuse.
 class Batch final
 {
 public:
@@ -37,8 +38,6 @@ public:
 
     void append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd = 0);
     static Batch spilled(Spill spill);
-    /// Copies message `index` of `other` (used when a failed batch is split).
-    void appendFrom(const Batch &other, std::size_t index);
 
     /// Messages this batch stands for: its entries, or a spill's count.
     std::size_t size() const { return m_spill.count ? m_spill.count : m_entries.size(); }
@@ -54,8 +53,6 @@ public:
     std::int64_t receivedAtUs(std::size_t i) const { return m_entries[i].receivedAtUs; }
     std::int64_t firstReceivedAtUs() const { return m_entries.empty() ? 0 : m_entries.front().receivedAtUs; }
 
-    /// Moves every message of `other` to the end of this batch.
-    void take(Batch &&other);
     /// Copies every message of `other` to the end of this batch, keeping `other` (and its buffers) intact.
     void appendAll(const Batch &other);
     /// Bytes of memory the buffers hold (clear() keeps them).

@@ -19,10 +19,7 @@ Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffe
 {
     m_syncTimer.setParent(this);
     m_syncTimer.setInterval(spoolSyncMs);
-    connect(&m_syncTimer, &QTimer::timeout, this, [this] {
-        m_spool->sync();
-        m_counters->spoolBytes.store(m_spool->bytesInUse(), std::memory_order_relaxed);
-    });
+    connect(&m_syncTimer, &QTimer::timeout, this, [this] { m_spool->sync(); });
     m_flushTimer.setParent(this);  // moves to the ingest thread with us
     m_heartbeat.setParent(this);
     m_flushTimer.setSingleShot(true);

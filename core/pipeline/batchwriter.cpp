@@ -362,7 +362,6 @@ bool BatchWriter::writeNextPiece()
             m_committed = std::max(m_committed, piece.checkpoint);
             m_committedThisRun = true;
             m_spool->release(m_committed);
-            m_counters->spoolBytes.store(m_spool->bytesInUse(), std::memory_order_relaxed);
         }
         const quint64 rows = piece.rows();
         m_pieces.pop_front();

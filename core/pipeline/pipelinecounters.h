@@ -9,8 +9,10 @@
 
 namespace iot {
 
-/// Monotonic counters shared by the ingest and writer threads and read by the main thread for snapshots.
-/// Each counter has one writing thread; relaxed atomics suffice because readers only need eventual values.
+/// What the ingest and writer threads count, read by the main thread for snapshots: monotonic counters plus a few
+/// latest values (reading paused, last commit, heartbeats). One thread writes a field at a time: the main thread
+/// writes mqttReconnects, and otherwise only before the workers start (spool damage found at start-up) or after the
+/// writer has finished (drops at a shutdown that timed out). Relaxed atomics: readers only need eventual values.
 struct PipelineCounters
 {
     std::atomic<std::uint64_t> received{0};        // messages taken off the MQTT socket
@@ -20,14 +22,13 @@ struct PipelineCounters
     std::array<std::atomic<std::uint64_t>, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
     std::array<std::atomic<std::uint64_t>, Reasons::DropCount> droppedBy{};             // by Reasons::Drop
     std::atomic<std::uint64_t> deduplicated{0};    // mapped rows skipped because their unique key was stored
-    std::atomic<std::uint64_t> dropped{0};         // messages given up on (only at a shutdown that timed out)
+    std::atomic<std::uint64_t> dropped{0};         // messages given up on, by reason in droppedBy (see drop())
     std::atomic<std::uint64_t> transactions{0};    // committed write transactions
     std::atomic<std::uint64_t> writeFailures{0};   // transactions that failed and were retried or split
     std::atomic<std::uint64_t> mqttReconnects{0};
     std::atomic<std::uint64_t> dbReconnects{0};
-    std::atomic<std::uint64_t> readPauses{0};      // times reading stopped because the buffer was full
+    std::atomic<std::uint64_t> readPauses{0};      // times reading stopped because the buffer or spool was full
     std::atomic<bool> readingPaused{false};
-    std::atomic<std::uint64_t> spoolBytes{0};       // on disk, not yet released
     std::atomic<std::uint64_t> spoolDamagedBytes{0};  // skipped at start-up or replay: checksum/framing damage
     std::atomic<std::uint64_t> spoolWriteErrors{0};   // appends the disk refused (message kept in memory only)
     std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch

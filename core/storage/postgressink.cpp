@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "storage/postgressink.h"
 
-#include "logging/log.h"
 #include "mapping/mappedwriter.h"
 #include "storage/pgcopy.h"
 
@@ -34,7 +33,6 @@ struct PostgresSink::Private
     std::string buffer;  // reused across transactions: no allocation per write once grown
     QByteArray spoolId;
     std::unique_ptr<MappedWriter> mapped;
-    std::shared_ptr<spdlog::logger> log = log::get("db");
 
     QSqlDatabase db() const { return QSqlDatabase::database(connectionName, false); }
     PGconn *conn() const

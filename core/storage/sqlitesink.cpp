@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "storage/sqlitesink.h"
 
-#include "logging/log.h"
 #include "mapping/mappedwriter.h"
 #include "util/timeformat.h"
 
@@ -45,7 +44,6 @@ struct SqliteSink::Private
     sqlite3_stmt *selectCheckpoint = nullptr;
     QByteArray spoolId;
     std::unique_ptr<MappedWriter> mapped;
-    std::shared_ptr<spdlog::logger> log = log::get("db");
 
     void finalize()
     {

@@ -77,10 +77,10 @@ private Q_SLOTS:
     void roundTrip_data();
     void roundTrip();
     void emptyBatch();
-    void take_data();
-    void take();
-    void takeLeavesSourceReusable();
-    void appendFrom();
+    void appendAll_data();
+    void appendAll();
+    void appendAllLeavesSourceReusable();
+    void appendCopiesFromAnotherBatch();
     void clear();
 
     void pushReportsEmptyQueue();
@@ -146,7 +146,7 @@ void TstBatch::emptyBatch()
     QCOMPARE(batch.bytes(), std::size_t(0));
 }
 
-void TstBatch::take_data()
+void TstBatch::appendAll_data()
 {
     QTest::addColumn<int>("destination");
     QTest::addColumn<int>("source");
@@ -158,60 +158,63 @@ void TstBatch::take_data()
     QTest::newRow("500 into 300") << 300 << 500;
 }
 
-void TstBatch::take()
+void TstBatch::appendAll()
 {
     QFETCH(int, destination);
     QFETCH(int, source);
     Batch into = numbered(0, destination);
-    Batch from = numbered(destination, source);
-    into.take(std::move(from));
+    const Batch from = numbered(destination, source);
+    into.appendAll(from);
     CHECK_NUMBERED(into, 0, destination + source);
     if (destination + source > 0)
         QCOMPARE(into.firstReceivedAtUs(), qint64(17));
-    QVERIFY(from.isEmpty());
-    QCOMPARE(from.bytes(), std::size_t(0));
+    // The source is only read.
+    CHECK_NUMBERED(from, destination, source);
 }
 
-void TstBatch::takeLeavesSourceReusable()
+void TstBatch::appendAllLeavesSourceReusable()
 {
     Batch into = numbered(0, 2);
     Batch from = numbered(2, 2);
-    into.take(std::move(from));
-    // The moved-from batch is filled again and handed over a second time, as the Batcher does.
+    into.appendAll(from);
+    // The copied batch is cleared and filled again, as BatchQueue recycles batches for the Batcher.
+    from.clear();
+    QVERIFY(from.isEmpty());
     appendNumbered(from, 4);
     appendNumbered(from, 5);
     CHECK_NUMBERED(from, 4, 2);
-    into.take(std::move(from));
+    into.appendAll(from);
     CHECK_NUMBERED(into, 0, 6);
 
     Batch empty;
-    empty.take(std::move(into));
+    empty.appendAll(into);
     CHECK_NUMBERED(empty, 0, 6);
-    QVERIFY(into.isEmpty());
+    into.clear();
     appendNumbered(into, 6);
     CHECK_NUMBERED(into, 6, 1);
 }
 
-void TstBatch::appendFrom()
+void TstBatch::appendCopiesFromAnotherBatch()
 {
     Batch source;
-    source.append("a", "first", 1);
-    source.append("b", QByteArrayView(), 2);
-    source.append("c", QByteArrayView("\0bin", 4), 3);
+    source.append("a", "first", 1, 10);
+    source.append("b", QByteArrayView(), 2, 20);
+    source.append("c", QByteArrayView("\0bin", 4), 3, 30);
     Batch target = numbered(0, 2);
-    target.appendFrom(source, 2);
-    target.appendFrom(source, 1);
-    target.appendFrom(source, 0);
+    for (std::size_t i : {2, 1, 0})
+        target.append(source.topic(i), source.payload(i), source.receivedAtUs(i), source.spoolEnd(i));
     QCOMPARE(target.size(), std::size_t(5));
     QCOMPARE(target.topic(2), QByteArrayView("c"));
     QCOMPARE(target.payload(2), QByteArrayView("\0bin", 4));
     QCOMPARE(target.receivedAtUs(2), qint64(3));
+    QCOMPARE(target.spoolEnd(2), std::uint64_t(30));
     QCOMPARE(target.topic(3), QByteArrayView("b"));
     QVERIFY(target.payload(3).isEmpty());
     QCOMPARE(target.receivedAtUs(3), qint64(2));
     QCOMPARE(target.topic(4), QByteArrayView("a"));
     QCOMPARE(target.payload(4), QByteArrayView("first"));
     QCOMPARE(target.receivedAtUs(4), qint64(1));
+    QCOMPARE(target.lastSpoolEnd(), std::uint64_t(10));
     QCOMPARE(target.topic(1).toByteArray(), topicOf(1));
     QCOMPARE(target.payload(1).toByteArray(), payloadOf(1));
     // The source is only read.
