@@ -2,8 +2,8 @@
 #include "headlessservice.h"
 
 #include "engine.h"
-#include "log.h"
-#include "logging.h"
+#include "logging/log.h"
+#include "logging/logging.h"
 
 #include <QCoreApplication>
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // iot-subscriber: picks the desktop or the headless front end, wires it to the engine, maps errors to exit codes.
 #include "commandline.h"
-#include "configloader.h"
+#include "config/configloader.h"
+#include "config/logconfig.h"
 #include "engine.h"
 #include "firstrun.h"
 #include "headlessservice.h"
-#include "log.h"
-#include "logconfig.h"
-#include "logging.h"
-#include "observability.h"
+#include "logging/log.h"
+#include "logging/logging.h"
+#include "observability/observability.h"
 #include "unixsignals.h"
 
 #include <QCoreApplication>

@@ -4,7 +4,7 @@
 // know when the first one was published), and stores nothing. Its rate is the broker's delivery limit for a
 // libmosquitto client on this machine; bench/run.sh states iot-subscriber's rate as a fraction of it.
 //
-// Same socket handling as core/mqttclient.cpp (poll, mosquitto_loop_read until the socket is drained, no library
+// Same socket handling as core/mqtt/mqttclient.cpp (poll, mosquitto_loop_read until the socket is drained, no library
 // thread), so that the two differ only in what they do with a message.
 
 #include <mosquitto.h>

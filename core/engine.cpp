@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "engine.h"
 
-#include "batchqueue.h"
-#include "log.h"
-#include "mqttclient.h"
-#include "pipelinecounters.h"
-#include "postgressink.h"
-#include "spool.h"
-#include "sqlitesink.h"
-#include "timeformat.h"
+#include "logging/log.h"
+#include "mqtt/mqttclient.h"
+#include "pipeline/batchqueue.h"
+#include "pipeline/pipelinecounters.h"
+#include "spool/spool.h"
+#include "storage/postgressink.h"
+#include "storage/sqlitesink.h"
+#include "util/timeformat.h"
 
 #include <QThread>
 #include <QTimer>

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "batcher.h"
-#include "batchwriter.h"
-#include "config.h"
+#include "config/config.h"
 #include "enginesnapshot.h"
-#include "result.h"
+#include "pipeline/batcher.h"
+#include "pipeline/batchwriter.h"
+#include "util/result.h"
 
 #include <QObject>
 

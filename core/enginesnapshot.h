@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "batchwriter.h"
-#include "messagesource.h"
-#include "reasons.h"
+#include "mqtt/messagesource.h"
+#include "pipeline/batchwriter.h"
+#include "pipeline/reasons.h"
 
 #include <QMetaType>
 #include <QString>
+
+#include <array>
 
 namespace iot {
 
@@ -31,7 +33,7 @@ struct EngineSnapshot
     std::array<quint64, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
     std::array<quint64, Reasons::DropCount> droppedBy{};             // by Reasons::Drop
     quint64 dropped = 0;
-    quint64 inFlight = 0;        // received + replayed − written − dead-lettered − dropped
+    quint64 inFlight = 0;        // received + replayed − written − deduplicated − dead-lettered − dropped
     quint64 queued = 0;          // of those, handed to the writer and waiting
     quint64 maxBuffered = 0;
     quint64 transactions = 0;
@@ -41,7 +43,7 @@ struct EngineSnapshot
     quint64 readPauses = 0;
     bool readingPaused = false;
     bool spoolEnabled = false;
-    quint64 spoolBytes = 0;
+    quint64 spoolBytes = 0;      // on disk and not yet released, read from the Spool when the snapshot is taken
     quint64 spoolMaxBytes = 0;
     quint64 spoolDamagedBytes = 0;
     quint64 spoolWriteErrors = 0;
@@ -54,7 +56,8 @@ struct EngineSnapshot
     qint64 ingestHeartbeatUs = 0;   // last turn of the ingest / writer event loops (0: not started)
     qint64 writerHeartbeatUs = 0;
 
-    /// "received 1000 = written 990 + dead-lettered 5 + dropped 0 + in flight 5"
+    /// "received 1000 = written 990 + dead-lettered 5 + dropped 0 + in flight 5"; "+ replayed N" and
+    /// "+ deduplicated N" join their side when non-zero.
     QString balanceText() const;
     /// The periodic progress log line (stats_log_interval_sec), the same in both front ends:
     /// "received 1000 (950/s), written 990 (940/s), dead-lettered 5, dropped 0, in flight 5; mqtt connected, ..."

@@ -21,10 +21,10 @@ build() { # name sources...
         "$cxx" "${flags[@]}" "$@" -o "$out/$name" "${qt_flags[@]}" -lz
     fi
 }
-build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/payloadcheck.cpp"
-build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spoolrecord.cpp"
-build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapper.cpp" "$repo/core/jsonpointer.cpp" \
-    "$repo/core/payloadcheck.cpp"
+build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/pipeline/payloadcheck.cpp"
+build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spool/spoolrecord.cpp"
+build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \
+    "$repo/core/mapping/jsonpointer.cpp" "$repo/core/pipeline/payloadcheck.cpp"
 
 status=0
 for target in payloadcheck:payload spoolrecord:spool mapper:mapping; do

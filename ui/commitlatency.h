@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "pipelineobserver.h"
+#include "pipeline/pipelineobserver.h"
 
 #include <array>
 #include <cstdint>

@@ -2,9 +2,9 @@
 #include "desktop.h"
 
 #include "icons.h"
-#include "log.h"
+#include "logging/log.h"
 #include "mainwindow.h"
-#include "observability.h"
+#include "observability/observability.h"
 
 #include <QApplication>
 

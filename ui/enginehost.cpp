@@ -2,9 +2,9 @@
 #include "enginehost.h"
 
 #include "commitlatency.h"
-#include "log.h"
-#include "timeformat.h"
+#include "logging/log.h"
 #include "topicstats.h"
+#include "util/timeformat.h"
 
 #include <QTimer>
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "config.h"
+#include "config/config.h"
 #include "engine.h"
 #include "enginesnapshot.h"
-#include "result.h"
+#include "util/result.h"
 
 #include <QObject>
 

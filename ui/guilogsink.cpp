@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "guilogsink.h"
 
-#include "log.h"
+#include "logging/log.h"
 
 #include <spdlog/sinks/dist_sink.h>
 
@@ -57,8 +57,8 @@ std::deque<LogLine> GuiLogSink::take(quint64 *suppressed)
 
 bool GuiLogSink::attach(const std::shared_ptr<GuiLogSink> &sink)
 {
-    // Every logger writes into the one distributing sink that Logging::install() fills (core/logging.cpp); adding
-    // ours there reaches loggers created later too.
+    // Every logger writes into the one distributing sink that Logging::install() fills (core/logging/logging.cpp);
+    // adding ours there reaches loggers created later too.
     const auto &sinks = log::get("app")->sinks();
     if (sinks.empty())
         return false;

@@ -8,14 +8,14 @@
 #include "eventtimeline.h"
 #include "healthbar.h"
 #include "icons.h"
-#include "log.h"
+#include "logging/log.h"
 #include "looplatency.h"
 #include "problemspanel.h"
 #include "settingsdialog.h"
 #include "statustext.h"
-#include "timeformat.h"
 #include "topicpanel.h"
 #include "trayicon.h"
+#include "util/timeformat.h"
 
 #include <QAction>
 #include <QApplication>

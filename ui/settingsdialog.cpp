@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "settingsdialog.h"
 
-#include "configloader.h"
+#include "config/configloader.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>

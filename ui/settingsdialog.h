@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "config.h"
-#include "result.h"
+#include "config/config.h"
+#include "util/result.h"
 
 #include <QDialog>
 

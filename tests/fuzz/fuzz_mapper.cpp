@@ -2,8 +2,8 @@
 // libFuzzer target, differential: for every payload PayloadCheck accepts, the mapper's fast path (JSON pointers
 // resolved on the raw bytes) must give exactly what the reference path (QJsonDocument) gives — the same outcome,
 // reason, value kinds and values — and neither may crash or read out of bounds.
-#include "mapper.h"
-#include "payloadcheck.h"
+#include "mapping/mapper.h"
+#include "pipeline/payloadcheck.h"
 
 #include <QJsonDocument>
 

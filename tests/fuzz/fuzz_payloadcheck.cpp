@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: the payload checker must never crash, hang or read out of bounds, and its verdict must be
 // stable (the same bytes, the same answer) and consistent (Ok never comes with an offset or a detail).
-#include "payloadcheck.h"
+#include "pipeline/payloadcheck.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -2,7 +2,7 @@
 // libFuzzer target: the spool reader meets whatever a power loss or a bit flip leaves on disk. decode() and
 // resync() must never crash or read past the buffer, a decoded record must lie inside it, and a record we encode
 // must decode to the same bytes.
-#include "spoolrecord.h"
+#include "spool/spoolrecord.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "batch.h"
-#include "pipelineobserver.h"
+#include "pipeline/batch.h"
+#include "pipeline/pipelineobserver.h"
 
 #include <QByteArray>
 #include <QList>

@@ -3,7 +3,7 @@
 // words, counters, balance, charts, topic tree, dead letters, pause, a broker outage and reconnect, a database that
 // is down, settings that validate and restart ingestion without losing buffered data, and the close behaviour.
 #include "chartpanel.h"
-#include "configloader.h"
+#include "config/configloader.h"
 #include "counterspanel.h"
 #include "deadlettermodel.h"
 #include "desktop.h"
@@ -13,7 +13,7 @@
 #include "healthbar.h"
 #include "httpclient.h"
 #include "mainwindow.h"
-#include "observability.h"
+#include "observability/observability.h"
 #include "problemspanel.h"
 #include "readingsprobe.h"
 #include "settingsdialog.h"

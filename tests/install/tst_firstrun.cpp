@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // FirstRun: the per-user config.toml written at the first start without --config.
-#include "configloader.h"
+#include "config/configloader.h"
 #include "firstrun.h"
 
 #include <QDir>

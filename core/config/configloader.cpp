@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: MIT
+#include "config/configloader.h"
+
+#include "mapping/mappingconfig.h"
+
+#include "config/tomlreader.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QStringList>
+#include <QUrl>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <string_view>
+
+namespace iot {
+
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::array SectionKeys{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv,
+    "mappings"sv};
+constexpr std::array SpoolKeys{"enabled"sv, "dir"sv, "segment_mb"sv, "max_mb"sv, "sync_interval_ms"sv};
+constexpr std::array MqttKeys{"host"sv, "port"sv, "topic"sv, "qos"sv, "topics"sv, "client_id"sv, "username"sv,
+    "password"sv, "keepalive"sv, "clean_session"sv, "session_expiry_sec"sv, "protocol"sv, "tls"sv, "tls_ca_file"sv,
+    "tls_cert_file"sv, "tls_key_file"sv, "tls_verify"sv};
+constexpr std::array TopicEntryKeys{"filter"sv, "qos"sv};
+constexpr std::array DatabaseKeys{"driver"sv, "path"sv, "name"sv, "user"sv, "password"sv, "host"sv, "port"sv,
+    "sslmode"sv, "table"sv, "dead_letter_table"sv, "connect_timeout_sec"sv, "unmatched"sv};
+// Any of these in [database] means the author had a server in mind (the reference example names no driver).
+constexpr std::array PostgresHintKeys{"name"sv, "user"sv, "password"sv, "host"sv, "port"sv};
+constexpr std::array SubscriberKeys{"batch_size"sv, "flush_interval"sv, "mqtt_reconn_delay_sec"sv,
+    "mqtt_reconn_max_delay_sec"sv, "error_retry_delay_sec"sv, "max_buffered_messages"sv, "max_transaction_rows"sv,
+    "max_payload_bytes"sv, "shutdown_timeout_sec"sv, "stats_log_interval_sec"sv};
+constexpr std::array ObservabilityKeys{"trace_endpoint"sv, "service_name"sv, "prometheus_port"sv,
+    "metrics_bind_address"sv};
+constexpr std::array SslModes{"disable"sv, "allow"sv, "prefer"sv, "require"sv, "verify-ca"sv, "verify-full"sv};
+
+constexpr qint64 IntMax = std::numeric_limits<int>::max();
+// Durations end up as int milliseconds in QTimer; a day keeps far away from overflow and from typos like 5000000.
+constexpr double MaxSeconds = 86400.0;
+constexpr qint64 MaxPayloadLimit = 256 * 1024 * 1024;
+
+const QString Mqtt = QStringLiteral("mqtt");
+const QString Database = QStringLiteral("database");
+const QString Subscriber = QStringLiteral("subscriber");
+const QString Observability = QStringLiteral("observability");
+const QString SpoolSection = QStringLiteral("spool");
+
+QString positiveSeconds()
+{
+    return QStringLiteral("a positive number of seconds (at most 86400)");
+}
+
+QString portRange(int min)
+{
+    return QStringLiteral("an integer from %1 to 65535").arg(min);
+}
+
+// Reads one topic filter (string or inline table) of `topics`; returns false when it is not usable.
+bool readTopicEntry(TomlReader &reader, const toml::node &entry, const QString &key, int defaultQos,
+                    TopicFilter &out, const toml::node *&filterNode)
+{
+    if (const auto *text = entry.as_string()) {
+        out = {QString::fromStdString(text->get()), defaultQos};
+        filterNode = &entry;
+        return true;
+    }
+    if (const auto *table = entry.as_table()) {
+        reader.rejectUnknownKeys(*table, key, TopicEntryKeys);
+        filterNode = table->get("filter");
+        if (!filterNode) {
+            reader.fail(entry.source(), key, QStringLiteral("missing key \"filter\""));
+            return false;
+        }
+        const auto filter = reader.string(*table, key, "filter");
+        const auto qos = reader.integer(*table, key, "qos", 0, 2, QStringLiteral("an integer from 0 to 2"));
+        if (!filter || (!qos && table->contains("qos")))
+            return false;
+        out = {*filter, int(qos.value_or(defaultQos))};
+        return true;
+    }
+    reader.failExpected(entry, key, QStringLiteral("a topic filter string or { filter = \"...\", qos = N }"));
+    return false;
+}
+
+void readTopics(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
+{
+    const auto qos = reader.integer(t, Mqtt, "qos", 0, 2, QStringLiteral("an integer from 0 to 2"));
+    const int defaultQos = int(qos.value_or(MqttConfig{}.topics.constFirst().qos));
+    const toml::node *topicNode = t.get("topic");
+    const toml::node *topicsNode = t.get("topics");
+
+    QList<TopicFilter> topics;
+    auto add = [&](const TopicFilter &entry, const toml::node &where, const QString &key) {
+        const QString problem = ConfigLoader::topicFilterProblem(entry.filter);
+        if (!problem.isEmpty()) {
+            reader.fail(where.source(), key,
+                        QStringLiteral("invalid topic filter ") + TomlReader::quote(entry.filter) + QStringLiteral(": ")
+                            + problem);
+            return;
+        }
+        const bool duplicate = std::any_of(topics.cbegin(), topics.cend(),
+                                           [&](const TopicFilter &f) { return f.filter == entry.filter; });
+        if (duplicate) {
+            reader.fail(where.source(), key, QStringLiteral("duplicate topic filter ") + TomlReader::quote(entry.filter));
+            return;
+        }
+        topics.append(entry);
+    };
+
+    if (const auto topic = reader.string(t, Mqtt, "topic"))
+        add({*topic, defaultQos}, *topicNode, QStringLiteral("mqtt.topic"));
+
+    if (topicsNode) {
+        if (const auto *array = topicsNode->as_array()) {
+            if (array->empty() && !topicNode)
+                reader.failExpected(*topicsNode, QStringLiteral("mqtt.topics"), QStringLiteral("at least one topic filter"));
+            for (size_t i = 0; i < array->size(); ++i) {
+                const QString key = QStringLiteral("mqtt.topics[%1]").arg(i);
+                TopicFilter entry;
+                const toml::node *filterNode = nullptr;
+                if (readTopicEntry(reader, *array->get(i), key, defaultQos, entry, filterNode))
+                    add(entry, *filterNode, filterNode == array->get(i) ? key : key + QStringLiteral(".filter"));
+            }
+        } else {
+            reader.failExpected(*topicsNode, QStringLiteral("mqtt.topics"), QStringLiteral("an array of topic filters"));
+        }
+    }
+
+    if (topicNode || topicsNode) {
+        mqtt.topics = topics;
+    } else if (qos) {
+        // `qos` alone re-levels the built-in subscription
+        for (TopicFilter &f : mqtt.topics)
+            f.qos = defaultQos;
+    }
+}
+
+void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
+{
+    reader.rejectUnknownKeys(t, Mqtt, MqttKeys);
+    if (auto v = reader.string(t, Mqtt, "host", true))
+        mqtt.host = *v;
+    if (auto v = reader.integer(t, Mqtt, "port", 1, 65535, portRange(1)))
+        mqtt.port = int(*v);
+    readTopics(reader, t, mqtt);
+    if (auto v = reader.string(t, Mqtt, "client_id"))
+        mqtt.clientId = *v;
+    if (auto v = reader.string(t, Mqtt, "username"))
+        mqtt.username = *v;
+    if (auto v = reader.string(t, Mqtt, "password", false, true))
+        mqtt.password = *v;
+    if (auto v = reader.integer(t, Mqtt, "keepalive", 5, 65535, portRange(5)))
+        mqtt.keepAliveSec = int(*v);
+    if (auto v = reader.boolean(t, Mqtt, "clean_session"))
+        mqtt.cleanSession = *v;
+    if (auto v = reader.integer(t, Mqtt, "session_expiry_sec", 0, IntMax, QStringLiteral("a non-negative integer")))
+        mqtt.sessionExpirySec = int(*v);
+
+    if (const toml::node *node = t.get("protocol")) {
+        const auto *text = node->as_string();
+        const auto *number = node->as_integer();
+        if (text && text->get() == "3.1.1")
+            mqtt.protocolVersion = 4;
+        else if (text && text->get() == "5")
+            mqtt.protocolVersion = 5;
+        else if (number && (number->get() == 4 || number->get() == 5))
+            mqtt.protocolVersion = int(number->get());
+        else
+            reader.failExpected(*node, QStringLiteral("mqtt.protocol"), QStringLiteral("\"3.1.1\" or \"5\""));
+    }
+
+    const auto tls = reader.boolean(t, Mqtt, "tls");
+    const auto caFile = reader.string(t, Mqtt, "tls_ca_file");
+    const auto certFile = reader.string(t, Mqtt, "tls_cert_file");
+    const auto keyFile = reader.string(t, Mqtt, "tls_key_file");
+    mqtt.tls = tls.value_or(mqtt.tls);
+    mqtt.tlsCaFile = caFile.value_or(mqtt.tlsCaFile);
+    mqtt.tlsCertFile = certFile.value_or(mqtt.tlsCertFile);
+    mqtt.tlsKeyFile = keyFile.value_or(mqtt.tlsKeyFile);
+    if (auto v = reader.boolean(t, Mqtt, "tls_verify"))
+        mqtt.tlsVerify = *v;
+
+    // The checks across keys run only on keys that read well, so a type error is not reported twice over.
+    const auto usable = [&t](std::string_view key, const auto &value) { return !t.contains(key) || value; };
+    // A client certificate is useless without its key and vice versa; say so before the handshake fails.
+    if (usable("tls_key_file", keyFile) && !mqtt.tlsCertFile.isEmpty() && mqtt.tlsKeyFile.isEmpty())
+        reader.fail(t.get("tls_cert_file")->source(), QStringLiteral("mqtt.tls_cert_file"),
+                    QStringLiteral("tls_key_file must be given as well"));
+    if (usable("tls_cert_file", certFile) && mqtt.tlsCertFile.isEmpty() && !mqtt.tlsKeyFile.isEmpty())
+        reader.fail(t.get("tls_key_file")->source(), QStringLiteral("mqtt.tls_key_file"),
+                    QStringLiteral("tls_cert_file must be given as well"));
+    // TLS files with tls = false would silently connect in plain text: refuse rather than guess.
+    if (usable("tls", tls) && !mqtt.tls) {
+        for (const auto &[key, value] : {std::pair{"tls_ca_file"sv, caFile}, std::pair{"tls_cert_file"sv, certFile},
+                                         std::pair{"tls_key_file"sv, keyFile}}) {
+            if (value && !value->isEmpty())
+                reader.fail(t.get(key)->source(), TomlReader::keyPath(Mqtt, key),
+                            QStringLiteral("needs tls = true (the connection would not use it)"));
+        }
+    }
+}
+
+void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
+{
+    reader.rejectUnknownKeys(t, Database, DatabaseKeys);
+    if (const toml::node *node = t.get("driver")) {
+        const auto *text = node->as_string();
+        if (text && (text->get() == "postgresql" || text->get() == "postgres"))
+            db.driver = DbDriver::Postgres;
+        else if (text && text->get() == "sqlite")
+            db.driver = DbDriver::Sqlite;
+        else
+            reader.failExpected(*node, QStringLiteral("database.driver"),
+                                QStringLiteral("\"postgresql\", \"postgres\" or \"sqlite\""));
+    } else {
+        const bool namesServer = std::any_of(PostgresHintKeys.begin(), PostgresHintKeys.end(),
+                                             [&](std::string_view key) { return t.contains(key); });
+        db.driver = namesServer ? DbDriver::Postgres : DbDriver::Sqlite;
+    }
+    if (auto v = reader.string(t, Database, "path", true))
+        db.path = *v;
+    if (auto v = reader.string(t, Database, "name"))
+        db.name = *v;
+    if (auto v = reader.string(t, Database, "user"))
+        db.user = *v;
+    if (auto v = reader.string(t, Database, "password", false, true))
+        db.password = *v;
+    if (auto v = reader.string(t, Database, "host"))
+        db.host = *v;
+    if (auto v = reader.integer(t, Database, "port", 1, 65535, portRange(1)))
+        db.port = int(*v);
+
+    if (const toml::node *node = t.get("sslmode")) {
+        const auto *text = node->as_string();
+        if (text && std::find(SslModes.begin(), SslModes.end(), text->get()) != SslModes.end())
+            db.sslmode = QString::fromStdString(text->get());
+        else
+            reader.failExpected(*node, QStringLiteral("database.sslmode"),
+                                QStringLiteral("one of disable, allow, prefer, require, verify-ca, verify-full"));
+    }
+
+    for (auto [key, field] : {std::pair{"table"sv, &db.table}, std::pair{"dead_letter_table"sv, &db.deadLetterTable}}) {
+        const toml::node *node = t.get(key);
+        if (!node)
+            continue;
+        const auto *text = node->as_string();
+        const QString value = text ? QString::fromStdString(text->get()) : QString();
+        if (text && ConfigLoader::isSqlIdentifier(value))
+            *field = value;
+        else
+            reader.failExpected(*node, TomlReader::keyPath(Database, key),
+                                QStringLiteral("an SQL identifier (name or schema.name: letters, digits, _)"));
+    }
+    // SQLite compares identifiers case-insensitively, so "Readings" and "readings" are one table there.
+    if (db.table.compare(db.deadLetterTable, Qt::CaseInsensitive) == 0) {
+        const std::string_view key = t.contains("dead_letter_table") ? "dead_letter_table"sv : "table"sv;
+        if (const toml::node *node = t.get(key))
+            reader.fail(node->source(), TomlReader::keyPath(Database, key),
+                        QStringLiteral("table and dead_letter_table must differ"));
+    }
+
+    if (auto v = reader.integer(t, Database, "connect_timeout_sec", 1, 600, QStringLiteral("an integer from 1 to 600")))
+        db.connectTimeoutSec = int(*v);
+}
+
+void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &s)
+{
+    reader.rejectUnknownKeys(t, Subscriber, SubscriberKeys);
+    const auto batchSize = reader.integer(t, Subscriber, "batch_size", 1, IntMax, QStringLiteral("a positive integer"));
+    s.batchSize = int(batchSize.value_or(s.batchSize));
+    if (auto v = reader.number(t, Subscriber, "flush_interval", 0, true, MaxSeconds, positiveSeconds()))
+        s.flushIntervalSec = *v;
+    const auto reconnDelay =
+        reader.number(t, Subscriber, "mqtt_reconn_delay_sec", 0, true, MaxSeconds, positiveSeconds());
+    s.mqttReconnDelaySec = reconnDelay.value_or(s.mqttReconnDelaySec);
+    if (auto v = reader.number(t, Subscriber, "error_retry_delay_sec", 0, true, MaxSeconds, positiveSeconds()))
+        s.errorRetryDelaySec = *v;
+
+    // Limits relative to another key: when that key is broken, its own error is the one to report.
+    const bool reconnDelayUsable = !t.contains("mqtt_reconn_delay_sec") || reconnDelay;
+    if (auto v = reader.number(t, Subscriber, "mqtt_reconn_max_delay_sec",
+                               reconnDelayUsable ? s.mqttReconnDelaySec : 0.0, !reconnDelayUsable, MaxSeconds,
+                               QStringLiteral("a number of seconds from mqtt_reconn_delay_sec (%1) to 86400")
+                                   .arg(TomlReader::formatNumber(s.mqttReconnDelaySec)))) {
+        s.mqttReconnMaxDelaySec = *v;
+    } else if (!t.contains("mqtt_reconn_max_delay_sec")) {
+        // only the reference key given: a larger base delay lifts the default cap instead of failing
+        s.mqttReconnMaxDelaySec = std::max(s.mqttReconnMaxDelaySec, s.mqttReconnDelaySec);
+    }
+    const bool batchSizeUsable = !t.contains("batch_size") || batchSize;
+    if (auto v = reader.integer(t, Subscriber, "max_buffered_messages", batchSizeUsable ? s.batchSize : 1, IntMax,
+                                QStringLiteral("an integer >= batch_size (%1)").arg(s.batchSize))) {
+        s.maxBufferedMessages = int(*v);
+    } else if (!t.contains("max_buffered_messages")) {
+        s.maxBufferedMessages = std::max(s.maxBufferedMessages, s.batchSize);
+    }
+    if (auto v = reader.integer(t, Subscriber, "max_transaction_rows", 1, IntMax, QStringLiteral("a positive integer")))
+        s.maxTransactionRows = int(*v);
+    if (auto v = reader.integer(t, Subscriber, "max_payload_bytes", 1, MaxPayloadLimit,
+                                QStringLiteral("a positive integer up to 268435456 (256 MiB)")))
+        s.maxPayloadBytes = int(*v);
+    if (auto v = reader.number(t, Subscriber, "shutdown_timeout_sec", 0, true, MaxSeconds, positiveSeconds()))
+        s.shutdownTimeoutSec = *v;
+    if (auto v = reader.number(t, Subscriber, "stats_log_interval_sec", 0, false, MaxSeconds,
+                               QStringLiteral("a number of seconds from 0 to 86400")))
+        s.statsLogIntervalSec = *v;
+}
+
+void readObservability(TomlReader &reader, const toml::table &t, ObservabilityConfig &o)
+{
+    reader.rejectUnknownKeys(t, Observability, ObservabilityKeys);
+    if (const auto v = reader.string(t, Observability, "trace_endpoint")) {
+        if (v->isEmpty() || v->startsWith(QStringLiteral("http://"), Qt::CaseInsensitive)
+            || v->startsWith(QStringLiteral("https://"), Qt::CaseInsensitive)) {
+            o.traceEndpoint = *v;
+        } else {
+            reader.failExpected(*t.get("trace_endpoint"), QStringLiteral("observability.trace_endpoint"),
+                                QStringLiteral("an http:// or https:// URL (or \"\" for off)"));
+        }
+    }
+    if (auto v = reader.string(t, Observability, "service_name", true))
+        o.serviceName = *v;
+    if (auto v = reader.integer(t, Observability, "prometheus_port", 0, 65535, portRange(0)))
+        o.prometheusPort = int(*v);
+    if (auto v = reader.string(t, Observability, "metrics_bind_address", true))
+        o.metricsBindAddress = *v;
+}
+
+void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
+{
+    reader.rejectUnknownKeys(t, SpoolSection, SpoolKeys);
+    if (auto v = reader.boolean(t, SpoolSection, "enabled"))
+        sp.enabled = *v;
+    if (auto v = reader.string(t, SpoolSection, "dir", true))
+        sp.dir = *v;
+    if (auto v = reader.integer(t, SpoolSection, "segment_mb", 1, 1024, QStringLiteral("an integer from 1 to 1024")))
+        sp.segmentMb = int(*v);
+    const bool segmentUsable = !t.contains("segment_mb") || sp.segmentMb > 0;
+    if (auto v = reader.integer(t, SpoolSection, "max_mb", segmentUsable ? 2 * sp.segmentMb : 2, 1024 * 1024,
+                                QStringLiteral("an integer from 2 × segment_mb (%1) to 1048576").arg(2 * sp.segmentMb)))
+        sp.maxMb = int(*v);
+    else if (!t.contains("max_mb"))
+        sp.maxMb = std::max(sp.maxMb, 2 * sp.segmentMb);
+    if (auto v = reader.integer(t, SpoolSection, "sync_interval_ms", 10, 60000,
+                                QStringLiteral("an integer from 10 to 60000")))
+        sp.syncIntervalMs = int(*v);
+}
+
+void applyEnvironment(Config &config, const QProcessEnvironment &env)
+{
+    // Empty values do not count: `IOT_MQTT_PASSWORD=` in a unit file should not wipe a configured secret.
+    const auto override = [&env](const QString &name, QString &field) {
+        const QString value = env.value(name);
+        if (!value.isEmpty())
+            field = value;
+    };
+    override(QStringLiteral("IOT_MQTT_USERNAME"), config.mqtt.username);
+    override(QStringLiteral("IOT_MQTT_PASSWORD"), config.mqtt.password);
+    override(QStringLiteral("IOT_DATABASE_USER"), config.database.user);
+    override(QStringLiteral("IOT_DATABASE_PASSWORD"), config.database.password);
+}
+
+QString boolText(bool value)
+{
+    return value ? QStringLiteral("true") : QStringLiteral("false");
+}
+
+} // namespace
+
+Result<Config> ConfigLoader::loadFile(const QString &path, const QProcessEnvironment &env)
+{
+    const QString prefix = path + QStringLiteral(": cannot read configuration: ");
+    if (QFileInfo(path).isDir())
+        return Error{prefix + QStringLiteral("is a directory")};
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Error{prefix + file.errorString()};
+    const QByteArray data = file.readAll();
+    if (file.error() != QFileDevice::NoError)
+        return Error{prefix + file.errorString()};
+    return loadString(data, path, env);
+}
+
+Result<Config> ConfigLoader::loadString(const QByteArray &toml, const QString &sourceName,
+                                        const QProcessEnvironment &env)
+{
+    TomlReader reader(sourceName);
+    if (!reader.parse(toml))
+        return reader.error();
+
+    Config config;
+    config.sourceFile = sourceName;
+    const toml::table &root = reader.root();
+    reader.rejectUnknownKeys(root, QString(), SectionKeys);
+    if (const toml::table *t = reader.table(root, QString(), "mqtt"))
+        readMqtt(reader, *t, config.mqtt);
+    if (const toml::table *t = reader.table(root, QString(), "database"))
+        readDatabase(reader, *t, config.database);
+    if (const toml::table *t = reader.table(root, QString(), "subscriber"))
+        readSubscriber(reader, *t, config.subscriber);
+    if (const toml::table *t = reader.table(root, QString(), "observability"))
+        readObservability(reader, *t, config.observability);
+    if (const toml::table *t = reader.table(root, QString(), "spool"))
+        readSpool(reader, *t, config.spool);
+    if (const toml::node *m = root.get("mappings")) {
+        if (const toml::array *rules = m->as_array())
+            MappingConfig::read(reader, *rules, config.mappings);
+        else
+            reader.failExpected(*m, QStringLiteral("mappings"), QStringLiteral("[[mappings]] tables"));
+    }
+    if (const toml::table *t = root.get_as<toml::table>("database"); t && t->contains("unmatched")) {
+        const auto v = reader.string(*t, Database, "unmatched", true);
+        if (v && (*v == QLatin1String("raw") || *v == QLatin1String("dead_letter")))
+            config.unmatchedToDeadLetter = *v == QLatin1String("dead_letter");
+        else if (v)
+            reader.failExpected(*t->get("unmatched"), QStringLiteral("database.unmatched"),
+                                QStringLiteral("\"raw\" or \"dead_letter\""));
+    }
+    if (reader.failed())
+        return reader.error();
+
+    applyEnvironment(config, env);
+    return config;
+}
+
+Config ConfigLoader::defaults(const QProcessEnvironment &env)
+{
+    Config config;
+    applyEnvironment(config, env);
+    return config;
+}
+
+QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
+{
+    const auto str = [](const QString &value) { return TomlReader::quote(value); };
+    const auto secret = [maskSecrets](const QString &value) {
+        return TomlReader::quote(maskSecrets && !value.isEmpty() ? MaskedSecret : value);
+    };
+    const auto num = [](double value) { return TomlReader::formatNumber(value); };
+    const auto integer = [](int value) { return QString::number(value); };
+
+    QString out;
+    const auto section = [&out](const QString &name) {
+        if (!out.isEmpty())
+            out += u'\n';
+        out += u'[' + name + QStringLiteral("]\n");
+    };
+    const auto key = [&out](const char *name, const QString &value) {
+        out += QLatin1String(name) + QStringLiteral(" = ") + value + u'\n';
+    };
+
+    out += QStringLiteral("# Effective configuration of iot-subscriber");
+    out += config.sourceFile.isEmpty() ? QStringLiteral(" (built-in defaults)")
+                                       : QStringLiteral(" loaded from ") + config.sourceFile;
+    out += u'\n';
+    if (maskSecrets)
+        out += QStringLiteral("# Secrets are masked; environment overrides (IOT_*) are applied.\n");
+
+    const MqttConfig &m = config.mqtt;
+    section(Mqtt);
+    key("host", str(m.host));
+    key("port", integer(m.port));
+    QStringList topics;
+    for (const TopicFilter &f : m.topics)
+        topics << QStringLiteral("{ filter = ") + str(f.filter) + QStringLiteral(", qos = ") + integer(f.qos)
+                + QStringLiteral(" }");
+    key("topics", u'[' + topics.join(QStringLiteral(", ")) + u']');
+    key("client_id", str(m.clientId));
+    key("username", str(m.username));
+    key("password", secret(m.password));
+    key("keepalive", integer(m.keepAliveSec));
+    key("clean_session", boolText(m.cleanSession));
+    key("session_expiry_sec", integer(m.sessionExpirySec));
+    key("protocol", m.protocolVersion == 5 ? str(QStringLiteral("5")) : str(QStringLiteral("3.1.1")));
+    key("tls", boolText(m.tls));
+    key("tls_ca_file", str(m.tlsCaFile));
+    key("tls_cert_file", str(m.tlsCertFile));
+    key("tls_key_file", str(m.tlsKeyFile));
+    key("tls_verify", boolText(m.tlsVerify));
+
+    const DatabaseConfig &d = config.database;
+    section(Database);
+    key("driver", str(d.driver == DbDriver::Postgres ? QStringLiteral("postgresql") : QStringLiteral("sqlite")));
+    key("path", str(d.path));
+    key("name", str(d.name));
+    key("user", str(d.user));
+    key("password", secret(d.password));
+    key("host", str(d.host));
+    key("port", integer(d.port));
+    key("sslmode", str(d.sslmode));
+    key("table", str(d.table));
+    key("dead_letter_table", str(d.deadLetterTable));
+    key("connect_timeout_sec", integer(d.connectTimeoutSec));
+    key("unmatched", str(config.unmatchedToDeadLetter ? QStringLiteral("dead_letter") : QStringLiteral("raw")));
+
+    const SubscriberConfig &s = config.subscriber;
+    section(Subscriber);
+    key("batch_size", integer(s.batchSize));
+    key("flush_interval", num(s.flushIntervalSec));
+    key("mqtt_reconn_delay_sec", num(s.mqttReconnDelaySec));
+    key("mqtt_reconn_max_delay_sec", num(s.mqttReconnMaxDelaySec));
+    key("error_retry_delay_sec", num(s.errorRetryDelaySec));
+    key("max_buffered_messages", integer(s.maxBufferedMessages));
+    key("max_transaction_rows", integer(s.maxTransactionRows));
+    key("max_payload_bytes", integer(s.maxPayloadBytes));
+    key("shutdown_timeout_sec", num(s.shutdownTimeoutSec));
+    key("stats_log_interval_sec", num(s.statsLogIntervalSec));
+
+    const ObservabilityConfig &o = config.observability;
+    section(Observability);
+    QString traceEndpoint = o.traceEndpoint;
+    if (maskSecrets) {
+        // collectors behind basic auth carry the password in the URL
+        QUrl url(traceEndpoint);
+        if (!url.password().isEmpty()) {
+            url.setPassword(MaskedSecret);
+            traceEndpoint = url.toString();
+        }
+    }
+    key("trace_endpoint", str(traceEndpoint));
+    key("service_name", str(o.serviceName));
+    key("prometheus_port", integer(o.prometheusPort));
+    key("metrics_bind_address", str(o.metricsBindAddress));
+
+    const SpoolConfig &sp = config.spool;
+    section(SpoolSection);
+    key("enabled", boolText(sp.enabled));
+    key("dir", str(sp.dir));
+    key("segment_mb", integer(sp.segmentMb));
+    key("max_mb", integer(sp.maxMb));
+    key("sync_interval_ms", integer(sp.syncIntervalMs));
+    out += MappingConfig::toToml(config.mappings);
+    return out;
+}
+
+QString ConfigLoader::topicFilterProblem(const QString &filter)
+{
+    if (filter.isEmpty())
+        return QStringLiteral("must not be empty");
+    if (filter.contains(QChar(u'\0')))
+        return QStringLiteral("must not contain a NUL character");
+    if (filter.toUtf8().size() > 65535)
+        return QStringLiteral("is longer than 65535 bytes");
+
+    QString plain = filter;
+    static const QString SharePrefix = QStringLiteral("$share/");
+    if (filter.startsWith(SharePrefix)) {
+        const QString rest = filter.mid(SharePrefix.size());
+        const qsizetype slash = rest.indexOf(u'/');
+        if (slash <= 0)
+            return QStringLiteral("a shared subscription needs $share/<group>/<filter>");
+        const QString group = rest.left(slash);
+        if (group.contains(u'+') || group.contains(u'#'))
+            return QStringLiteral("the share group must not contain '+' or '#'");
+        plain = rest.mid(slash + 1);
+        if (plain.isEmpty())
+            return QStringLiteral("a shared subscription needs a filter after the group");
+    }
+
+    const QStringList levels = plain.split(u'/');
+    for (qsizetype i = 0; i < levels.size(); ++i) {
+        const QString &level = levels.at(i);
+        if (level.contains(u'#')) {
+            if (level != QStringLiteral("#"))
+                return QStringLiteral("'#' must stand alone in its level");
+            if (i != levels.size() - 1)
+                return QStringLiteral("'#' must be the last level");
+        }
+        if (level.contains(u'+') && level != QStringLiteral("+"))
+            return QStringLiteral("'+' must stand alone in its level");
+    }
+    return QString();
+}
+
+bool ConfigLoader::isSqlIdentifier(const QString &identifier)
+{
+    static const QRegularExpression pattern(
+        QStringLiteral("^([A-Za-z_][A-Za-z0-9_]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$"));
+    return pattern.match(identifier).hasMatch();
+}
+
+} // namespace iot

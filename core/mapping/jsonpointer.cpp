@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+#include "mapping/jsonpointer.h"
+
+#include <QList>
+#include <QString>
+
+#include <algorithm>
+
+#include <cstring>
+
+namespace iot {
+namespace {
+
+bool isWs(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+const char *skipWs(const char *p, const char *end)
+{
+    while (p < end && isWs(*p))
+        ++p;
+    return p;
+}
+
+// `p` at the opening quote: past the closing one, or nullptr.
+const char *skipString(const char *p, const char *end)
+{
+    for (++p; p < end; ++p) {
+        if (*p == '\\')
+            ++p;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return nullptr;
+}
+
+// Members of the object or elements of the array whose text starts at `p` ('{' or '['), one by one.
+struct Walker
+{
+    const char *p;
+    const char *end;
+    char close;
+    bool first = true;
+
+    Walker(const char *begin, const char *e) : p(begin + 1), end(e), close(*begin == '{' ? '}' : ']') {}
+
+    // Moves to the next member/element; false at the end (or on malformed text, which validated payloads are not).
+    bool next()
+    {
+        p = skipWs(p, end);
+        if (p >= end || *p == close)
+            return false;
+        if (!first) {
+            if (*p != ',')
+                return false;
+            p = skipWs(p + 1, end);
+        }
+        first = false;
+        return p < end;
+    }
+};
+
+} // namespace
+
+JsonPointer::JsonPointer(QStringView pointer)
+{
+    if (pointer.isEmpty())
+        return;
+    for (const QStringView part : pointer.mid(1).split(QLatin1Char('/'))) {
+        Token t;
+        t.key = part.toString().replace(QStringLiteral("~1"), QStringLiteral("/"))
+                    .replace(QStringLiteral("~0"), QStringLiteral("~")).toUtf8();
+        const bool digits = !t.key.isEmpty() && t.key.size() <= 9
+            && std::all_of(t.key.cbegin(), t.key.cend(), [](char c) { return c >= '0' && c <= '9'; });
+        if (digits && (t.key.size() == 1 || t.key[0] != '0'))
+            t.index = t.key.toInt();
+        m_tokens.push_back(std::move(t));
+    }
+}
+
+const char *JsonPointer::skipValue(const char *p, const char *end)
+{
+    p = skipWs(p, end);
+    if (p >= end)
+        return nullptr;
+    if (*p == '"')
+        return skipString(p, end);
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        for (; p < end; ++p) {
+            switch (*p) {
+            case '"':
+                p = skipString(p, end);
+                if (!p)
+                    return nullptr;
+                --p;
+                break;
+            case '{':
+            case '[': ++depth; break;
+            case '}':
+            case ']':
+                if (--depth == 0)
+                    return p + 1;
+                break;
+            default: break;
+            }
+        }
+        return nullptr;
+    }
+    // A number or a literal: up to the next delimiter.
+    const char *b = p;
+    while (p < end && !isWs(*p) && *p != ',' && *p != '}' && *p != ']')
+        ++p;
+    return p > b ? p : nullptr;
+}
+
+QByteArrayView JsonPointer::trimmed(QByteArrayView json)
+{
+    const char *b = json.data();
+    const char *e = b + json.size();
+    b = skipWs(b, e);
+    while (e > b && isWs(e[-1]))
+        --e;
+    return QByteArrayView(b, e - b);
+}
+
+JsonPointer::Result JsonPointer::resolve(QByteArrayView json, QByteArrayView &value) const
+{
+    const char *const end = json.data() + json.size();
+    const char *cur = skipWs(json.data(), end);
+    for (const Token &t : m_tokens) {
+        if (cur >= end || (*cur != '{' && *cur != '['))
+            return Result::Missing;
+        const bool object = *cur == '{';
+        if (!object && t.index < 0)
+            return Result::Missing;
+        Walker w(cur, end);
+        const char *found = nullptr;
+        int i = 0;
+        while (w.next()) {
+            if (object) {
+                if (*w.p != '"')
+                    return Result::Unsure;
+                const char *keyEnd = skipString(w.p, end);
+                if (!keyEnd)
+                    return Result::Unsure;
+                const QByteArrayView key(w.p + 1, keyEnd - w.p - 2);
+                // An escaped key ("\u0074emp") may spell the token: only a real JSON parser can tell.
+                if (std::memchr(key.data(), '\\', std::size_t(key.size())))
+                    return Result::Unsure;
+                const char *colon = skipWs(keyEnd, end);
+                if (colon >= end || *colon != ':')
+                    return Result::Unsure;
+                const char *v = skipWs(colon + 1, end);
+                const char *vEnd = skipValue(v, end);
+                if (!vEnd)
+                    return Result::Unsure;
+                if (key == QByteArrayView(t.key)) {
+                    // Which of two equal keys counts is the parser's choice; let it make it.
+                    if (found)
+                        return Result::Unsure;
+                    found = v;
+                }
+                w.p = vEnd;
+            } else {
+                const char *vEnd = skipValue(w.p, end);
+                if (!vEnd)
+                    return Result::Unsure;
+                if (i++ == t.index) {
+                    found = w.p;
+                    break;
+                }
+                w.p = vEnd;
+            }
+        }
+        if (!found)
+            return Result::Missing;
+        cur = found;
+    }
+    const char *vEnd = skipValue(cur, end);
+    if (!vEnd)
+        return m_tokens.empty() ? Result::Unsure : Result::Missing;
+    value = QByteArrayView(cur, vEnd - cur);
+    return Result::Found;
+}
+
+} // namespace iot

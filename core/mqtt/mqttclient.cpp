@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: MIT
+#include "mqtt/mqttclient.h"
+
+#include "logging/log.h"
+#include "mqtt/backoff.h"
+
+#include <QHash>
+#include <QSocketNotifier>
+#include <QSysInfo>
+#include <QTimer>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace iot {
+namespace {
+
+// One event-loop wake-up reads at most this many packets, so a flood cannot starve the thread's timers.
+constexpr int MaxPacketsPerWakeup = 4096;
+constexpr int MiscIntervalMs = 1000;
+constexpr int StopGraceMs = 2000;
+
+QString mosqError(int rc)
+{
+    if (rc == MOSQ_ERR_ERRNO)
+        return QString::fromLocal8Bit(std::strerror(errno));
+    return QString::fromUtf8(mosquitto_strerror(rc));
+}
+
+} // namespace
+
+struct MqttClient::Private
+{
+    MqttClient *q;
+    MqttConfig cfg;
+    QByteArray clientId;
+    mosquitto *mosq = nullptr;
+    QSocketNotifier *readNotifier = nullptr;
+    QSocketNotifier *writeNotifier = nullptr;
+    QTimer miscTimer;
+    QTimer retryTimer;
+    QTimer stopTimer;
+    Backoff backoff;
+    QHash<int, QString> pendingSubscriptions;  // mid → filter, to name a refused one
+    bool stopping = false;
+    bool paused = false;
+    bool stopEmitted = false;
+    quint64 delivered = 0;  // PUBLISH packets handed on; tells readReady() whether a read made progress
+    bool corked = false;    // TCP_CORK set for the current read burst
+
+    void setCorked(bool on)
+    {
+        const int fd = mosquitto_socket(mosq);
+        const int v = on ? 1 : 0;
+        const bool set = fd >= 0 && ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v) == 0;
+        corked = on && set;
+    }
+    std::shared_ptr<spdlog::logger> log = log::get("mqtt");
+
+    Private(MqttClient *qq, const MqttConfig &c, double base, double max)
+        : q(qq), cfg(c), backoff(base, max)
+    {
+    }
+
+    QString where() const { return cfg.host + QLatin1Char(':') + QString::number(cfg.port); }
+
+    bool configure();
+    void connectNow();
+    void attachSocket();
+    void detachSocket();
+    void updateWriteInterest();
+    void scheduleReconnect(const QString &reason);
+    void finishStop();
+    void readReady();
+    void writeReady();
+    void misc();
+
+    void onConnect(int rc);
+    void onDisconnect(int rc);
+    void onSubscribe(int mid, int count, const int *granted);
+
+    static void cbConnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onConnect(rc); }
+    static void cbDisconnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onDisconnect(rc); }
+    static void cbSubscribe(mosquitto *, void *self, int mid, int count, const int *granted)
+    {
+        static_cast<Private *>(self)->onSubscribe(mid, count, granted);
+    }
+    static void cbMessage(mosquitto *, void *self, const mosquitto_message *m)
+    {
+        auto *d = static_cast<Private *>(self);
+        ++d->delivered;
+        // libmosquitto has just sent this message's PUBACK, one send() and one TCP segment per message. Corked for
+        // the rest of the read burst, the PUBACKs that follow leave in a few full segments when readReady() ends.
+        if (m->qos > 0 && !d->corked)
+            d->setCorked(true);
+        d->q->deliver(QByteArrayView(m->topic, static_cast<qsizetype>(std::strlen(m->topic))),
+                      QByteArrayView(static_cast<const char *>(m->payload), m->payloadlen));
+    }
+};
+
+void MqttClient::initLibrary()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { mosquitto_lib_init(); });
+}
+
+MqttClient::MqttClient(const MqttConfig &config, double reconnectDelaySec, double reconnectMaxDelaySec,
+                       QObject *parent)
+    : MessageSource(parent), d(std::make_unique<Private>(this, config, reconnectDelaySec, reconnectMaxDelaySec))
+{
+    initLibrary();
+    d->clientId = clientIdFor(config).toUtf8();
+    for (QTimer *t : {&d->miscTimer, &d->retryTimer, &d->stopTimer})
+        t->setParent(this);  // follow the client if it is ever moved to another thread
+    d->miscTimer.setInterval(MiscIntervalMs);
+    d->retryTimer.setSingleShot(true);
+    d->stopTimer.setSingleShot(true);
+    connect(&d->miscTimer, &QTimer::timeout, this, [this] { d->misc(); });
+    connect(&d->retryTimer, &QTimer::timeout, this, [this] { d->connectNow(); });
+    connect(&d->stopTimer, &QTimer::timeout, this, [this] {
+        d->log->warn("broker did not confirm the disconnect in time; closing");
+        d->finishStop();
+    });
+}
+
+MqttClient::~MqttClient()
+{
+    d->detachSocket();
+    if (d->mosq)
+        mosquitto_destroy(d->mosq);
+}
+
+QString MqttClient::clientIdFor(const MqttConfig &config)
+{
+    return config.clientId.isEmpty() ? QStringLiteral("iot-subscriber-") + QSysInfo::machineHostName()
+                                     : config.clientId;
+}
+
+bool MqttClient::Private::configure()
+{
+    // A persistent session needs a stable id; the broker keys the session (and its queued messages) by it.
+    mosq = mosquitto_new(clientId.constData(), cfg.cleanSession, this);
+    if (!mosq) {
+        log->error("cannot create MQTT client: {}", std::strerror(errno));
+        return false;
+    }
+    mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION,
+                         cfg.protocolVersion == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_connect_callback_set(mosq, &Private::cbConnect);
+    mosquitto_disconnect_callback_set(mosq, &Private::cbDisconnect);
+    mosquitto_subscribe_callback_set(mosq, &Private::cbSubscribe);
+    mosquitto_message_callback_set(mosq, &Private::cbMessage);
+    if (!cfg.username.isEmpty()) {
+        const int rc = mosquitto_username_pw_set(mosq, cfg.username.toUtf8().constData(),
+                                                 cfg.password.isEmpty() ? nullptr : cfg.password.toUtf8().constData());
+        if (rc != MOSQ_ERR_SUCCESS) {
+            log->error("invalid MQTT credentials setting: {}", mosqError(rc));
+            return false;
+        }
+    }
+    if (cfg.tls) {
+        const QByteArray ca = cfg.tlsCaFile.toLocal8Bit();
+        const QByteArray cert = cfg.tlsCertFile.toLocal8Bit();
+        const QByteArray key = cfg.tlsKeyFile.toLocal8Bit();
+        if (ca.isEmpty())
+            mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        const int rc = mosquitto_tls_set(mosq, ca.isEmpty() ? nullptr : ca.constData(), nullptr,
+                                         cert.isEmpty() ? nullptr : cert.constData(),
+                                         key.isEmpty() ? nullptr : key.constData(), nullptr);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            log->error("TLS setup failed: {}", mosqError(rc));
+            return false;
+        }
+        if (!cfg.tlsVerify) {
+            log->warn("TLS certificate verification is OFF (mqtt.tls_verify = false): the broker is not authenticated");
+            mosquitto_tls_opts_set(mosq, 0 /* SSL_VERIFY_NONE */, nullptr, nullptr);
+            mosquitto_tls_insecure_set(mosq, true);
+        }
+    }
+    return true;
+}
+
+void MqttClient::start()
+{
+    if (d->mosq)
+        return;
+    d->stopping = false;
+    d->stopEmitted = false;
+    if (!d->configure()) {
+        setState(State::Disconnected, QStringLiteral("client setup failed"));
+        Q_EMIT errorOccurred(QStringLiteral("MQTT client setup failed"));
+        return;
+    }
+    d->connectNow();
+}
+
+void MqttClient::Private::connectNow()
+{
+    if (stopping || !mosq)
+        return;
+    q->setState(State::Connecting, QStringLiteral("connecting to ") + where());
+    log->info("connecting to {} as client id {} (MQTT {}, {} session)", where(), clientId,
+              cfg.protocolVersion == 5 ? "5" : "3.1.1", cfg.cleanSession ? "clean" : "persistent");
+    const QByteArray host = cfg.host.toUtf8();
+    int rc;
+    if (cfg.protocolVersion == 5) {
+        // libmosquitto has no asynchronous connect that takes CONNECT properties, and without a session expiry
+        // interval an MQTT 5 broker ends a "persistent" session at disconnect. So MQTT 5 connects block this
+        // (ingest) thread for the TCP handshake — never the GUI or the writer.
+        mosquitto_property *props = nullptr;
+        if (!cfg.cleanSession)
+            mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                         static_cast<uint32_t>(cfg.sessionExpirySec));
+        rc = mosquitto_connect_bind_v5(mosq, host.constData(), cfg.port, cfg.keepAliveSec, nullptr, props);
+        mosquitto_property_free_all(&props);
+    } else {
+        rc = mosquitto_connect_async(mosq, host.constData(), cfg.port, cfg.keepAliveSec);
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        scheduleReconnect(mosqError(rc));
+        return;
+    }
+    attachSocket();
+    updateWriteInterest();
+}
+
+void MqttClient::Private::attachSocket()
+{
+    detachSocket();
+    const int fd = mosquitto_socket(mosq);
+    if (fd < 0)
+        return;
+    readNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, q);
+    writeNotifier = new QSocketNotifier(fd, QSocketNotifier::Write, q);
+    QObject::connect(readNotifier, &QSocketNotifier::activated, q, [this] { readReady(); });
+    QObject::connect(writeNotifier, &QSocketNotifier::activated, q, [this] { writeReady(); });
+    readNotifier->setEnabled(!paused);
+    writeNotifier->setEnabled(false);
+    miscTimer.start();
+}
+
+void MqttClient::Private::detachSocket()
+{
+    // libmosquitto closes the socket right after its disconnect callback: stop watching the fd first, and delete the
+    // notifiers later because we may be inside one of their signals.
+    for (QSocketNotifier **n : {&readNotifier, &writeNotifier}) {
+        if (*n) {
+            (*n)->setEnabled(false);
+            (*n)->deleteLater();
+            *n = nullptr;
+        }
+    }
+    miscTimer.stop();
+}
+
+void MqttClient::Private::updateWriteInterest()
+{
+    if (writeNotifier)
+        writeNotifier->setEnabled(mosquitto_want_write(mosq));
+}
+
+void MqttClient::Private::readReady()
+{
+    // mosquitto_loop_read handles one packet per call; calling it until the socket is drained saves an event-loop
+    // round trip per message. "Drained" is a call that delivered no message (EAGAIN, a partial packet, or a control
+    // packet; the notifier fires again if more is waiting). errno cannot tell: at QoS 1 every PUBACK also writes a
+    // byte to libmosquitto's wake-up socket pair, which nobody reads in our loop, so that write fails with EAGAIN
+    // once the pair is full — and an errno test then ended the loop after every single message.
+    for (int i = 0; i < MaxPacketsPerWakeup && readNotifier && !paused; ++i) {
+        const quint64 before = delivered;
+        if (mosquitto_loop_read(mosq, 1) != MOSQ_ERR_SUCCESS || delivered == before)
+            break;
+    }
+    if (corked)
+        setCorked(false);  // sends the PUBACKs held back during the burst
+    updateWriteInterest();
+}
+
+void MqttClient::Private::writeReady()
+{
+    mosquitto_loop_write(mosq, 1);
+    updateWriteInterest();
+}
+
+void MqttClient::Private::misc()
+{
+    mosquitto_loop_misc(mosq);  // keep-alive; a timed-out broker ends in onDisconnect
+    updateWriteInterest();
+}
+
+void MqttClient::Private::onConnect(int rc)
+{
+    if (rc != 0) {
+        const QString reason = QString::fromUtf8(mosquitto_connack_string(rc));
+        log->error("broker {} refused the connection: {}", where(), reason);
+        Q_EMIT q->errorOccurred(QStringLiteral("broker refused the connection: ") + reason);
+        return;  // libmosquitto reports the disconnect next; the back-off retries from there
+    }
+    backoff.reset();
+    q->setState(State::Connected, QStringLiteral("connected to ") + where());
+    log->info("connected to {}", where());
+    pendingSubscriptions.clear();
+    // Always (re)subscribe: a clean session has none, and for a persistent one it is idempotent.
+    for (const TopicFilter &t : std::as_const(cfg.topics)) {
+        int mid = 0;
+        const QByteArray filter = t.filter.toUtf8();
+        const int src = cfg.protocolVersion == 5
+            ? mosquitto_subscribe_v5(mosq, &mid, filter.constData(), t.qos, 0, nullptr)
+            : mosquitto_subscribe(mosq, &mid, filter.constData(), t.qos);
+        if (src != MOSQ_ERR_SUCCESS) {
+            log->error("cannot subscribe to {}: {}", t.filter, mosqError(src));
+            Q_EMIT q->errorOccurred(QStringLiteral("cannot subscribe to ") + t.filter);
+        } else {
+            pendingSubscriptions.insert(mid, t.filter);
+        }
+    }
+}
+
+void MqttClient::Private::onSubscribe(int mid, int count, const int *granted)
+{
+    const QString filter = pendingSubscriptions.take(mid);
+    for (int i = 0; i < count; ++i) {
+        if (granted[i] >= 0x80) {
+            log->error("broker refused the subscription to {}", filter);
+            Q_EMIT q->errorOccurred(QStringLiteral("broker refused the subscription to ") + filter);
+        } else {
+            log->info("subscribed to {} (granted QoS {})", filter, granted[i]);
+        }
+    }
+}
+
+void MqttClient::Private::onDisconnect(int rc)
+{
+    detachSocket();
+    if (stopping) {
+        finishStop();
+        return;
+    }
+    scheduleReconnect(rc == 0 ? QStringLiteral("disconnected") : mosqError(rc));
+}
+
+void MqttClient::Private::scheduleReconnect(const QString &reason)
+{
+    const int delayMs = backoff.nextDelayMs();
+    const QString detail = QStringLiteral("attempt %1 in %2 s: %3")
+                               .arg(backoff.attempt())
+                               .arg(delayMs / 1000.0, 0, 'f', 1)
+                               .arg(reason);
+    log->warn("connection to {} lost or failed ({}); retry {} in {:.1f} s", where(), reason, backoff.attempt(),
+              delayMs / 1000.0);
+    q->setState(State::Reconnecting, detail);
+    Q_EMIT q->errorOccurred(reason);
+    retryTimer.start(delayMs);
+}
+
+void MqttClient::Private::finishStop()
+{
+    stopTimer.stop();
+    detachSocket();
+    if (stopEmitted)
+        return;
+    stopEmitted = true;
+    q->setState(State::Disconnected, QStringLiteral("stopped"));
+    Q_EMIT q->stopped();
+}
+
+void MqttClient::stop()
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    d->retryTimer.stop();
+    setState(State::Stopping, QStringLiteral("disconnecting"));
+    if (!d->mosq || !d->readNotifier) {
+        d->finishStop();
+        return;
+    }
+    // No UNSUBSCRIBE: with a persistent session the broker must keep queueing for us while we are down.
+    d->readNotifier->setEnabled(false);
+    const int rc = d->cfg.protocolVersion == 5 ? mosquitto_disconnect_v5(d->mosq, 0, nullptr)
+                                               : mosquitto_disconnect(d->mosq);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        d->finishStop();
+        return;
+    }
+    d->updateWriteInterest();
+    if (!d->stopEmitted)
+        d->stopTimer.start(StopGraceMs);
+}
+
+void MqttClient::setReadingPaused(bool paused)
+{
+    if (d->paused == paused)
+        return;
+    d->paused = paused;
+    if (d->readNotifier)
+        d->readNotifier->setEnabled(!paused && !d->stopping);
+    // Bytes libmosquitto already holds (e.g. decrypted TLS records) raise no notifier: read once now.
+    if (!paused && d->readNotifier)
+        QTimer::singleShot(0, this, [this] {
+            if (d->readNotifier && !d->paused)
+                d->readReady();
+        });
+}
+
+void MqttClient::reconnectNow()
+{
+    if (d->stopping || !d->mosq)
+        return;
+    d->backoff.reset();
+    if (state() == State::Reconnecting) {
+        d->retryTimer.stop();
+        d->connectNow();
+    } else if (state() == State::Connected) {
+        mosquitto_disconnect(d->mosq);  // onDisconnect schedules the retry at the base delay
+    }
+}
+
+} // namespace iot

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+#include "observability/metrics.h"
+
+#include <array>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace iot {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+const Histogram::BucketBoundaries BatchRowBuckets{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000,
+                                                  50000};
+const Histogram::BucketBoundaries WriteSecondsBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                      1, 2.5, 5, 10, 30};
+const Histogram::BucketBoundaries LatencySecondsBuckets{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+                                                        120, 300, 900};
+
+/// A Prometheus counter that follows one of the engine's monotonic counters.
+struct Mirror
+{
+    Counter *counter = nullptr;
+    std::uint64_t seen = 0;
+
+    void follow(std::uint64_t value)
+    {
+        if (value > seen) {
+            counter->Increment(static_cast<double>(value - seen));
+            seen = value;
+        }
+    }
+};
+
+constexpr char Prefix[] = "iot_subscriber_";
+
+std::string name(const char *suffix)
+{
+    return std::string(Prefix) + suffix;
+}
+
+Mirror counter(prometheus::Registry &r, const char *suffix, const char *help, const prometheus::Labels &labels = {})
+{
+    auto &family = prometheus::BuildCounter().Name(name(suffix)).Help(help).Register(r);
+    return Mirror{&family.Add(labels)};
+}
+
+Gauge &gauge(prometheus::Registry &r, const char *suffix, const char *help, const prometheus::Labels &labels = {})
+{
+    return prometheus::BuildGauge().Name(name(suffix)).Help(help).Register(r).Add(labels);
+}
+
+Histogram &histogram(prometheus::Registry &r, const char *suffix, const char *help,
+                     const Histogram::BucketBoundaries &buckets)
+{
+    return prometheus::BuildHistogram().Name(name(suffix)).Help(help).Register(r).Add({}, buckets);
+}
+
+} // namespace
+
+struct Metrics::Private
+{
+    prometheus::Registry registry;
+    Mirror received, replayed, written, deduplicated, mqttReconnects, dbReconnects, writeFailures;
+    std::array<Mirror, Reasons::DeadLetterCount> deadLetters;
+    std::array<Mirror, Reasons::DropCount> dropped;
+    Mirror spansExported, spansDropped, exportFailures;
+    Gauge *buffer = nullptr;
+    Gauge *bufferLimit = nullptr;
+    Gauge *spool = nullptr;
+    Gauge *readingPaused = nullptr;
+    Gauge *mqttUp = nullptr;
+    Gauge *dbUp = nullptr;
+    Gauge *startTime = nullptr;
+    Histogram *batchRows = nullptr;
+    Histogram *writeSeconds = nullptr;
+    Histogram *latencySeconds = nullptr;
+};
+
+Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
+{
+    auto &r = d->registry;
+    d->received = counter(r, "messages_received_total", "MQTT messages received.");
+    d->replayed = counter(r, "messages_replayed_total",
+                          "Messages read back from the disk spool after a restart (not counted as received).");
+    d->written = counter(r, "rows_written_total", "Rows committed to the readings table.");
+    // Reasons are a fixed set (core/pipeline/reasons.h): the label never grows with topics or payloads.
+    auto &dead = prometheus::BuildCounter()
+                     .Name(name("dead_letters_total"))
+                     .Help("Messages stored in the dead-letter table instead of a readings table, by reason.")
+                     .Register(r);
+    for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
+        d->deadLetters[i] = Mirror{&dead.Add({{"reason", Reasons::DeadLetterNames[i]}})};
+    auto &dropped = prometheus::BuildCounter()
+                        .Name(name("messages_dropped_total"))
+                        .Help("Messages given up on, by reason: not committed at a shutdown that timed out (without "
+                              "a spool), unreadable when read back from the spool, or dead letters the database "
+                              "refused.")
+                        .Register(r);
+    for (std::size_t i = 0; i < Reasons::DropCount; ++i)
+        d->dropped[i] = Mirror{&dropped.Add({{"reason", Reasons::DropNames[i]}})};
+    d->deduplicated = counter(r, "rows_deduplicated_total",
+                              "Mapped rows skipped because their unique key was already stored (redeliveries).");
+    auto &reconnects = prometheus::BuildCounter()
+                           .Name(name("reconnects_total"))
+                           .Help("Connections re-established after a loss, by target.")
+                           .Register(r);
+    d->mqttReconnects = Mirror{&reconnects.Add({{"target", "mqtt"}})};
+    d->dbReconnects = Mirror{&reconnects.Add({{"target", "database"}})};
+    d->writeFailures = counter(r, "write_failures_total", "Write transactions that failed and were retried or split.");
+    d->spansExported = counter(r, "trace_spans_exported_total", "Trace spans the OTLP collector accepted.");
+    d->spansDropped = counter(r, "trace_spans_dropped_total",
+                              "Trace spans dropped: export queue full or the collector failed.");
+    d->exportFailures = counter(r, "trace_export_failures_total", "Failed OTLP export requests.");
+
+    d->buffer = &gauge(r, "buffer_messages", "Messages received but not yet committed, dead-lettered or dropped.");
+    d->bufferLimit = &gauge(r, "buffer_limit_messages",
+                            "max_buffered_messages: at this many buffered messages reading from MQTT pauses.");
+    d->spool = &gauge(r, "spool_bytes", "Bytes in the on-disk spool not yet released (0 with the spool off).");
+    d->readingPaused = &gauge(r, "reading_paused", "1 while reading from MQTT is paused (buffer full or operator).");
+    auto &up = prometheus::BuildGauge()
+                   .Name(name("connection_up"))
+                   .Help("1 while connected to the target (mqtt or database).")
+                   .Register(r);
+    d->mqttUp = &up.Add({{"target", "mqtt"}});
+    d->dbUp = &up.Add({{"target", "database"}});
+    d->startTime = &gauge(r, "start_time_seconds", "Start time of the engine, seconds since the Unix epoch.");
+    gauge(r, "build_info", "Build information; the value is always 1.", {{"version", version.toStdString()}}).Set(1);
+
+    d->batchRows = &histogram(r, "batch_rows", "Rows (readings and dead letters) per committed write transaction.",
+                              BatchRowBuckets);
+    d->writeSeconds = &histogram(r, "write_duration_seconds",
+                                 "Duration of write transactions, including failed ones.", WriteSecondsBuckets);
+    d->latencySeconds = &histogram(r, "receive_to_commit_seconds",
+                                   "Per row: time from receiving the MQTT message to committing its row.",
+                                   LatencySecondsBuckets);
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::update(const EngineSnapshot &s)
+{
+    d->received.follow(s.received);
+    d->replayed.follow(s.replayed);
+    d->written.follow(s.written);
+    for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
+        d->deadLetters[i].follow(s.deadLetteredBy[i]);
+    for (std::size_t i = 0; i < Reasons::DropCount; ++i)
+        d->dropped[i].follow(s.droppedBy[i]);
+    d->deduplicated.follow(s.deduplicated);
+    d->mqttReconnects.follow(s.mqttReconnects);
+    d->dbReconnects.follow(s.dbReconnects);
+    d->writeFailures.follow(s.writeFailures);
+    d->buffer->Set(static_cast<double>(s.inFlight));
+    d->bufferLimit->Set(static_cast<double>(s.maxBuffered));
+    d->spool->Set(static_cast<double>(s.spoolBytes));
+    d->readingPaused->Set(s.readingPaused ? 1 : 0);
+    d->mqttUp->Set(s.mqttState == MessageSource::State::Connected ? 1 : 0);
+    d->dbUp->Set(s.dbState == BatchWriter::State::Connected ? 1 : 0);
+    d->startTime->Set(static_cast<double>(s.startedAtUs) / 1e6);
+}
+
+void Metrics::updateTracing(std::uint64_t exportedSpans, std::uint64_t droppedSpans, std::uint64_t failedExports)
+{
+    d->spansExported.follow(exportedSpans);
+    d->spansDropped.follow(droppedSpans);
+    d->exportFailures.follow(failedExports);
+}
+
+void Metrics::observe(const TransactionReport &r)
+{
+    d->writeSeconds->Observe(std::max<double>(0, static_cast<double>(r.endUs - r.startUs) / 1e6));
+    if (r.outcome != TransactionReport::Outcome::Committed)
+        return;
+    const std::size_t readings = r.rows ? r.rows->size() : 0;
+    d->batchRows->Observe(static_cast<double>(readings + r.deadLetters));
+    // A spilled batch carries no per-message entries (its rows were read back from the spool elsewhere).
+    if (readings == 0 || !r.batch || r.batch->isSpilled())
+        return;
+    // Histogram::Observe takes a lock per call; per row that would be tens of thousands of locks per transaction.
+    std::vector<double> increments(LatencySecondsBuckets.size() + 1, 0.0);
+    double sum = 0;
+    for (const std::uint32_t row : *r.rows) {
+        const double seconds = std::max<double>(0, static_cast<double>(r.endUs - r.batch->receivedAtUs(row)) / 1e6);
+        sum += seconds;
+        // Prometheus buckets are "less than or equal": the first bound not below the value.
+        const auto bucket = std::lower_bound(LatencySecondsBuckets.begin(), LatencySecondsBuckets.end(), seconds);
+        increments[static_cast<std::size_t>(bucket - LatencySecondsBuckets.begin())] += 1;
+    }
+    d->latencySeconds->ObserveMultiple(increments, sum);
+}
+
+QByteArray Metrics::exposition() const
+{
+    const std::string text = prometheus::TextSerializer().Serialize(d->registry.Collect());
+    return QByteArray(text.data(), static_cast<qsizetype>(text.size()));
+}
+
+} // namespace iot

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QByteArrayView>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace iot {
+
+/// A run of received messages stored back to back in one buffer, so appending a message allocates nothing
+/// once the buffer has grown. Filled on the ingest thread and queued whole; the writer thread copies queued batches
+/// into its transaction's batch (appendAll), and BatchQueue hands the emptied ones back to the ingest side for reuse.
+class Batch final
+{
+public:
+    struct Entry
+    {
+        std::uint32_t topicOffset = 0;
+        std::uint32_t topicSize = 0;
+        std::uint32_t payloadOffset = 0;
+        std::uint32_t payloadSize = 0;
+        std::int64_t receivedAtUs = 0;   // µs since the Unix epoch, stamped on arrival
+        std::uint64_t spoolEnd = 0;      // spool position just after this message's record (0: not spooled)
+    };
+    /// A run of spooled messages whose bytes were not kept in memory (the backlog spilled to disk); the writer
+    /// reads them back from the spool.
+    struct Spill
+    {
+        std::uint64_t from = 0;
+        std::uint64_t to = 0;
+        std::size_t count = 0;
+    };
+
+    Batch() = default;
+    void reserve(std::size_t messages, std::size_t bytes);
+
+    void append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd = 0);
+    static Batch spilled(Spill spill);
+
+    /// Messages this batch stands for: its entries, or a spill's count.
+    std::size_t size() const { return m_spill.count ? m_spill.count : m_entries.size(); }
+    bool isSpilled() const { return m_spill.count != 0; }
+    const Spill &spill() const { return m_spill; }
+    std::uint64_t spoolEnd(std::size_t i) const { return m_entries[i].spoolEnd; }
+    std::uint64_t lastSpoolEnd() const { return m_entries.empty() ? 0 : m_entries.back().spoolEnd; }
+    bool isEmpty() const { return size() == 0; }
+    std::size_t bytes() const { return m_data.size(); }
+    const Entry &entry(std::size_t i) const { return m_entries[i]; }
+    QByteArrayView topic(std::size_t i) const;
+    QByteArrayView payload(std::size_t i) const;
+    std::int64_t receivedAtUs(std::size_t i) const { return m_entries[i].receivedAtUs; }
+    std::int64_t firstReceivedAtUs() const { return m_entries.empty() ? 0 : m_entries.front().receivedAtUs; }
+
+    /// Copies every message of `other` to the end of this batch, keeping `other` (and its buffers) intact.
+    void appendAll(const Batch &other);
+    /// Bytes of memory the buffers hold (clear() keeps them).
+    std::size_t capacityBytes() const { return m_data.capacity() + m_entries.capacity() * sizeof(Entry); }
+    void clear();
+
+private:
+    std::vector<Entry> m_entries;
+    std::string m_data;
+    Spill m_spill;
+};
+
+} // namespace iot

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "mqtt/messagesource.h"
+#include "pipeline/batch.h"
+#include "pipeline/flushpolicy.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+namespace iot {
+
+class BatchQueue;
+class Spool;
+struct PipelineCounters;
+
+/// The ingest side: stamps each message with its receive time, appends it to the open batch and hands the batch to
+/// the writer at batch_size or flush_interval; stops reading from the source while the buffer is at its limit.
+/// Lives on the ingest thread, together with the MessageSource it creates there in start().
+class Batcher final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Batcher)
+public:
+    using SourceFactory = std::function<std::unique_ptr<MessageSource>()>;
+    using Wake = std::function<void()>;
+
+    /// `maxBuffered`: messages held in memory; past it, with a spool, batches go to the writer as spilled ranges
+    /// (read back from disk) and reading pauses only when the spool is full; without one, reading pauses.
+    Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffered, BatchQueue *queue,
+            PipelineCounters *counters, Wake wakeWriter, Spool *spool = nullptr, int spoolSyncMs = 200);
+    ~Batcher() override;
+
+    /// Creates the source and starts it. Call on the ingest thread.
+    void start();
+    /// Stops reading, hands over the open batch and emits stopped() once the source has disconnected.
+    void stop();
+    /// Operator pause: stop reading (the broker holds messages meanwhile) until resumed.
+    void setPaused(bool paused);
+    /// Re-checks the buffer after the writer committed; resumes reading once below the low-water mark.
+    void checkBuffer();
+    void reconnectNow();
+
+Q_SIGNALS:
+    void sourceStateChanged(iot::MessageSource::State state, const QString &detail);
+    void sourceError(const QString &message);
+    void stopped();
+
+private:
+    void onMessage(QByteArrayView topic, QByteArrayView payload);
+    void flush();
+    void updateReading();
+    bool overLimit() const;
+    bool belowLowWater() const;
+
+    SourceFactory m_factory;
+    FlushPolicy m_policy;
+    std::size_t m_maxBuffered;
+    std::size_t m_lowWater;
+    BatchQueue *m_queue;
+    PipelineCounters *m_counters;
+    Wake m_wakeWriter;
+    std::unique_ptr<MessageSource> m_source;
+    Batch m_open;
+    Spool *m_spool;
+    std::uint64_t m_openSpoolStart = 0;  // spool position where the open batch's first record starts
+    bool m_openAllSpooled = true;        // every message of the open batch is on disk (so it may be spilled)
+    QTimer m_syncTimer;
+    QTimer m_flushTimer;
+    QTimer m_heartbeat;
+    bool m_full = false;           // flow control: buffer at its limit
+    bool m_operatorPaused = false;
+    bool m_stopping = false;
+};
+
+} // namespace iot

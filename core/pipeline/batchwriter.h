@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.h"
+#include "mapping/mapper.h"
+#include "pipeline/batch.h"
+#include "pipeline/payloadcheck.h"
+#include "pipeline/pipelineobserver.h"
+#include "storage/sqlsink.h"
+
+#include <QDeadlineTimer>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace iot {
+
+class BatchQueue;
+class Spool;
+struct PipelineCounters;
+
+/// Takes batches off the queue and stores them, one transaction per group of batches; checks payloads, dead-letters
+/// what cannot be stored, splits batches the database rejects, and keeps rows through outages until they are written.
+/// Lives on the writer thread; its sink (and QSqlDatabase) is created there in start().
+class BatchWriter final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(BatchWriter)
+public:
+    enum class State { Disconnected, Connecting, Connected, Retrying };
+    Q_ENUM(State)
+    using SinkFactory = std::function<std::unique_ptr<SqlSink>()>;
+
+    /// With a spool, `replayTo` is where the spool ended when it was opened: what lies before it and after the
+    /// database's checkpoint is replayed first.
+    BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue, PipelineCounters *counters,
+                Spool *spool = nullptr, std::uint64_t replayTo = 0);
+    ~BatchWriter() override;
+
+    /// Observers see every transaction (metrics, traces, topic statistics). Add before start().
+    void addObserver(std::shared_ptr<PipelineObserver> observer);
+    /// Routes messages into [[mappings]] tables (none: everything is stored raw). Call before start().
+    void setMappings(const QList<MappingRule> &rules, bool unmatchedToDeadLetter);
+    /// Creates the sink and opens the database (retrying until it works). Call on the writer thread.
+    void start();
+    /// Writes whatever is queued; invoked (queued) whenever the ingest side hands over a batch.
+    void drain();
+    /// Writes everything queued, then emits finished(0); after `timeoutMs` emits finished(rows left unwritten).
+    void finish(int timeoutMs);
+
+    static QString stateName(State state);
+
+Q_SIGNALS:
+    void stateChanged(iot::BatchWriter::State state, const QString &detail);
+    void committed(quint64 rows);
+    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    void finished(quint64 unwritten);
+    void fatalError(const QString &message);
+
+private:
+    void setState(State state, const QString &detail);
+    void tryOpen();
+    bool loadWork();
+    bool readSpool(std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
+    bool syncCheckpoint();
+    void dropCommitted();
+    void prepareWork();
+    bool writeNextPiece();
+    void scheduleRetry(const QString &reason);
+    void checkFinished();
+    quint64 pendingRows() const;
+    void report(const WriteSet &piece, const WriteOutcome &out, std::int64_t startUs);
+
+    SinkFactory m_factory;
+    SubscriberConfig m_config;
+    BatchQueue *m_queue;
+    PipelineCounters *m_counters;
+    std::unique_ptr<SqlSink> m_sink;
+    std::vector<std::shared_ptr<PipelineObserver>> m_observers;
+    std::unique_ptr<Mapper> m_mapper;
+    MappedBatch m_mapped;            // what the mapper made of m_pending
+    int m_attempt = 1;               // tries of the piece at the head of m_pieces
+    PayloadCheck m_check;
+    Batch m_pending;                 // taken off the queue, not yet fully committed
+    std::deque<WriteSet> m_pieces;   // what of m_pending is still to write (split on data errors)
+    QTimer m_retryTimer;
+    QTimer m_finishTimer;
+    QTimer m_heartbeat;
+    std::int64_t m_lastWriteUs = 0;  // for the idle connection check
+    State m_state = State::Disconnected;
+    bool m_everConnected = false;
+    bool m_finishing = false;
+    bool m_finished = false;
+    bool m_drainPosted = false;
+    Spool *m_spool;
+    std::uint64_t m_replayFrom = 0;
+    std::uint64_t m_replayTo = 0;
+    bool m_replayPlanned = false;
+    std::uint64_t m_committed = 0;     // spool checkpoint known to be in the database
+    bool m_committedThisRun = false;
+};
+
+} // namespace iot

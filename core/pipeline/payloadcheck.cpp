@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+#include "pipeline/payloadcheck.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace iot {
+namespace {
+
+using Bytes = const unsigned char *;
+
+// Returns the offset of the first byte that breaks UTF-8 (or a raw NUL), or -1 when all is well.
+// Plain ASCII runs are skipped eight bytes at a time: most sensor payloads are pure ASCII.
+std::ptrdiff_t firstBadUtf8(Bytes s, std::size_t n, bool &isNul)
+{
+    std::size_t i = 0;
+    isNul = false;
+    while (i < n) {
+        if (i + 8 <= n) {
+            std::uint64_t w;
+            std::memcpy(&w, s + i, 8);
+            // No high bit and no zero byte in the word: skip it whole.
+            const bool high = (w & 0x8080808080808080ULL) != 0;
+            const bool zero = ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0;
+            if (!high && !zero) {
+                i += 8;
+                continue;
+            }
+        }
+        const unsigned char c = s[i];
+        if (c == 0) {
+            isNul = true;
+            return static_cast<std::ptrdiff_t>(i);
+        }
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len;
+        unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;        // overlong
+            if (c == 0xED) hi = 0x9F;        // UTF-16 surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;        // overlong
+            if (c == 0xF4) hi = 0x8F;        // above U+10FFFF
+        } else {
+            return static_cast<std::ptrdiff_t>(i);
+        }
+        if (i + len > n || s[i + 1] < lo || s[i + 1] > hi)
+            return static_cast<std::ptrdiff_t>(i);
+        for (std::size_t k = 2; k < len; ++k) {
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+                return static_cast<std::ptrdiff_t>(i);
+        }
+        i += len;
+    }
+    return -1;
+}
+
+// A cursor over the payload that records the first error; JSON grammar of RFC 8259, section by section.
+struct Scanner
+{
+    Bytes s;
+    std::size_t n;
+    std::size_t pos = 0;
+    PayloadCheckResult err;
+
+    bool fail(PayloadVerdict v, const char *detail)
+    {
+        err.verdict = v;
+        err.offset = pos;
+        err.detail = detail;
+        return false;
+    }
+    bool atEnd() const { return pos >= n; }
+    unsigned char peek() const { return pos < n ? s[pos] : 0; }
+    void skipWs()
+    {
+        while (pos < n && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r'))
+            ++pos;
+    }
+    static int hex(unsigned char c)
+    {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+    bool hex4(unsigned &out)
+    {
+        if (pos + 4 > n)
+            return fail(PayloadVerdict::InvalidJson, "truncated \\u escape");
+        out = 0;
+        for (int k = 0; k < 4; ++k) {
+            const int h = hex(s[pos + static_cast<std::size_t>(k)]);
+            if (h < 0)
+                return fail(PayloadVerdict::InvalidJson, "bad hex digit in \\u escape");
+            out = out * 16 + static_cast<unsigned>(h);
+        }
+        pos += 4;
+        return true;
+    }
+    bool string()
+    {
+        ++pos;  // opening quote
+        while (pos < n) {
+            const unsigned char c = s[pos];
+            if (c == '"') {
+                ++pos;
+                return true;
+            }
+            if (c < 0x20)
+                return fail(PayloadVerdict::InvalidJson, "control character in string");
+            if (c != '\\') {
+                ++pos;
+                continue;
+            }
+            ++pos;
+            if (pos >= n)
+                break;
+            const unsigned char e = s[pos++];
+            if (e == 'u') {
+                const std::size_t escape = pos - 2;  // errors point at the backslash of the offending escape
+                unsigned cp;
+                if (!hex4(cp))
+                    return false;
+                if (cp == 0) {
+                    pos -= 6;
+                    return fail(PayloadVerdict::NulCharacter, "\\u0000 in string");
+                }
+                if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    pos = escape;
+                    return fail(PayloadVerdict::InvalidJson, "lone low surrogate");
+                }
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned low;
+                    if (pos + 2 > n || s[pos] != '\\' || s[pos + 1] != 'u') {
+                        pos = escape;
+                        return fail(PayloadVerdict::InvalidJson, "high surrogate without low surrogate");
+                    }
+                    pos += 2;
+                    if (!hex4(low))
+                        return false;
+                    if (low < 0xDC00 || low > 0xDFFF) {
+                        pos = escape;
+                        return fail(PayloadVerdict::InvalidJson, "high surrogate without low surrogate");
+                    }
+                }
+            } else if (!std::strchr("\"\\/bfnrt", e) || e == 0) {
+                --pos;
+                return fail(PayloadVerdict::InvalidJson, "invalid escape");
+            }
+        }
+        return fail(PayloadVerdict::InvalidJson, "unterminated string");
+    }
+    bool digits()
+    {
+        const std::size_t start = pos;
+        while (pos < n && s[pos] >= '0' && s[pos] <= '9')
+            ++pos;
+        return pos > start || fail(PayloadVerdict::InvalidJson, "expected a digit");
+    }
+    bool number()
+    {
+        if (peek() == '-')
+            ++pos;
+        if (peek() == '0') {
+            ++pos;
+        } else if (peek() >= '1' && peek() <= '9') {
+            digits();
+        } else {
+            return fail(PayloadVerdict::InvalidJson, "expected a digit");
+        }
+        if (peek() == '.') {
+            ++pos;
+            if (!digits())
+                return false;
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            ++pos;
+            if (peek() == '+' || peek() == '-')
+                ++pos;
+            if (!digits())
+                return false;
+        }
+        return true;
+    }
+    bool literal(const char *word)
+    {
+        const std::size_t len = std::strlen(word);
+        if (pos + len > n || std::memcmp(s + pos, word, len) != 0)
+            return fail(PayloadVerdict::InvalidJson, "unexpected character");
+        pos += len;
+        return true;
+    }
+    bool scalar()
+    {
+        const unsigned char c = peek();
+        if (c == '"') return string();
+        if (c == '-' || (c >= '0' && c <= '9')) return number();
+        if (c == 't') return literal("true");
+        if (c == 'f') return literal("false");
+        if (c == 'n') return literal("null");
+        if (atEnd()) return fail(PayloadVerdict::InvalidJson, "unexpected end of input");
+        return fail(PayloadVerdict::InvalidJson, "unexpected character");
+    }
+    // Object member prefix: "key" ws ':' ws
+    bool memberKey()
+    {
+        if (peek() != '"')
+            return fail(PayloadVerdict::InvalidJson, "expected a string key");
+        if (!string())
+            return false;
+        skipWs();
+        if (peek() != ':')
+            return fail(PayloadVerdict::InvalidJson, "expected ':'");
+        ++pos;
+        skipWs();
+        return true;
+    }
+
+    bool document(int maxDepth)
+    {
+        std::uint64_t objectBits = 0;  // bit d set: container at depth d is an object
+        int depth = 0;
+        skipWs();
+        for (;;) {
+            // Expecting a value.
+            const unsigned char c = peek();
+            if (c == '{' || c == '[') {
+                if (depth >= maxDepth)
+                    return fail(PayloadVerdict::TooDeep, "nesting deeper than the limit");
+                const bool isObject = c == '{';
+                objectBits = (objectBits & ~(1ULL << depth)) | (std::uint64_t(isObject) << depth);
+                ++depth;
+                ++pos;
+                skipWs();
+                if (peek() == (isObject ? '}' : ']')) {
+                    ++pos;
+                    --depth;
+                } else {
+                    if (isObject && !memberKey())
+                        return false;
+                    continue;
+                }
+            } else if (!scalar()) {
+                return false;
+            }
+            // After a value: close containers or move to the next element.
+            for (;;) {
+                skipWs();
+                if (depth == 0)
+                    return atEnd() || fail(PayloadVerdict::InvalidJson, "trailing characters after the value");
+                const bool inObject = (objectBits >> (depth - 1)) & 1U;
+                const unsigned char d = peek();
+                if (d == ',') {
+                    ++pos;
+                    skipWs();
+                    if (inObject && !memberKey())
+                        return false;
+                    break;
+                }
+                if (d == (inObject ? '}' : ']')) {
+                    ++pos;
+                    --depth;
+                    continue;
+                }
+                return fail(PayloadVerdict::InvalidJson, inObject ? "expected ',' or '}'" : "expected ',' or ']'");
+            }
+        }
+    }
+};
+
+} // namespace
+
+PayloadCheck::PayloadCheck(std::size_t maxBytes, int maxDepth)
+    // The container stack is a 64-bit mask (one bit per open level), so 64 levels is the most it can track.
+    : m_maxBytes(maxBytes), m_maxDepth(maxDepth > 64 ? 64 : maxDepth)
+{
+}
+
+PayloadCheckResult PayloadCheck::check(QByteArrayView payload) const
+{
+    PayloadCheckResult r;
+    const auto n = static_cast<std::size_t>(payload.size());
+    if (n == 0) {
+        r.verdict = PayloadVerdict::Empty;
+        r.detail = "empty payload";
+        return r;
+    }
+    if (n > m_maxBytes) {
+        r.verdict = PayloadVerdict::TooLarge;
+        r.offset = m_maxBytes;
+        r.detail = "payload larger than max_payload_bytes";
+        return r;
+    }
+    const auto *bytes = reinterpret_cast<Bytes>(payload.data());
+    bool isNul = false;
+    const std::ptrdiff_t bad = firstBadUtf8(bytes, n, isNul);
+    if (bad >= 0) {
+        r.verdict = isNul ? PayloadVerdict::NulCharacter : PayloadVerdict::InvalidUtf8;
+        r.offset = static_cast<std::size_t>(bad);
+        r.detail = isNul ? "NUL byte" : "invalid UTF-8 sequence";
+        return r;
+    }
+    Scanner sc{bytes, n, 0, {}};
+    if (!sc.document(m_maxDepth))
+        return sc.err;
+    return r;
+}
+
+const char *PayloadCheck::verdictName(PayloadVerdict v)
+{
+    switch (v) {
+    case PayloadVerdict::Ok: return "ok";
+    case PayloadVerdict::Empty: return "empty";
+    case PayloadVerdict::TooLarge: return "too_large";
+    case PayloadVerdict::InvalidUtf8: return "invalid_utf8";
+    case PayloadVerdict::InvalidJson: return "invalid_json";
+    case PayloadVerdict::NulCharacter: return "nul_character";
+    case PayloadVerdict::TooDeep: return "too_deep";
+    }
+    return "unknown";
+}
+
+QString PayloadCheckResult::reason() const
+{
+    if (verdict == PayloadVerdict::Ok)
+        return {};
+    return QString::fromLatin1(PayloadCheck::verdictName(verdict)) + QStringLiteral(" at byte ")
+        + QString::number(offset) + QStringLiteral(": ") + QString::fromLatin1(detail);
+}
+
+} // namespace iot

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "pipeline/batch.h"
+#include "util/result.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace iot {
+
+/// The append-only disk log every message is written to on arrival (before it could be lost by a crash of this
+/// process), so that what the database has not committed can be replayed after a restart and a database outage
+/// spills to disk instead of RAM. Segment files named by their first position; positions are byte offsets over the
+/// whole log. append()/sync() run on the ingest thread, read()/release() on the writer thread, open() before both.
+class Spool final
+{
+public:
+    struct Options
+    {
+        QString dir;
+        std::uint64_t segmentBytes = 64ull << 20;
+        std::uint64_t maxBytes = 1ull << 30;
+    };
+    /// What open() found on disk.
+    struct Recovery
+    {
+        std::uint64_t segments = 0;
+        std::uint64_t records = 0;
+        std::uint64_t damagedBytes = 0;   // skipped: bit flips, torn or truncated records
+        std::uint64_t startPosition = 0;  // first position still on disk
+        std::uint64_t endPosition = 0;    // where new records go
+        QStringList problems;             // one line per damaged region
+    };
+    struct ReadResult
+    {
+        std::size_t records = 0;
+        std::uint64_t next = 0;           // where the next read should start
+        std::uint64_t damagedBytes = 0;
+    };
+
+    /// Locks the directory (one process per spool), scans every segment and prepares a fresh head segment.
+    static Result<std::unique_ptr<Spool>> open(const Options &options);
+    ~Spool();
+    Spool(const Spool &) = delete;
+    Spool &operator=(const Spool &) = delete;
+
+    const Recovery &recovery() const { return m_recovery; }
+    QString directory() const { return m_options.dir; }
+
+    /// Ingest thread. Appends one record; `endPosition` receives the position just after it. False when the disk
+    /// refuses (full, I/O error): the message then lives in memory only.
+    bool append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t &endPosition);
+    /// Ingest thread: makes appended records durable against power loss (fdatasync) and lets go of written pages.
+    void sync();
+
+    std::uint64_t endPosition() const { return m_end.load(std::memory_order_acquire); }
+    std::uint64_t startPosition() const { return m_start.load(std::memory_order_acquire); }
+    /// Bytes of log kept on disk (from the oldest segment still needed to the end): what max_bytes caps.
+    std::uint64_t bytesInUse() const { return endPosition() - startPosition(); }
+    std::uint64_t maxBytes() const { return m_options.maxBytes; }
+
+    /// Writer thread: appends up to `maxRecords` records with positions in [from, to) to `out` (each entry's
+    /// spoolEnd set), skipping damaged regions.
+    ReadResult read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out);
+    /// Writer thread: everything before `committed` is in the database; delete segments that lie wholly before it.
+    void release(std::uint64_t committed);
+
+private:
+    struct Segment
+    {
+        std::uint64_t base = 0;
+        std::uint64_t size = 0;
+        QString path;
+    };
+
+    explicit Spool(const Options &options);
+    bool createHead(std::uint64_t base, std::uint64_t size);
+    void closeHead();
+
+    Options m_options;
+    Recovery m_recovery;
+    int m_lockFd = -1;
+    std::mutex m_mutex;               // guards m_segments
+    std::vector<Segment> m_segments;  // ordered by base; the last one is the head
+    // Head segment, owned by the ingest thread.
+    int m_headFd = -1;
+    char *m_headMap = nullptr;
+    std::uint64_t m_headBase = 0;
+    std::uint64_t m_headSize = 0;
+    std::uint64_t m_headOffset = 0;
+    std::uint64_t m_syncedOffset = 0;
+    std::atomic<std::uint64_t> m_end{0};
+    std::atomic<std::uint64_t> m_start{0};
+};
+
+} // namespace iot

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+#include "storage/postgressink.h"
+
+#include "mapping/mappedwriter.h"
+#include "storage/pgcopy.h"
+
+#include <QSqlDatabase>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace iot {
+
+using pgcopy::putBe16;
+using pgcopy::putBytes;
+using pgcopy::putJsonb;
+using pgcopy::putTimestamp;
+
+struct PostgresSink::Private
+{
+    DatabaseConfig cfg;
+    QString connectionName;
+    QString table;
+    QString deadTable;
+    QByteArray copyReadings;
+    QByteArray copyDead;
+    std::string buffer;  // reused across transactions: no allocation per write once grown
+    QByteArray spoolId;
+    std::unique_ptr<MappedWriter> mapped;
+
+    QSqlDatabase db() const { return QSqlDatabase::database(connectionName, false); }
+    PGconn *conn() const
+    {
+        const QVariant h = db().driver()->handle();
+        if (!h.isValid() || qstrcmp(h.typeName(), "pg_conn*") != 0)
+            return nullptr;
+        return *static_cast<PGconn *const *>(h.constData());
+    }
+};
+
+PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
+                           QList<MappingRule> mappings)
+    : d(std::make_unique<Private>())
+{
+    d->mapped = std::make_unique<MappedWriter>(std::move(mappings), MappingSchema::Dialect::Postgres);
+    d->spoolId = spoolId.toUtf8();
+    d->cfg = config;
+    d->connectionName = std::move(connectionName);
+    d->table = quoteIdentifier(config.table);
+    d->deadTable = quoteIdentifier(config.deadLetterTable);
+    d->copyReadings = (QStringLiteral("COPY ") + d->table
+                       + QStringLiteral(" (received_at, topic, payload) FROM STDIN (FORMAT binary)")).toUtf8();
+    d->copyDead = (QStringLiteral("COPY ") + d->deadTable
+                   + QStringLiteral(" (received_at, topic, payload, reason) FROM STDIN (FORMAT binary)")).toUtf8();
+}
+
+PostgresSink::~PostgresSink()
+{
+    close();
+    QSqlDatabase::removeDatabase(d->connectionName);
+}
+
+QString PostgresSink::describe() const
+{
+    return QStringLiteral("PostgreSQL %1@%2:%3/%4").arg(d->cfg.user, d->cfg.host).arg(d->cfg.port).arg(d->cfg.name);
+}
+
+Status PostgresSink::open()
+{
+    QSqlDatabase db = QSqlDatabase::contains(d->connectionName)
+        ? QSqlDatabase::database(d->connectionName, false)
+        : QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), d->connectionName);
+    if (!db.isValid())
+        return Error{QStringLiteral("the Qt PostgreSQL driver (QPSQL) is not installed: install libqt6sql6-psql")};
+    db.setHostName(d->cfg.host);
+    db.setPort(d->cfg.port);
+    db.setDatabaseName(d->cfg.name);
+    db.setUserName(d->cfg.user);
+    db.setPassword(d->cfg.password);
+    db.setConnectOptions(QStringLiteral("connect_timeout=%1;sslmode=%2;application_name=iot-subscriber")
+                             .arg(d->cfg.connectTimeoutSec)
+                             .arg(d->cfg.sslmode));
+    if (!db.open())
+        return Error{db.lastError().text()};
+    if (!d->conn()) {
+        db.close();
+        return Error{QStringLiteral("the QPSQL driver exposes no libpq handle")};
+    }
+    const QString sql = loadSql(QStringLiteral(":/iot/sql/postgres_schema.sql"),
+                                {{QStringLiteral("table"), d->table},
+                                 {QStringLiteral("table_index_time"),
+                                  quoteIdentifier(baseName(d->cfg.table) + QStringLiteral("_received_at_idx"))},
+                                 {QStringLiteral("dead_letter_table"), d->deadTable}});
+    // PQexec runs the whole script (several statements) in one implicit transaction. The advisory lock, held to its
+    // end, serialises instances that start together against a fresh database (scale-out): concurrent
+    // CREATE TABLE IF NOT EXISTS of the same table fails in one of them with a unique violation in pg_type, which
+    // cost that instance an error_retry_delay_sec wait with its messages piling up.
+    const QByteArray script = QByteArrayLiteral("SELECT pg_advisory_xact_lock(hashtext('iot-subscriber schema'));\n")
+        + sql.toUtf8();
+    PGresult *res = PQexec(d->conn(), script.constData());
+    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    const QString err = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
+    PQclear(res);
+    if (!ok) {
+        db.close();
+        return Error{QStringLiteral("cannot create tables: ") + err};
+    }
+    if (!d->mapped->isEmpty()) {
+        if (Status st = d->mapped->prepare(d->conn()); !st) {
+            db.close();
+            return st.error();
+        }
+    }
+    return Ok{};
+}
+
+void PostgresSink::close()
+{
+    if (QSqlDatabase::contains(d->connectionName))
+        QSqlDatabase::database(d->connectionName, false).close();
+}
+
+QString PostgresSink::table() const
+{
+    return d->cfg.table;
+}
+
+bool PostgresSink::isOpen() const
+{
+    return QSqlDatabase::contains(d->connectionName) && d->db().isOpen();
+}
+
+Status PostgresSink::ping()
+{
+    PGconn *c = isOpen() ? d->conn() : nullptr;
+    if (!c)
+        return Error{QStringLiteral("not connected")};
+    PGresult *res = PQexec(c, "SELECT 1");
+    const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    const QString err = ok ? QString() : QString::fromUtf8(PQerrorMessage(c)).trimmed();
+    PQclear(res);
+    if (!ok)
+        return Error{err.isEmpty() ? QStringLiteral("connection lost") : err};
+    return Ok{};
+}
+
+Result<std::uint64_t> PostgresSink::readCheckpoint()
+{
+    PGconn *c = isOpen() ? d->conn() : nullptr;
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return Error{QStringLiteral("not connected")};
+    const char *params[1] = {d->spoolId.constData()};
+    PGresult *res = PQexecParams(c, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = $1", 1, nullptr,
+                                 params, nullptr, nullptr, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
+        PQclear(res);
+        return Error{msg};
+    }
+    const std::uint64_t pos = PQntuples(res) > 0 ? std::strtoull(PQgetvalue(res, 0, 0), nullptr, 10) : 0;
+    PQclear(res);
+    return pos;
+}
+
+WriteOutcome PostgresSink::write(const WriteSet &set)
+{
+    PGconn *c = isOpen() ? d->conn() : nullptr;
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return WriteOutcome::retry(QStringLiteral("not connected"));
+    QSqlDatabase db = d->db();
+    if (!db.transaction())
+        return WriteOutcome::retry(QStringLiteral("BEGIN: ") + db.lastError().text());
+
+    const Batch &b = *set.batch;
+    WriteOutcome out;
+    if (!set.good.empty()) {
+        std::size_t raw = 0;
+        for (const std::uint32_t i : set.good)
+            raw += set.mapped && set.mapped->isMapped(i) ? 0 : 1;  // mapped rows go to their mapping's table below
+        pgcopy::Stream copy(d->buffer, QStringLiteral("COPY"));
+        if (raw)
+            out = copy.begin(c, d->copyReadings);
+        if (raw && out.kind == WriteOutcome::Kind::Ok) {
+            std::string &buf = copy.buffer();
+            for (const std::uint32_t i : set.good) {
+                if (set.mapped && set.mapped->isMapped(i))
+                    continue;
+                putBe16(buf, 3);
+                putTimestamp(buf, b.receivedAtUs(i));
+                const QByteArrayView topic = b.topic(i);
+                putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
+                putJsonb(buf, b.payload(i));
+                if (!copy.rowDone(c))
+                    break;
+            }
+            out = copy.end(c);
+        }
+        if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
+            out = d->mapped->write(c, set);
+    }
+    const std::size_t deduplicated = out.deduplicated;
+    pgcopy::Stream deadCopy(d->buffer, QStringLiteral("COPY"));
+    if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty())
+        out = deadCopy.begin(c, d->copyDead);
+    if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty()) {
+        // Few and rare: one chunk.
+        std::string &buf = deadCopy.buffer();
+        for (const WriteSet::DeadLetter &dl : set.dead) {
+            putBe16(buf, 4);
+            putTimestamp(buf, b.receivedAtUs(dl.row));
+            const QByteArrayView topic = b.topic(dl.row);
+            putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
+            const QByteArrayView payload = b.payload(dl.row);
+            putBytes(buf, payload.data(), static_cast<std::size_t>(payload.size()));
+            const QByteArray reason = dl.reason.toUtf8();
+            putBytes(buf, reason.constData(), static_cast<std::size_t>(reason.size()));
+        }
+        out = deadCopy.end(c);
+    }
+    if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
+        const QByteArray pos = QByteArray::number(static_cast<qulonglong>(set.checkpoint));
+        const char *params[2] = {d->spoolId.constData(), pos.constData()};
+        PGresult *res = PQexecParams(c,
+                                     "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                     "VALUES ($1, $2, now()) ON CONFLICT (spool_id) DO UPDATE "
+                                     "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
+                                     2, nullptr, params, nullptr, nullptr, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            out = pgcopy::failure(c, res, QStringLiteral("checkpoint"));
+        else
+            PQclear(res);
+        // A checkpoint failure is never the rows' fault: retry, do not split.
+        if (out.kind == WriteOutcome::Kind::DataError)
+            out.kind = WriteOutcome::Kind::Retry;
+    }
+    if (out.kind != WriteOutcome::Kind::Ok) {
+        db.rollback();
+        d->mapped->reset();  // staging tables created in this transaction are gone with it
+        return out;
+    }
+    if (!db.commit()) {
+        const QString msg = QStringLiteral("COMMIT: ") + db.lastError().text();
+        db.rollback();
+        return WriteOutcome::retry(msg);
+    }
+    out.deduplicated = deduplicated;
+    return out;
+}
+
+} // namespace iot

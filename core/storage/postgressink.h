@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.h"
+#include "storage/sqlsink.h"
+
+#include <memory>
+
+namespace iot {
+
+/// Stores batches in PostgreSQL with binary COPY through the libpq connection inside Qt's QPSQL driver: one
+/// round trip per table per transaction, values never spliced into SQL. Lives on the writer thread.
+class PostgresSink final : public SqlSink
+{
+public:
+    /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
+    PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {},
+                 QList<MappingRule> mappings = {});
+    ~PostgresSink() override;
+    Q_DISABLE_COPY_MOVE(PostgresSink)
+
+    Status open() override;
+    void close() override;
+    bool isOpen() const override;
+    WriteOutcome write(const WriteSet &set) override;
+    Result<std::uint64_t> readCheckpoint() override;
+    Status ping() override;
+    QString describe() const override;
+    QString table() const override;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace iot

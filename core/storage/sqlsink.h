@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "mapping/mapper.h"
+#include "pipeline/batch.h"
+#include "util/result.h"
+
+#include <QMap>
+#include <QString>
+
+#include <cstdint>
+#include <vector>
+
+namespace iot {
+
+/// What the mapper made of a transaction's rows: per rule the typed rows, per batch row its rule (-1: raw) and slot.
+struct MappedBatch
+{
+    std::vector<MappedRows> perRule;
+    std::vector<std::int32_t> rowRule;
+    std::vector<std::uint32_t> rowSlot;
+
+    void reset(std::size_t rules, std::size_t rows)
+    {
+        perRule.resize(rules);
+        for (MappedRows &r : perRule)
+            r.clear();
+        rowRule.assign(rows, -1);
+        rowSlot.assign(rows, 0);
+    }
+    bool isMapped(std::uint32_t row) const { return row < rowRule.size() && rowRule[row] >= 0; }
+};
+
+/// One transaction's worth of work: which rows of a batch go to the readings table, which to dead letters and why.
+struct WriteSet
+{
+    struct DeadLetter
+    {
+        std::uint32_t row;
+        QString reason;
+    };
+    const Batch *batch = nullptr;
+    std::vector<std::uint32_t> good;
+    std::vector<DeadLetter> dead;
+    std::uint64_t checkpoint = 0;  // spool position to record in the same transaction (0: none)
+    const MappedBatch *mapped = nullptr;  // rows of `good` with a rule go to mapped tables, the rest to readings
+
+    std::size_t rows() const { return good.size() + dead.size(); }
+};
+
+/// What a write came to. DataError: the rows are at fault (retrying them unchanged fails again); Retry: the server,
+/// connection or schema is at fault (reconnect and write the same rows again).
+struct WriteOutcome
+{
+    enum class Kind { Ok, DataError, Retry };
+    Kind kind = Kind::Ok;
+    QString message;
+    std::size_t deduplicated = 0;  // mapped rows skipped by a unique key (already stored)
+
+    static WriteOutcome ok() { return {}; }
+    static WriteOutcome dataError(QString m) { return {Kind::DataError, std::move(m)}; }
+    static WriteOutcome retry(QString m) { return {Kind::Retry, std::move(m)}; }
+};
+
+/// A database the writer stores into; implementations own their QSqlDatabase connection and live on the writer
+/// thread. Each write() is one transaction: all of a WriteSet or nothing.
+class SqlSink
+{
+public:
+    virtual ~SqlSink();
+
+    /// Connects and creates missing tables and indexes.
+    virtual Status open() = 0;
+    virtual void close() = 0;
+    virtual bool isOpen() const = 0;
+    /// One transaction: the rows, the dead letters and, when set.checkpoint is non-zero, the spool checkpoint.
+    virtual WriteOutcome write(const WriteSet &set) = 0;
+    /// A cheap round trip, so an idle writer notices a lost server (and /readyz says so) before the next write.
+    virtual Status ping() { return Ok{}; }
+    /// The spool position this instance last committed (0 when it never did). Only with a spool.
+    virtual Result<std::uint64_t> readCheckpoint() = 0;
+    /// "PostgreSQL iot@db.example:5432/iot" — for logs and the UI; never contains the password.
+    virtual QString describe() const = 0;
+    /// The readings table as configured (unquoted), for traces and metrics.
+    virtual QString table() const = 0;
+
+    /// `"name"` or `"schema"."name"`; config validation already restricted names to [A-Za-z0-9_].
+    static QString quoteIdentifier(const QString &name);
+    /// Reads an SQL resource and replaces ${key} placeholders (identifiers, already quoted by the caller).
+    static QString loadSql(const QString &resource, const QMap<QString, QString> &vars);
+    /// The unqualified name, for deriving index names.
+    static QString baseName(const QString &name);
+};
+
+} // namespace iot

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#include "observability/healthcheck.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+using namespace iot;
+
+namespace {
+
+constexpr qint64 Now = 1'700'000'000'000'000;
+constexpr qint64 Second = 1'000'000;
+
+EngineSnapshot healthy()
+{
+    EngineSnapshot s;
+    s.startedAtUs = Now - 60 * Second;
+    s.takenAtUs = Now;
+    s.ingestHeartbeatUs = Now - Second;
+    s.writerHeartbeatUs = Now - Second;
+    s.mqttState = MessageSource::State::Connected;
+    s.dbState = BatchWriter::State::Connected;
+    s.maxBuffered = 1000;
+    s.inFlight = 10;
+    return s;
+}
+
+} // namespace
+
+/// What /healthz and /readyz decide from a snapshot. Pure logic, one thread.
+class TstHealthCheck final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void liveness_data();
+    void liveness();
+    void readiness_data();
+    void readiness();
+    void json();
+};
+
+void TstHealthCheck::liveness_data()
+{
+    QTest::addColumn<EngineSnapshot>("snapshot");
+    QTest::addColumn<bool>("ok");
+    QTest::addColumn<QString>("reason");
+    EngineSnapshot s = healthy();
+    QTest::newRow("healthy") << s << true << QString();
+    s = healthy();
+    s.writerHeartbeatUs = Now - 9 * Second;
+    QTest::newRow("slow writer, below the limit") << s << true << QString();
+    s.writerHeartbeatUs = Now - 12 * Second;
+    QTest::newRow("writer stalled") << s << false << QStringLiteral("writer loop stalled for 12.0 s");
+    s = healthy();
+    s.ingestHeartbeatUs = 0;
+    QTest::newRow("ingest not running") << s << false << QStringLiteral("ingest loop not running");
+    s.startedAtUs = Now - 2 * Second;
+    QTest::newRow("ingest still starting") << s << true << QString();
+    QTest::newRow("not started") << EngineSnapshot{} << false << QStringLiteral("engine not started");
+}
+
+void TstHealthCheck::liveness()
+{
+    QFETCH(EngineSnapshot, snapshot);
+    QFETCH(bool, ok);
+    QFETCH(QString, reason);
+    const HealthCheck::Verdict v = HealthCheck::liveness(snapshot, Now, 10 * Second);
+    QCOMPARE(v.ok, ok);
+    QCOMPARE(v.httpStatus(), ok ? 200 : 503);
+    QCOMPARE(v.reasons.join(u'|'), reason);
+}
+
+void TstHealthCheck::readiness_data()
+{
+    QTest::addColumn<EngineSnapshot>("snapshot");
+    QTest::addColumn<QStringList>("reasons");
+    EngineSnapshot s = healthy();
+    QTest::newRow("ready") << s << QStringList();
+    s.mqttState = MessageSource::State::Reconnecting;
+    s.mqttDetail = QStringLiteral("attempt 2 in 1.0 s: connection refused");
+    QTest::newRow("broker gone")
+        << s << QStringList{QStringLiteral("mqtt reconnecting: attempt 2 in 1.0 s: connection refused")};
+    s.dbState = BatchWriter::State::Retrying;
+    s.dbDetail.clear();
+    QTest::newRow("both gone") << s << QStringList{QStringLiteral("mqtt reconnecting: attempt 2 in 1.0 s: connection refused"),
+                                                   QStringLiteral("database retrying")};
+    s = healthy();
+    s.inFlight = 1000;
+    QTest::newRow("buffer at its limit")
+        << s << QStringList{QStringLiteral("buffer full: 1000 of 1000 messages in flight, reading paused")};
+    s = healthy();
+    s.readingPaused = true;
+    QTest::newRow("reading paused for the buffer")
+        << s << QStringList{QStringLiteral("buffer full: 10 of 1000 messages in flight, reading paused")};
+    s.operatorPaused = true;
+    QTest::newRow("paused by the operator") << s << QStringList{QStringLiteral("reading paused by the operator")};
+}
+
+void TstHealthCheck::readiness()
+{
+    QFETCH(EngineSnapshot, snapshot);
+    QFETCH(QStringList, reasons);
+    const HealthCheck::Verdict v = HealthCheck::readiness(snapshot);
+    QCOMPARE(v.ok, reasons.isEmpty());
+    QCOMPARE(v.reasons, reasons);
+}
+
+void TstHealthCheck::json()
+{
+    QCOMPARE(HealthCheck::Verdict{}.json(QStringLiteral("not ready")), QByteArray("{\"status\":\"ok\"}\n"));
+    const HealthCheck::Verdict bad{false, {QStringLiteral("mqtt \"x\""), QStringLiteral("database y")}};
+    const QJsonObject o = QJsonDocument::fromJson(bad.json(QStringLiteral("not ready"))).object();
+    QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("not ready"));
+    QCOMPARE(o.value(QStringLiteral("reasons")).toArray().toVariantList(),
+             (QVariantList{QStringLiteral("mqtt \"x\""), QStringLiteral("database y")}));
+}
+
+QTEST_APPLESS_MAIN(TstHealthCheck)
+#include "tst_healthcheck.moc"
