@@ -54,6 +54,7 @@ broker_dir=
 cleanup() {
     local rc=$?
     set +e
+    [[ -z "$step_pid" ]] || kill -KILL "$step_pid" 2>/dev/null
     [[ -z "$broker_dir" ]] || bash "$repo/scripts/testenv/broker.sh" stop "$broker_dir" >/dev/null
     # The namespaces took their mounts with them; a mount still under $work would be a bug of this script.
     if grep -qF " $work/" /proc/self/mounts; then
@@ -127,7 +128,10 @@ new_root() {
     local root=$work/$1
     mkdir -p "$root"
     tar -xf "$cache/bookworm-minbase.tar" -C "$root"
+    # What every installed Debian machine has and a minbase root lacks: name resolution for localhost (the default
+    # config's broker) and the machine's DNS servers.
     cp /etc/resolv.conf "$root/etc/resolv.conf"
+    printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
     printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
     chmod 755 "$root/usr/sbin/policy-rc.d"
     # dpkg's fsync after every file makes installing the ~240 build packages take minutes on this disk; a root that
@@ -140,9 +144,12 @@ new_root() {
 # $root_env) inside ROOT, in a new mount and PID namespace: when it returns, every process it left is killed
 # and its mounts are gone.
 root_env=()
+step_pid=
 in_root() {
-    local root=$1 script=$2 log=$3
+    local root=$1 script=$2 log=$3 rc=0
     cp "$script" "$root/root/step.sh"
+    # In the background and waited for, so that a signal to this script runs its trap at once; the trap SIGKILLs
+    # unshare (which ignores SIGTERM while it waits), and --kill-child takes the namespace's processes with it.
     unshare --mount --pid --fork --propagation private --kill-child -- bash -c '
         set -e
         root=$1; shift
@@ -153,7 +160,11 @@ in_root() {
         exec chroot "$root" "$@"' _ "$root" \
         /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${root_env[@]}" \
-        bash /root/step.sh >"$log" 2>&1
+        bash /root/step.sh >"$log" 2>&1 &
+    step_pid=$!
+    wait "$step_pid" || rc=$?
+    step_pid=
+    return "$rc"
 }
 
 # run_step NAME ROOT SCRIPT: in_root with the timing line, and the log tail on failure.
