@@ -87,6 +87,12 @@ StatusView StatusText::database(const EngineSnapshot &s, qint64 nowUs, bool runn
                          reason),
                 held + QStringLiteral("; failing since ") + clock(s.dbSinceUs)};
     }
+    case State::Blocked:
+        // The state itself says what happened; the detail is the database's reason, shown as it is.
+        return {StatusLevel::Error, QStringLiteral("Writing stopped: ") + s.dbDetail.simplified(),
+                QStringLiteral("%1 messages held, none dropped, since %2; writing resumes by itself once the table "
+                               "or its permissions are fixed")
+                    .arg(count(s.inFlight), clock(s.dbSinceUs))};
     case State::Disconnected:
         break;
     }
@@ -110,7 +116,7 @@ StatusLevel StatusText::overall(const EngineSnapshot &s, bool running)
 {
     if (!running)
         return StatusLevel::Off;
-    if (s.dbState == BatchWriter::State::Retrying)
+    if (s.dbState == BatchWriter::State::Retrying || s.dbState == BatchWriter::State::Blocked)
         return StatusLevel::Error;
     if (s.mqttState == MessageSource::State::Reconnecting || s.readingPaused)
         return StatusLevel::Warning;

@@ -53,7 +53,7 @@ struct MappedWriter::Private
 
     QString stage(int r) const { return QStringLiteral("iot_stage_%1").arg(r); }
 
-    WriteOutcome copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table, QByteArray *sqlState = nullptr);
+    WriteOutcome copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table);
 
 
     void finalize()
@@ -238,8 +238,7 @@ Status MappedWriter::prepare(sqlite3 *db)
     return Ok{};
 }
 
-WriteOutcome MappedWriter::Private::copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table,
-                                             QByteArray *sqlState)
+WriteOutcome MappedWriter::Private::copyRows(pg_conn *c, const WriteSet &set, int k, const QString &table)
 {
     const MappedBatch &mb = *set.mapped;
     const MappedRows &rows = mb.perRule[std::size_t(k)];
@@ -247,7 +246,7 @@ WriteOutcome MappedWriter::Private::copyRows(pg_conn *c, const WriteSet &set, in
     const QByteArray command = (QStringLiteral("COPY %1 (%2) FROM STDIN (FORMAT binary)")
                                     .arg(table, QString::fromUtf8(columnList[std::size_t(k)])))
                                    .toUtf8();
-    if (WriteOutcome o = copy.begin(c, command); o.kind != WriteOutcome::Kind::Ok)
+    if (WriteOutcome o = copy.begin(c, command); !o.ok())
         return o;
     for (const std::uint32_t i : set.good) {
         if (mb.rowRule[i] != k)
@@ -256,7 +255,7 @@ WriteOutcome MappedWriter::Private::copyRows(pg_conn *c, const WriteSet &set, in
         if (!copy.rowDone(c))
             break;
     }
-    return copy.end(c, sqlState);
+    return copy.end(c);
 }
 
 WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
@@ -273,7 +272,7 @@ WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
         const MappingRule &r = d->rules[k];
         const QString target = SqlSink::quoteIdentifier(r.table);
         if (r.unique.isEmpty()) {
-            if (WriteOutcome o = d->copyRows(c, set, int(k), target); o.kind != WriteOutcome::Kind::Ok)
+            if (WriteOutcome o = d->copyRows(c, set, int(k), target); !o.ok())
                 return o;
             continue;
         }
@@ -285,14 +284,13 @@ WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
         if (staging == 0) {
             if (const QString err = pgExec(c, QStringLiteral("SAVEPOINT iot_direct")); !err.isEmpty())
                 return WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
-            QByteArray state;
-            const WriteOutcome o = d->copyRows(c, set, int(k), target, &state);
-            if (o.kind == WriteOutcome::Kind::Ok) {
+            const WriteOutcome o = d->copyRows(c, set, int(k), target);
+            if (o.ok()) {
                 if (const QString err = pgExec(c, QStringLiteral("RELEASE SAVEPOINT iot_direct")); !err.isEmpty())
                     return WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
                 continue;
             }
-            if (state != "23505")
+            if (o.code != "23505")
                 return o;
             if (const QString err = pgExec(c, QStringLiteral("ROLLBACK TO SAVEPOINT iot_direct")); !err.isEmpty())
                 return WriteOutcome::retry(r.table + QStringLiteral(": ") + err);
@@ -309,7 +307,7 @@ WriteOutcome MappedWriter::write(pg_conn *c, const WriteSet &set)
                 return WriteOutcome::retry(QStringLiteral("staging table for ") + r.table + QStringLiteral(": ") + err);
             d->stagingReady[std::size_t(k)] = true;
         }
-        if (WriteOutcome o = d->copyRows(c, set, int(k), d->stage(int(k))); o.kind != WriteOutcome::Kind::Ok)
+        if (WriteOutcome o = d->copyRows(c, set, int(k), d->stage(int(k))); !o.ok())
             return o;
         const QByteArray ins = (QStringLiteral("INSERT INTO %1 (%2) SELECT %2 FROM %3 ON CONFLICT DO NOTHING")
                                     .arg(target, QString::fromUtf8(d->columnList[std::size_t(k)]), d->stage(int(k))))
@@ -367,10 +365,7 @@ WriteOutcome MappedWriter::write(sqlite3 *db, const WriteSet &set)
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
             const QString err = d->rules[k].table + QStringLiteral(": ") + QString::fromUtf8(sqlite3_errmsg(db));
-            const int base = rc & 0xFF;
-            return base == SQLITE_CONSTRAINT || base == SQLITE_MISMATCH || base == SQLITE_TOOBIG
-                ? WriteOutcome::dataError(err)
-                : WriteOutcome::retry(err);
+            return WriteOutcome::failed(FailureClasses::fromSqliteCode(rc), err, FailureClasses::sqliteCodeName(rc));
         }
         if (sqlite3_changes(db) == 0)
             ++out.deduplicated;  // INSERT OR IGNORE skipped it: the unique key is already stored

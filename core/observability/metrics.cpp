@@ -81,6 +81,7 @@ struct Metrics::Private
     Gauge *readingPaused = nullptr;
     Gauge *mqttUp = nullptr;
     Gauge *dbUp = nullptr;
+    Gauge *writingBlocked = nullptr;
     Gauge *startTime = nullptr;
     Histogram *batchRows = nullptr;
     Histogram *writeSeconds = nullptr;
@@ -134,6 +135,9 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
                    .Register(r);
     d->mqttUp = &up.Add({{"target", "mqtt"}});
     d->dbUp = &up.Add({{"target", "database"}});
+    d->writingBlocked = &gauge(r, "writing_blocked",
+                               "1 while writing is stopped because the database refuses every row of a table "
+                               "(permission, trigger); rows are held, not dropped.");
     d->startTime = &gauge(r, "start_time_seconds", "Start time of the engine, seconds since the Unix epoch.");
     gauge(r, "build_info", "Build information; the value is always 1.", {{"version", version.toStdString()}}).Set(1);
 
@@ -167,6 +171,7 @@ void Metrics::update(const EngineSnapshot &s)
     d->readingPaused->Set(s.readingPaused ? 1 : 0);
     d->mqttUp->Set(s.mqttState == MessageSource::State::Connected ? 1 : 0);
     d->dbUp->Set(s.dbState == BatchWriter::State::Connected ? 1 : 0);
+    d->writingBlocked->Set(s.dbState == BatchWriter::State::Blocked ? 1 : 0);
     d->startTime->Set(static_cast<double>(s.startedAtUs) / 1e6);
 }
 

@@ -138,7 +138,8 @@ void Observability::follow(Engine &engine, std::function<EngineSnapshot()> snaps
                               });
     d->connections << connect(&engine, &Engine::databaseStateChanged, this,
                               [this](BatchWriter::State s, const QString &detail) {
-                                  d->outageStep(d->dbOutage, "database", s == BatchWriter::State::Retrying,
+                                  d->outageStep(d->dbOutage, "database",
+                                                s == BatchWriter::State::Retrying || s == BatchWriter::State::Blocked,
                                                 s == BatchWriter::State::Connected, detail);
                               });
 }

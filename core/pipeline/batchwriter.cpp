@@ -64,7 +64,7 @@ QString BatchWriter::stateName(State state)
 
 void BatchWriter::setState(State state, const QString &detail)
 {
-    if (state == m_state && state != State::Retrying)
+    if (state == m_state && state != State::Retrying && state != State::Blocked)
         return;
     m_state = state;
     Q_EMIT stateChanged(state, detail);
@@ -80,9 +80,9 @@ void BatchWriter::report(const WriteSet &piece, const WriteOutcome &out, std::in
     if (m_observers.empty())
         return;
     TransactionReport r;
-    r.outcome = out.kind == WriteOutcome::Kind::Ok ? TransactionReport::Outcome::Committed
-        : out.kind == WriteOutcome::Kind::Retry     ? TransactionReport::Outcome::Retry
-                                                    : TransactionReport::Outcome::DataError;
+    r.outcome = out.ok()                                ? TransactionReport::Outcome::Committed
+        : out.failure == FailureClass::Connection ? TransactionReport::Outcome::Retry
+                                                  : TransactionReport::Outcome::DataError;
     r.batch = piece.batch;
     r.rows = &piece.good;
     r.deadLetters = piece.dead.size();
@@ -208,9 +208,9 @@ void BatchWriter::dropCommitted()
                    written + dead);
 }
 
-bool BatchWriter::readSpool(std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next)
+bool BatchWriter::readSpool(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next)
 {
-    const Spool::ReadResult r = m_spool->read(from, to, max, m_pending);
+    const Spool::ReadResult r = m_spool->read(from, to, max, into);
     next = r.next;
     if (r.damagedBytes) {
         m_counters->spoolDamagedBytes.fetch_add(r.damagedBytes, std::memory_order_relaxed);
@@ -220,27 +220,27 @@ bool BatchWriter::readSpool(std::uint64_t from, std::uint64_t to, std::size_t ma
     return r.records > 0;
 }
 
-bool BatchWriter::loadWork()
+bool BatchWriter::loadWork(Batch &into)
 {
     const auto cap = static_cast<std::size_t>(m_config.maxTransactionRows);
     if (m_spool && m_replayFrom < m_replayTo) {
         std::uint64_t next = m_replayTo;
-        const bool got = readSpool(m_replayFrom, m_replayTo, cap, next);
+        const bool got = readSpool(into, m_replayFrom, m_replayTo, cap, next);
         m_replayFrom = got ? next : m_replayTo;
-        m_counters->replayed.fetch_add(m_pending.size(), std::memory_order_relaxed);
+        m_counters->replayed.fetch_add(into.size(), std::memory_order_relaxed);
         if (got)
             return true;
     }
-    // Straight into m_pending, whose buffers (grown to the largest transaction so far) are reused every time.
-    if (!m_queue->takeUpTo(cap, m_pending))
+    // Straight into `into` (m_pending), whose buffers (grown to the largest transaction so far) are reused.
+    if (!m_queue->takeUpTo(cap, into))
         return false;
-    if (!m_pending.isSpilled())
+    if (!into.isSpilled())
         return true;
-    const Batch::Spill sp = m_pending.spill();
-    m_pending.clear();
+    const Batch::Spill sp = into.spill();
+    into.clear();
     std::uint64_t next = sp.to;
-    readSpool(sp.from, sp.to, std::min(cap, sp.count), next);
-    const std::size_t got = m_pending.size();
+    readSpool(into, sp.from, sp.to, std::min(cap, sp.count), next);
+    const std::size_t got = into.size();
     if (got < sp.count && next < sp.to) {
         m_queue->pushFront(Batch::spilled({next, sp.to, sp.count - got}));
     } else if (got < sp.count) {
@@ -251,14 +251,22 @@ bool BatchWriter::loadWork()
     return true;
 }
 
-void BatchWriter::scheduleRetry(const QString &reason)
+void BatchWriter::scheduleRetry(const QString &reason, State state)
 {
+    // Reconnecting also runs the start-up schema setup again, which re-creates a table dropped meanwhile.
     m_sink->close();
     const int delayMs = static_cast<int>(m_config.errorRetryDelaySec * 1000.0);
-    log::withFields(*logger(), spdlog::level::warn, {{"error", reason}, {"rows", m_counters->inFlight()}},
-                    "database unavailable ({}): {}; {} messages buffered, retry in {:.1f} s", m_sink->describe(),
-                    reason, m_counters->inFlight(), delayMs / 1000.0);
-    setState(State::Retrying, QStringLiteral("retry in %1 s: %2").arg(delayMs / 1000.0, 0, 'f', 1).arg(reason));
+    if (state == State::Blocked) {
+        log::withFields(*logger(), spdlog::level::err, {{"error", reason}, {"rows", m_counters->inFlight()}},
+                        "writing stopped ({}): {}; nothing is dropped, {} messages held, retry in {:.1f} s",
+                        m_sink->describe(), reason, m_counters->inFlight(), delayMs / 1000.0);
+        setState(State::Blocked, QStringLiteral("%1; retry in %2 s").arg(reason).arg(delayMs / 1000.0, 0, 'f', 1));
+    } else {
+        log::withFields(*logger(), spdlog::level::warn, {{"error", reason}, {"rows", m_counters->inFlight()}},
+                        "database unavailable ({}): {}; {} messages buffered, retry in {:.1f} s", m_sink->describe(),
+                        reason, m_counters->inFlight(), delayMs / 1000.0);
+        setState(State::Retrying, QStringLiteral("retry in %1 s: %2").arg(delayMs / 1000.0, 0, 'f', 1).arg(reason));
+    }
     m_retryTimer.start(delayMs);
 }
 
@@ -269,7 +277,7 @@ void BatchWriter::drain()
         return;
     if (m_pieces.empty()) {
         m_pending.clear();
-        if (!loadWork()) {
+        if (!loadWork(m_pending)) {
             checkFinished();
             return;
         }
@@ -279,7 +287,7 @@ void BatchWriter::drain()
             QMetaObject::invokeMethod(this, &BatchWriter::drain, Qt::QueuedConnection);
             return;
         }
-        prepareWork();
+        prepareWork(0);
     }
     if (!writeNextPiece())
         return;
@@ -294,17 +302,20 @@ void BatchWriter::drain()
     }
 }
 
-void BatchWriter::prepareWork()
+void BatchWriter::prepareWork(std::uint32_t from)
 {
     WriteSet set;
     set.batch = &m_pending;
-    set.good.reserve(m_pending.size());
+    set.good.reserve(m_pending.size() - from);
     if (m_mapper) {
-        m_mapped.reset(std::size_t(m_mapper->rules().size()), m_pending.size());
+        if (from == 0)
+            m_mapped.reset(std::size_t(m_mapper->rules().size()), m_pending.size());
+        else
+            m_mapped.grow(m_pending.size());
         set.mapped = &m_mapped;
     }
     int signalled = 0;
-    for (std::uint32_t i = 0; i < m_pending.size(); ++i) {
+    for (std::uint32_t i = from; i < m_pending.size(); ++i) {
         const PayloadCheckResult r = m_check.check(m_pending.payload(i));
         QString reason;
         if (r.ok() && !m_mapper) {
@@ -326,12 +337,36 @@ void BatchWriter::prepareWork()
         } else {
             reason = r.reason();
         }
-        set.dead.push_back({i, reason});
+        set.dead.push_back({i, reason, Reasons::classify(reason)});
         if (signalled++ < MaxDeadLetterSignals)
             Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
     }
     set.checkpoint = m_pending.lastSpoolEnd();
     m_pieces.push_back(std::move(set));
+}
+
+bool BatchWriter::extendWork()
+{
+    // More rows to compare a refused one with: whatever is queued (or still to replay) joins the pending
+    // transaction as a piece of its own at the end, so spool order and every checkpoint stay as they were.
+    m_extra.clear();
+    if (!loadWork(m_extra) || m_extra.isEmpty())
+        return false;
+    const auto from = static_cast<std::uint32_t>(m_pending.size());
+    m_pending.appendAll(m_extra);
+    m_extra.clear();
+    prepareWork(from);
+    return true;
+}
+
+std::size_t BatchWriter::target(std::uint32_t row) const
+{
+    return m_mapper && m_mapped.isMapped(row) ? std::size_t(m_mapped.rowRule[row]) + 1 : 0;
+}
+
+QString BatchWriter::targetName(std::size_t t) const
+{
+    return t == 0 ? m_sink->table() : m_mapper->rules()[qsizetype(t - 1)].table;
 }
 
 bool BatchWriter::writeNextPiece()
@@ -341,15 +376,14 @@ bool BatchWriter::writeNextPiece()
     m_lastWriteUs = startUs;
     const WriteOutcome out = m_sink->write(piece);
     report(piece, out, startUs);
-    switch (out.kind) {
-    case WriteOutcome::Kind::Ok: {
+    if (out.ok()) {
         const std::int64_t now = TimeFormat::nowUs();
         m_counters->written.fetch_add(piece.good.size() - std::min(piece.good.size(), out.deduplicated),
                                       std::memory_order_relaxed);
         m_counters->deduplicated.fetch_add(out.deduplicated, std::memory_order_relaxed);
         m_counters->deadLettered.fetch_add(piece.dead.size(), std::memory_order_relaxed);
         for (const WriteSet::DeadLetter &dl : piece.dead)
-            m_counters->deadLetteredBy[std::size_t(Reasons::classify(dl.reason))].fetch_add(1, std::memory_order_relaxed);
+            m_counters->deadLetteredBy[std::size_t(dl.kind)].fetch_add(1, std::memory_order_relaxed);
         m_counters->transactions.fetch_add(1, std::memory_order_relaxed);
         m_counters->lastCommitUs.store(now, std::memory_order_relaxed);
         m_counters->lastCommitLatencyUs.store(now - m_pending.firstReceivedAtUs(), std::memory_order_relaxed);
@@ -358,6 +392,11 @@ bool BatchWriter::writeNextPiece()
                             {{"rows", piece.dead.size()}, {"topic", m_pending.topic(piece.dead.front().row)},
                              {"error", piece.dead.front().reason}},
                             "{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
+        if (piece.bisecting) {
+            // Evidence for judging a row that fails alone later in this split: its table took other rows.
+            for (const std::uint32_t i : piece.good)
+                m_proven[target(i)] = true;
+        }
         if (m_spool && piece.checkpoint) {
             m_committed = std::max(m_committed, piece.checkpoint);
             m_committedThisRun = true;
@@ -366,54 +405,136 @@ bool BatchWriter::writeNextPiece()
         const quint64 rows = piece.rows();
         m_pieces.pop_front();
         m_attempt = 1;
+        m_unknownFailures = 0;
         Q_EMIT committed(rows);
         return true;
     }
-    case WriteOutcome::Kind::Retry:
-        m_counters->writeFailures.fetch_add(1, std::memory_order_relaxed);
+    m_counters->writeFailures.fetch_add(1, std::memory_order_relaxed);
+    // The rule (docs/architecture.md, "Failure model"): the connection's or the server's trouble is retried as long
+    // as it lasts; an error of no known class is retried a few times; then, and at once for the rows' errors, the
+    // transaction is split by position until the failure stands alone — and a row that fails alone is set aside only
+    // if its table takes another row. When no other row gets through either, writing stops (Blocked) and is retried.
+    if (out.failure == FailureClass::Connection) {
         ++m_attempt;
         scheduleRetry(out.message);
         return false;
-    case WriteOutcome::Kind::DataError:
+    }
+    if (out.failure == FailureClass::Unknown && !piece.bisecting && ++m_unknownFailures < UnknownRetriesBeforeSplit) {
+        ++m_attempt;
+        scheduleRetry(out.message);
+        return false;
+    }
+    if (!piece.bisecting)
+        m_proven.assign(m_mapper ? std::size_t(m_mapper->rules().size()) + 1 : 1, false);  // a new split begins
+    m_attempt = 1;
+    m_unknownFailures = 0;
+    if (piece.rows() > 1) {
+        splitFront();
+        return true;
+    }
+    if (piece.good.empty()) {
+        // A lone dead letter the database refuses (its topic is not valid text, say): it cannot be stored anywhere.
+        if (out.failure == FailureClass::Rows) {
+            m_counters->drop(Reasons::Drop::DeadLetterRefused, piece.dead.size());
+            logger()->error("{} dead letters could not be stored and are dropped: {}", piece.dead.size(), out.message);
+            m_pieces.pop_front();
+            return true;
+        }
+        scheduleRetry(QStringLiteral("the dead-letter table refuses rows: ") + out.message, State::Blocked);
+        return false;
+    }
+    return judgeRow(out);
+}
+
+void BatchWriter::splitFront()
+{
+    // Split by position so the two halves stay in spool order (dead letters too, each going to its own half):
+    // the checkpoint of the first never covers a row of the second.
+    WriteSet failed = std::move(m_pieces.front());
+    m_pieces.pop_front();
+    std::vector<std::uint32_t> rows(failed.good);
+    for (const WriteSet::DeadLetter &dl : failed.dead)
+        rows.push_back(dl.row);
+    std::sort(rows.begin(), rows.end());
+    const std::uint32_t midRow = rows[rows.size() / 2];  // > the piece's first row
+    WriteSet second;
+    second.batch = failed.batch;
+    second.mapped = failed.mapped;
+    second.bisecting = failed.bisecting = true;
+    const auto g = std::partition_point(failed.good.begin(), failed.good.end(),
+                                        [midRow](std::uint32_t i) { return i < midRow; });
+    second.good.assign(g, failed.good.end());
+    failed.good.erase(g, failed.good.end());
+    const auto dl = std::stable_partition(failed.dead.begin(), failed.dead.end(),
+                                          [midRow](const WriteSet::DeadLetter &x) { return x.row < midRow; });
+    second.dead.assign(std::make_move_iterator(dl), std::make_move_iterator(failed.dead.end()));
+    failed.dead.erase(dl, failed.dead.end());
+    second.checkpoint = failed.checkpoint;
+    failed.checkpoint = failed.batch->spoolEnd(midRow - 1);
+    m_pieces.push_front(std::move(second));
+    m_pieces.push_front(std::move(failed));
+}
+
+bool BatchWriter::judgeRow(const WriteOutcome &out)
+{
+    // One row failed alone, with an error that is not the connection's. It is the row's fault only if its table
+    // takes another row: one committed since this split began, or one of up to ProbeRows others of the pending
+    // rows (spread over them, preferring later ones) written and rolled back. If none gets through, the statement
+    // fails for every row — a dropped permission, a trigger refusing all — and no row is to blame.
+    WriteSet &piece = m_pieces.front();
+    const std::uint32_t row = piece.good.front();
+    const std::size_t t = target(row);
+    bool poison = t < m_proven.size() && m_proven[t];
+    bool extended = false;
+    while (!poison) {
+        std::vector<std::uint32_t> others;
+        for (std::size_t p = 1; p < m_pieces.size(); ++p)
+            for (const std::uint32_t i : m_pieces[p].good)
+                if (target(i) == t)
+                    others.push_back(i);
+        if (others.empty() && !extended) {
+            extended = true;
+            if (extendWork())
+                continue;
+        }
+        std::vector<std::uint32_t> probes;
+        for (int k = 0; k < ProbeRows && !others.empty(); ++k) {
+            const std::uint32_t pick = others[std::min(others.size() - 1, others.size() * std::size_t(k) / ProbeRows)];
+            if (probes.empty() || probes.back() != pick)
+                probes.push_back(pick);
+        }
+        if (probes.empty())
+            break;
+        for (const std::uint32_t p : probes) {
+            WriteSet probe;
+            probe.batch = &m_pending;
+            probe.mapped = m_mapper ? &m_mapped : nullptr;
+            probe.good = {p};
+            probe.dryRun = true;
+            const WriteOutcome po = m_sink->write(probe);
+            if (po.ok()) {
+                poison = true;
+                break;
+            }
+            if (po.failure == FailureClass::Connection) {
+                ++m_attempt;
+                scheduleRetry(po.message);
+                return false;
+            }
+        }
         break;
     }
-    // The database refused the rows themselves: split until the refused rows stand alone, store those as dead
-    // letters with the server's reason, and write the rest.
-    m_counters->writeFailures.fetch_add(1, std::memory_order_relaxed);
-    WriteSet failed = std::move(piece);
-    m_pieces.pop_front();
-    if (failed.good.size() > 1) {
-        // Split by position so the two halves stay in spool order (dead letters go with their neighbours): the
-        // checkpoint of the first never covers a row of the second.
-        const std::uint32_t midRow = failed.good[failed.good.size() / 2];
-        WriteSet second;
-        second.batch = failed.batch;
-        second.mapped = failed.mapped;
-        const auto g = std::partition_point(failed.good.begin(), failed.good.end(),
-                                            [midRow](std::uint32_t i) { return i < midRow; });
-        second.good.assign(g, failed.good.end());
-        failed.good.erase(g, failed.good.end());
-        const auto dl = std::stable_partition(failed.dead.begin(), failed.dead.end(),
-                                              [midRow](const WriteSet::DeadLetter &x) { return x.row < midRow; });
-        second.dead.assign(std::make_move_iterator(dl), std::make_move_iterator(failed.dead.end()));
-        failed.dead.erase(dl, failed.dead.end());
-        second.checkpoint = failed.checkpoint;
-        failed.checkpoint = failed.batch->spoolEnd(midRow - 1);  // midRow > first row of the piece
-        m_pieces.push_front(std::move(second));
-        m_pieces.push_front(std::move(failed));
-    } else if (failed.good.size() == 1) {
-        logger()->warn("database rejected a row: {}", out.message);
-        failed.dead.push_back({failed.good.front(), QStringLiteral("rejected by database: ") + out.message});
-        if (failed.dead.size() <= MaxDeadLetterSignals)
-            Q_EMIT deadLettered(m_pending.topic(failed.good.front()).toByteArray(), failed.dead.back().reason,
-                                m_pending.receivedAtUs(failed.good.front()));
-        failed.good.clear();
-        m_pieces.push_front(std::move(failed));
-    } else {
-        // Even the dead-letter rows were refused (they are stored as raw bytes, so this should not happen).
-        m_counters->drop(Reasons::Drop::DeadLetterRefused, failed.dead.size());
-        logger()->error("{} dead letters could not be stored and are dropped: {}", failed.dead.size(), out.message);
+    const QString code = out.code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromLatin1(out.code));
+    if (!poison) {
+        scheduleRetry(QStringLiteral("%1 refuses every row%2: %3").arg(targetName(t), code, out.message), State::Blocked);
+        return false;
     }
+    logger()->warn("database rejected a row{}: {}", code, out.message);
+    // The piece is this one row (splitting goes down to single rows, dead letters included): now its dead letter.
+    piece.dead.push_back({row, QStringLiteral("rejected by database%1: %2").arg(code, out.message),
+                          Reasons::DeadLetter::DbRejected});
+    piece.good.clear();
+    Q_EMIT deadLettered(m_pending.topic(row).toByteArray(), piece.dead.back().reason, m_pending.receivedAtUs(row));
     return true;
 }
 

@@ -23,14 +23,18 @@ class Spool;
 struct PipelineCounters;
 
 /// Takes batches off the queue and stores them, one transaction per group of batches; checks payloads, dead-letters
-/// what cannot be stored, splits batches the database rejects, and keeps rows through outages until they are written.
-/// Lives on the writer thread; its sink (and QSqlDatabase) is created there in start().
+/// what cannot be stored, splits transactions the database refuses until a bad row stands alone, and keeps rows
+/// through outages and refusals until they are written. Lives on the writer thread; its sink (and QSqlDatabase) is
+/// created there in start().
 class BatchWriter final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(BatchWriter)
 public:
-    enum class State { Disconnected, Connecting, Connected, Retrying };
+    /// Retrying: the connection or the server's state failed a write; Blocked: the database refuses every row of a
+    /// table (no single row explains the failure: a missing permission, a trigger that refuses all): writing stopped,
+    /// nothing is dropped or dead-lettered for it, retried every error_retry_delay_sec.
+    enum class State { Disconnected, Connecting, Connected, Retrying, Blocked };
     Q_ENUM(State)
     using SinkFactory = std::function<std::unique_ptr<SqlSink>()>;
 
@@ -53,6 +57,11 @@ public:
 
     static QString stateName(State state);
 
+    /// Tries of a piece whose error has no known class (FailureClass::Unknown) before it is split like a refused one.
+    static constexpr int UnknownRetriesBeforeSplit = 3;
+    /// Other rows for the same table tried (and rolled back) to tell one bad row from a statement that fails for all.
+    static constexpr int ProbeRows = 4;
+
 Q_SIGNALS:
     void stateChanged(iot::BatchWriter::State state, const QString &detail);
     void committed(quint64 rows);
@@ -63,13 +72,18 @@ Q_SIGNALS:
 private:
     void setState(State state, const QString &detail);
     void tryOpen();
-    bool loadWork();
-    bool readSpool(std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
+    bool loadWork(Batch &into);
+    bool extendWork();
+    bool readSpool(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
     bool syncCheckpoint();
     void dropCommitted();
-    void prepareWork();
+    void prepareWork(std::uint32_t from);
     bool writeNextPiece();
-    void scheduleRetry(const QString &reason);
+    void splitFront();
+    bool judgeRow(const WriteOutcome &out);
+    std::size_t target(std::uint32_t row) const;
+    QString targetName(std::size_t target) const;
+    void scheduleRetry(const QString &reason, State state = State::Retrying);
     void checkFinished();
     quint64 pendingRows() const;
     void report(const WriteSet &piece, const WriteOutcome &out, std::int64_t startUs);
@@ -83,6 +97,9 @@ private:
     std::unique_ptr<Mapper> m_mapper;
     MappedBatch m_mapped;            // what the mapper made of m_pending
     int m_attempt = 1;               // tries of the piece at the head of m_pieces
+    int m_unknownFailures = 0;       // of those, failures of no known class
+    std::vector<bool> m_proven;      // per target (0: readings, 1 + rule): rows committed since a split began
+    Batch m_extra;                   // more queued work, taken to find rows to compare a refused row with
     PayloadCheck m_check;
     Batch m_pending;                 // taken off the queue, not yet fully committed
     std::deque<WriteSet> m_pieces;   // what of m_pending is still to write (split on data errors)

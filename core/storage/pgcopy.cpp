@@ -5,7 +5,6 @@
 
 #include <libpq-fe.h>
 
-#include <cstring>
 
 namespace iot::pgcopy {
 
@@ -47,24 +46,19 @@ void putJsonb(std::string &b, QByteArrayView json)
     b.append(json.data(), static_cast<std::size_t>(json.size()));
 }
 
-bool isDataError(const char *sqlstate)
+WriteOutcome failure(pg_conn *c, pg_result *res, const QString &what)
 {
-    return sqlstate && (std::strncmp(sqlstate, "22", 2) == 0 || std::strncmp(sqlstate, "23", 2) == 0);
-}
-
-WriteOutcome failure(pg_conn *c, pg_result *res, const QString &what, QByteArray *sqlState)
-{
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-    if (sqlState)
-        *sqlState = QByteArray(state);
+    const QByteArray state(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr);
     QString msg = QString::fromUtf8(res ? PQresultErrorMessage(res) : PQerrorMessage(c)).trimmed();
     if (msg.isEmpty())
         msg = QString::fromUtf8(PQerrorMessage(c)).trimmed();
     msg = what + QStringLiteral(": ") + msg;
-    const bool data = isDataError(state) && PQstatus(c) == CONNECTION_OK;
+    const FailureClass cls = PQstatus(c) == CONNECTION_OK
+        ? FailureClasses::fromSqlState(std::string_view(state.constData(), std::size_t(state.size())))
+        : FailureClass::Connection;
     if (res)
         PQclear(res);
-    return data ? WriteOutcome::dataError(msg) : WriteOutcome::retry(msg);
+    return WriteOutcome::failed(cls, msg, state);
 }
 
 WriteOutcome Stream::begin(pg_conn *c, const QByteArray &command)
@@ -96,7 +90,7 @@ bool Stream::rowDone(pg_conn *c)
     return m_sent;
 }
 
-WriteOutcome Stream::end(pg_conn *c, QByteArray *sqlState)
+WriteOutcome Stream::end(pg_conn *c)
 {
     bool sent = m_sent;
     if (sent) {
@@ -109,15 +103,15 @@ WriteOutcome Stream::end(pg_conn *c, QByteArray *sqlState)
     PGresult *res;
     while ((res = PQgetResult(c)) != nullptr) {
         const ExecStatusType st = PQresultStatus(res);
-        if (st != PGRES_COMMAND_OK && st != PGRES_COPY_IN && out.kind == WriteOutcome::Kind::Ok) {
-            out = failure(c, res, m_what, sqlState);
+        if (st != PGRES_COMMAND_OK && st != PGRES_COPY_IN && out.ok()) {
+            out = failure(c, res, m_what);
             continue;
         }
         PQclear(res);
         if (st == PGRES_COPY_IN)
             break;  // still in COPY after a failed end: the connection is unusable, the retry reconnects
     }
-    if (!sent && out.kind == WriteOutcome::Kind::Ok)
+    if (!sent && out.ok())
         out = failure(c, nullptr, m_what + QStringLiteral(" data"));
     return out;
 }

@@ -23,12 +23,10 @@ void putTimestamp(std::string &b, std::int64_t epochUs);   // a timestamptz fiel
 void putBytes(std::string &b, const char *data, std::size_t n);
 void putJsonb(std::string &b, QByteArrayView json);
 
-/// SQLSTATE classes 22 (data exception) and 23 (integrity constraint) blame the rows; anything else the server, the
-/// connection or the schema, which a reconnect (and re-created tables) may fix.
-bool isDataError(const char *sqlstate);
 /// The outcome for a failed result (or, with `res` null, the connection's error), prefixed with `what`; clears
-/// `res`. A data error only while the connection is still up. `sqlState` (optional) receives the SQLSTATE.
-WriteOutcome failure(pg_conn *c, pg_result *res, const QString &what, QByteArray *sqlState = nullptr);
+/// `res`. Classified by its SQLSTATE (FailureClasses::fromSqlState), and always Connection once the connection is
+/// down, whatever the code. The SQLSTATE is in the outcome's `code`.
+WriteOutcome failure(pg_conn *c, pg_result *res, const QString &what);
 
 /// One `COPY … FROM STDIN (FORMAT binary)`, streamed in chunks: the caller appends each row to buffer() and calls
 /// rowDone(), which sends a full chunk. The buffer (and libpq's copy of each CopyData message) stays small however
@@ -48,7 +46,7 @@ public:
     bool rowDone(pg_conn *c);
     /// Sends the rest and the trailer and collects the result. A chunk refused because the server had already
     /// rejected an earlier one shows here as that error: the rows' fault (split them) or the connection's (retry).
-    WriteOutcome end(pg_conn *c, QByteArray *sqlState = nullptr);
+    WriteOutcome end(pg_conn *c);
 
 private:
     bool send(pg_conn *c);

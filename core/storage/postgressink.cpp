@@ -186,7 +186,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         pgcopy::Stream copy(d->buffer, QStringLiteral("COPY"));
         if (raw)
             out = copy.begin(c, d->copyReadings);
-        if (raw && out.kind == WriteOutcome::Kind::Ok) {
+        if (raw && out.ok()) {
             std::string &buf = copy.buffer();
             for (const std::uint32_t i : set.good) {
                 if (set.mapped && set.mapped->isMapped(i))
@@ -201,14 +201,14 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
             }
             out = copy.end(c);
         }
-        if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
+        if (out.ok() && !d->mapped->isEmpty())
             out = d->mapped->write(c, set);
     }
     const std::size_t deduplicated = out.deduplicated;
     pgcopy::Stream deadCopy(d->buffer, QStringLiteral("COPY"));
-    if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty())
+    if (out.ok() && !set.dead.empty())
         out = deadCopy.begin(c, d->copyDead);
-    if (out.kind == WriteOutcome::Kind::Ok && !set.dead.empty()) {
+    if (out.ok() && !set.dead.empty()) {
         // Few and rare: one chunk.
         std::string &buf = deadCopy.buffer();
         for (const WriteSet::DeadLetter &dl : set.dead) {
@@ -223,7 +223,7 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         }
         out = deadCopy.end(c);
     }
-    if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
+    if (out.ok() && set.checkpoint && !set.dryRun && !d->spoolId.isEmpty()) {
         const QByteArray pos = QByteArray::number(static_cast<qulonglong>(set.checkpoint));
         const char *params[2] = {d->spoolId.constData(), pos.constData()};
         PGresult *res = PQexecParams(c,
@@ -236,10 +236,10 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
         else
             PQclear(res);
         // A checkpoint failure is never the rows' fault: retry, do not split.
-        if (out.kind == WriteOutcome::Kind::DataError)
-            out.kind = WriteOutcome::Kind::Retry;
+        if (!out.ok())
+            out.failure = FailureClass::Connection;
     }
-    if (out.kind != WriteOutcome::Kind::Ok) {
+    if (!out.ok() || set.dryRun) {
         db.rollback();
         d->mapped->reset();  // staging tables created in this transaction are gone with it
         return out;

@@ -14,23 +14,6 @@
 #include <sqlite3.h>
 
 namespace iot {
-namespace {
-
-// Constraint and type errors blame the rows; busy, I/O, full disk and the like blame the moment.
-bool isDataError(int rc)
-{
-    switch (rc & 0xFF) {
-    case SQLITE_CONSTRAINT:
-    case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG:
-    case SQLITE_RANGE:
-        return true;
-    default:
-        return false;
-    }
-}
-
-} // namespace
 
 struct SqliteSink::Private
 {
@@ -56,7 +39,8 @@ struct SqliteSink::Private
     WriteOutcome fail(const char *what, int rc)
     {
         const QString msg = QString::fromLatin1(what) + QStringLiteral(": ") + QString::fromUtf8(sqlite3_errmsg(handle));
-        return isDataError(rc) ? WriteOutcome::dataError(msg) : WriteOutcome::retry(msg);
+        // No SQLSTATE here: the result code says what it can (FailureClasses::fromSqliteCode).
+        return WriteOutcome::failed(FailureClasses::fromSqliteCode(rc), msg, FailureClasses::sqliteCodeName(rc));
     }
     Status exec(const QByteArray &sql)
     {
@@ -216,9 +200,9 @@ WriteOutcome SqliteSink::write(const WriteSet &set)
             break;
         }
     }
-    if (out.kind == WriteOutcome::Kind::Ok && !d->mapped->isEmpty())
+    if (out.ok() && !d->mapped->isEmpty())
         out = d->mapped->write(d->handle, set);
-    for (std::size_t k = 0; out.kind == WriteOutcome::Kind::Ok && k < set.dead.size(); ++k) {
+    for (std::size_t k = 0; out.ok() && k < set.dead.size(); ++k) {
         const WriteSet::DeadLetter &dl = set.dead[k];
         TimeFormat::isoUtc(b.receivedAtUs(dl.row), iso);
         const QByteArrayView topic = b.topic(dl.row);
@@ -233,7 +217,7 @@ WriteOutcome SqliteSink::write(const WriteSet &set)
         if (rc != SQLITE_DONE)
             out = d->fail("INSERT dead letter", rc);
     }
-    if (out.kind == WriteOutcome::Kind::Ok && set.checkpoint && !d->spoolId.isEmpty()) {
+    if (out.ok() && set.checkpoint && !set.dryRun && !d->spoolId.isEmpty()) {
         sqlite3_bind_text(d->upsertCheckpoint, 1, d->spoolId.constData(), static_cast<int>(d->spoolId.size()),
                           SQLITE_STATIC);
         sqlite3_bind_int64(d->upsertCheckpoint, 2, static_cast<sqlite3_int64>(set.checkpoint));
@@ -242,12 +226,12 @@ WriteOutcome SqliteSink::write(const WriteSet &set)
         if (rc != SQLITE_DONE)
             out = WriteOutcome::retry(QStringLiteral("checkpoint: ") + QString::fromUtf8(sqlite3_errmsg(d->handle)));
     }
-    if (out.kind == WriteOutcome::Kind::Ok) {
+    if (out.ok() && !set.dryRun) {
         rc = sqlite3_exec(d->handle, "COMMIT", nullptr, nullptr, nullptr);
         if (rc != SQLITE_OK)
             out = d->fail("COMMIT", rc);
     }
-    if (out.kind != WriteOutcome::Kind::Ok)
+    if (!out.ok() || set.dryRun)
         sqlite3_exec(d->handle, "ROLLBACK", nullptr, nullptr, nullptr);
     return out;
 }

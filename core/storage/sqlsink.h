@@ -3,6 +3,8 @@
 
 #include "mapping/mapper.h"
 #include "pipeline/batch.h"
+#include "pipeline/reasons.h"
+#include "storage/failureclass.h"
 #include "util/result.h"
 
 #include <QMap>
@@ -28,6 +30,12 @@ struct MappedBatch
         rowRule.assign(rows, -1);
         rowSlot.assign(rows, 0);
     }
+    /// Room for rows appended to the batch since reset(), keeping what was mapped.
+    void grow(std::size_t rows)
+    {
+        rowRule.resize(rows, -1);
+        rowSlot.resize(rows, 0);
+    }
     bool isMapped(std::uint32_t row) const { return row < rowRule.size() && rowRule[row] >= 0; }
 };
 
@@ -37,29 +45,35 @@ struct WriteSet
     struct DeadLetter
     {
         std::uint32_t row;
-        QString reason;
+        QString reason;  // the text stored in the table
+        Reasons::DeadLetter kind = Reasons::DeadLetter::Other;
     };
     const Batch *batch = nullptr;
     std::vector<std::uint32_t> good;
     std::vector<DeadLetter> dead;
     std::uint64_t checkpoint = 0;  // spool position to record in the same transaction (0: none)
     const MappedBatch *mapped = nullptr;  // rows of `good` with a rule go to mapped tables, the rest to readings
+    bool dryRun = false;  // write everything, then roll back: does the database take these rows? (no checkpoint)
+    bool bisecting = false;  // the writer's bookkeeping, ignored by sinks: a part of a failed transaction being split
 
     std::size_t rows() const { return good.size() + dead.size(); }
 };
 
-/// What a write came to. DataError: the rows are at fault (retrying them unchanged fails again); Retry: the server,
-/// connection or schema is at fault (reconnect and write the same rows again).
+/// What a write came to: committed, or failed with the class of its error (FailureClass: retry the connection,
+/// split for the rows' sake, or retry a few times and then split), the server's message and its error code.
 struct WriteOutcome
 {
-    enum class Kind { Ok, DataError, Retry };
-    Kind kind = Kind::Ok;
+    FailureClass failure = FailureClass::None;
     QString message;
+    QByteArray code;               // SQLSTATE, or the SQLite result code's name; empty when the connection failed
     std::size_t deduplicated = 0;  // mapped rows skipped by a unique key (already stored)
 
-    static WriteOutcome ok() { return {}; }
-    static WriteOutcome dataError(QString m) { return {Kind::DataError, std::move(m)}; }
-    static WriteOutcome retry(QString m) { return {Kind::Retry, std::move(m)}; }
+    bool ok() const { return failure == FailureClass::None; }
+    static WriteOutcome failed(FailureClass c, QString m, QByteArray code = {})
+    {
+        return {c, std::move(m), std::move(code), 0};
+    }
+    static WriteOutcome retry(QString m) { return failed(FailureClass::Connection, std::move(m)); }
 };
 
 /// A database the writer stores into; implementations own their QSqlDatabase connection and live on the writer

@@ -93,6 +93,29 @@ QString ReadingsProbe::scalar(const QString &sql) const
     return q.value(0).toString();
 }
 
+bool ReadingsProbe::exec(const QString &sql) const
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection));
+    if (!q.exec(sql)) {
+        m_error = q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+QMap<qint64, int> ReadingsProbe::columnCounts(const QString &table, const QString &column) const
+{
+    QMap<qint64, int> out;
+    QSqlQuery q(QSqlDatabase::database(m_connection));
+    if (!q.exec(QStringLiteral("SELECT %1, count(*) FROM %2 GROUP BY 1").arg(column, table))) {
+        m_error = q.lastError().text();
+        return out;
+    }
+    while (q.next())
+        out.insert(q.value(0).toLongLong(), q.value(1).toInt());
+    return out;
+}
+
 qint64 ReadingsProbe::count(const QString &table) const
 {
     QSqlDatabase db = QSqlDatabase::database(m_connection);

@@ -32,6 +32,10 @@ public:
     QList<QPair<QString, QString>> deadLetters(const QString &table = QStringLiteral("dead_letters")) const;
     /// Runs one query and returns the first column of the first row as text (for ad-hoc checks).
     QString scalar(const QString &sql) const;
+    /// Runs statements that return no rows (DDL, several separated by ';' on PostgreSQL); false with error() set.
+    bool exec(const QString &sql) const;
+    /// value of an integer `column` → how often it was stored (seqCounts() for a typed table).
+    QMap<qint64, int> columnCounts(const QString &table, const QString &column) const;
 
 private:
     ReadingsProbe(QString connection, bool postgres);
