@@ -18,8 +18,13 @@ HeadlessService::HeadlessService(Engine &engine, QObject *parent) : QObject(pare
     connect(&m_progressTimer, &QTimer::timeout, this, &HeadlessService::logProgress);
     connect(&m_engine, &Engine::stopped, this, [this](quint64 unwritten) {
         m_progressTimer.stop();
-        Logging::flush();
-        QCoreApplication::exit(unwritten > 0 ? 1 : 0);
+        Q_EMIT finished({RunOutcome::Ending::Stopped, unwritten});
+    });
+    // Headless, nobody could fix it at run time: say why and end (exit 2; systemd does not restart on it).
+    connect(&m_engine, &Engine::fatalError, this, [this](const QString &message) {
+        log::get("app")->critical("stopping: {}", message);
+        m_progressTimer.stop();
+        Q_EMIT finished({RunOutcome::Ending::Fatal, 0});
     });
 }
 
@@ -38,8 +43,8 @@ void HeadlessService::start()
                           c.subscriber.flushIntervalSec, c.subscriber.maxBufferedMessages);
     if (const Status st = m_engine.start(); !st) {
         log::get("app")->critical("cannot start: {}", st.error().message);
-        Logging::flush();
-        QMetaObject::invokeMethod(QCoreApplication::instance(), [] { QCoreApplication::exit(1); },
+        // Queued: the caller enters the event loop after start() returns.
+        QMetaObject::invokeMethod(this, [this] { Q_EMIT finished({RunOutcome::Ending::StartFailed, 0}); },
                                   Qt::QueuedConnection);
         return;
     }

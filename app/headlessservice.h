@@ -2,6 +2,7 @@
 #pragma once
 
 #include "enginesnapshot.h"
+#include "runoutcome.h"
 
 #include <QObject>
 #include <QTimer>
@@ -10,8 +11,8 @@ namespace iot {
 
 class Engine;
 
-/// The headless front end: runs the engine until SIGINT/SIGTERM, logs a progress line every
-/// stats_log_interval_sec, and ends the event loop with the exit code. Lives on the main thread.
+/// The headless front end: runs the engine until SIGINT/SIGTERM or a fatal error, logs a progress line every
+/// stats_log_interval_sec, and reports how the run ended (finished). Lives on the main thread.
 class HeadlessService final : public QObject
 {
     Q_OBJECT
@@ -22,6 +23,10 @@ public:
     void start();
     /// First call: graceful stop. A second call (operator pressed Ctrl-C again): exit at once with code 1.
     void requestStop(int signal);
+
+Q_SIGNALS:
+    /// The run is over: the engine stopped, could not start, or hit a problem no retry fixes.
+    void finished(const iot::RunOutcome &outcome);
 
 private:
     void logProgress();

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
-// iot-subscriber: picks the desktop or the headless front end, wires it to the engine, maps errors to exit codes.
+// iot-subscriber: reads the command line and the configuration (exit 2 on a problem, before any network or database
+// is touched), sets up the application and logging, then hands over to the front end (app/frontend.*).
 #include "commandline.h"
 #include "config/configloader.h"
 #include "config/logconfig.h"
-#include "engine.h"
+#include "exitcode.h"
 #include "firstrun.h"
-#include "headlessservice.h"
+#include "frontend.h"
 #include "logging/log.h"
 #include "logging/logging.h"
-#include "observability/observability.h"
-#include "unixsignals.h"
 
 #include <QCoreApplication>
 
@@ -17,14 +16,12 @@
 #include <memory>
 
 #ifdef IOT_WITH_GUI
-#include "desktop.h"
 #include <QApplication>
 #endif
 
 namespace {
 
-constexpr int ExitFatal = 1;
-constexpr int ExitConfig = 2;
+constexpr int ExitConfig = static_cast<int>(iot::ExitCode::Config);
 
 void printTo(std::FILE *f, const QString &text)
 {
@@ -38,6 +35,21 @@ void printTo(std::FILE *f, const QString &text)
 {
     return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
         || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+}
+
+/// The configuration file to use and a note for the log. Without --config: the user's config.toml, written from
+/// the defaults at the first start, so that the SQLite file and the spool land in the user's data directory
+/// rather than in whatever the working directory is (empty path: the built-in defaults, with the reason).
+std::pair<QString, QString> configFile(const QString &given)
+{
+    if (!given.isEmpty())
+        return {given, QString()};
+    const auto firstRun = iot::FirstRun::forCurrentUser().ensureConfig();
+    if (!firstRun)
+        return {QString(), firstRun.error().message + QStringLiteral("; using the built-in defaults")};
+    return {firstRun.value().configFile,
+            firstRun.value().created ? QStringLiteral(" (created with the defaults: first start without --config)")
+                                     : QString()};
 }
 
 } // namespace
@@ -71,18 +83,7 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("iot-subscriber"));
     QCoreApplication::setOrganizationName(QStringLiteral("iot-subscriber"));
     QCoreApplication::setApplicationVersion(QStringLiteral(IOT_VERSION));
-    // Without --config: the user's config.toml, written from the defaults at the first start, so that the SQLite
-    // file and the spool land in the user's data directory rather than in whatever the working directory is.
-    QString configPath = cl.configPath;
-    QString configNote;
-    if (configPath.isEmpty()) {
-        const auto firstRun = iot::FirstRun::forCurrentUser().ensureConfig();
-        if (firstRun)
-            configPath = firstRun.value().configFile;
-        configNote = !firstRun ? firstRun.error().message + QStringLiteral("; using the built-in defaults")
-            : firstRun.value().created ? QStringLiteral(" (created with the defaults: first start without --config)")
-                                       : QString();
-    }
+    const auto [configPath, configNote] = configFile(cl.configPath);
     auto loaded = configPath.isEmpty() ? iot::Result<iot::Config>(iot::ConfigLoader::defaults())
                                        : iot::ConfigLoader::loadFile(configPath);
     if (!loaded) {
@@ -118,38 +119,7 @@ int main(int argc, char *argv[])
         iot::log::get("app")->info("configuration: {}{}", configPath, configNote);
     if (!cl.noGui && !gui)
         iot::log::get("app")->info("no display (or no GUI in this build): running headless");
-
-    iot::Engine engine(config);
-    // Metrics, health checks and traces for both front ends; it must see the engine before the engine starts.
-    iot::Observability observability(engine);
-    if (const iot::Status st = observability.start(); !st) {
-        iot::log::get("app")->critical("cannot start: {}", st.error().message);
-        iot::Logging::flush();
-        return ExitFatal;
-    }
-    // A problem no retry can fix (e.g. [[mappings]] that conflict with existing tables): report it, exit 2.
-    QObject::connect(&engine, &iot::Engine::fatalError, &engine, [](const QString &message) {
-        iot::log::get("app")->critical("stopping: {}", message);
-        iot::Logging::flush();
-        QCoreApplication::exit(ExitConfig);
-    });
-    iot::UnixSignals signalSource;
-    int rc = ExitFatal;
-#ifdef IOT_WITH_GUI
-    if (gui) {
-        iot::Desktop desktop(engine, &observability);
-        QObject::connect(&signalSource, &iot::UnixSignals::terminationRequested, &desktop, &iot::Desktop::quit);
-        desktop.start();
-        rc = QCoreApplication::exec();
-        iot::Logging::flush();
-        return rc;
-    }
-#endif
-    iot::HeadlessService service(engine);
-    QObject::connect(&signalSource, &iot::UnixSignals::terminationRequested, &service,
-                     &iot::HeadlessService::requestStop);
-    service.start();
-    rc = QCoreApplication::exec();
+    const int rc = iot::FrontEnd::run(config, gui);
     iot::Logging::flush();
     return rc;
 }

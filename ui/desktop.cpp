@@ -31,9 +31,12 @@ Desktop::Desktop(Engine &engine, Observability *observability, EngineHost::Facto
     QGuiApplication::setDesktopFileName(QStringLiteral("iot-subscriber"));
     m_window = std::make_unique<MainWindow>(*m_host);
     connect(m_window.get(), &MainWindow::closeRequested, this, &Desktop::quit);
-    connect(m_host.get(), &EngineHost::finished, this,
-            [this](quint64 unwritten) { QApplication::exit(m_fatal ? 2 : unwritten > 0 ? 1 : 0); });
+    connect(m_host.get(), &EngineHost::finished, this, [this](quint64 unwritten) {
+        Q_EMIT finished({m_fatal ? RunOutcome::Ending::Fatal : RunOutcome::Ending::Stopped, unwritten});
+    });
     connect(m_host.get(), &EngineHost::fatalError, this, [this] { m_fatal = true; });
+    // New settings applied: the engine that failed is gone.
+    connect(m_host.get(), &EngineHost::restarted, this, [this] { m_fatal = false; });
 }
 
 Desktop::~Desktop() = default;

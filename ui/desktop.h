@@ -2,6 +2,7 @@
 #pragma once
 
 #include "enginehost.h"
+#include "runoutcome.h"
 
 #include <QObject>
 #include <QTimer>
@@ -29,9 +30,15 @@ public:
     ~Desktop() override;
 
     void start();
-    /// Graceful: stop the engine, commit, then quit with 0 (1 if anything could not be committed, 2 after a fatal
-    /// engine error, which the window shows and leaves open until the operator has read it).
+    /// Graceful: stop the engine, commit, then emit finished(). A fatal engine error does not end the run: the
+    /// window shows it and stays, the operator fixes the settings and applies (a restart clears it) or quits.
     void quit();
+
+Q_SIGNALS:
+    /// After quit(): Fatal if the last engine stopped on a fatal error that no settings change has cleared.
+    void finished(const iot::RunOutcome &outcome);
+
+public:
 
     EngineHost &host() const { return *m_host; }
     MainWindow &window() const { return *m_window; }
@@ -43,7 +50,7 @@ private:
     QTimer m_progressTimer;
     std::unique_ptr<MainWindow> m_window;
     bool m_quitting = false;
-    bool m_fatal = false;   // the engine reported a problem no retry fixes: exit code 2
+    bool m_fatal = false;   // the current engine reported a problem no retry fixes
 };
 
 } // namespace iot

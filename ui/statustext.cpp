@@ -93,6 +93,11 @@ StatusView StatusText::database(const EngineSnapshot &s, qint64 nowUs, bool runn
                 QStringLiteral("%1 messages held, none dropped, since %2; writing resumes by itself once the table "
                                "or its permissions are fixed")
                     .arg(count(s.inFlight), clock(s.dbSinceUs))};
+    case State::Failed:
+        return {StatusLevel::Error, QStringLiteral("Stopped, retrying cannot help: ") + s.dbDetail,
+                QStringLiteral("%1 messages held in the spool, none dropped; fix the settings (File → Settings) or "
+                               "the database and apply")
+                    .arg(count(s.inFlight))};
     case State::Disconnected:
         break;
     }
@@ -116,7 +121,8 @@ StatusLevel StatusText::overall(const EngineSnapshot &s, bool running)
 {
     if (!running)
         return StatusLevel::Off;
-    if (s.dbState == BatchWriter::State::Retrying || s.dbState == BatchWriter::State::Blocked)
+    if (s.dbState == BatchWriter::State::Retrying || s.dbState == BatchWriter::State::Blocked
+        || s.dbState == BatchWriter::State::Failed)
         return StatusLevel::Error;
     if (s.mqttState == MessageSource::State::Reconnecting || s.readingPaused)
         return StatusLevel::Warning;

@@ -136,8 +136,9 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
     d->mqttUp = &up.Add({{"target", "mqtt"}});
     d->dbUp = &up.Add({{"target", "database"}});
     d->writingBlocked = &gauge(r, "writing_blocked",
-                               "1 while writing is stopped because the database refuses every row of a table "
-                               "(permission, trigger); rows are held, not dropped.");
+                               "1 while writing is stopped: the database refuses every row of a table "
+                               "(permission, trigger), or a problem no retry fixes (a [[mappings]] conflict); "
+                               "rows are held, not dropped.");
     d->startTime = &gauge(r, "start_time_seconds", "Start time of the engine, seconds since the Unix epoch.");
     gauge(r, "build_info", "Build information; the value is always 1.", {{"version", version.toStdString()}}).Set(1);
 
@@ -171,7 +172,7 @@ void Metrics::update(const EngineSnapshot &s)
     d->readingPaused->Set(s.readingPaused ? 1 : 0);
     d->mqttUp->Set(s.mqttState == MessageSource::State::Connected ? 1 : 0);
     d->dbUp->Set(s.dbState == BatchWriter::State::Connected ? 1 : 0);
-    d->writingBlocked->Set(s.dbState == BatchWriter::State::Blocked ? 1 : 0);
+    d->writingBlocked->Set(s.dbState == BatchWriter::State::Blocked || s.dbState == BatchWriter::State::Failed ? 1 : 0);
     d->startTime->Set(static_cast<double>(s.startedAtUs) / 1e6);
 }
 

@@ -126,16 +126,16 @@ void BatchWriter::start()
 
 void BatchWriter::tryOpen()
 {
-    if (m_finished)
+    if (m_finished || m_failed)
         return;
     setState(State::Connecting, QStringLiteral("connecting to ") + m_sink->describe());
     const Status st = m_sink->open();
     if (!st && st.error().fatal) {
         // Retrying cannot fix it (a schema conflict): say so once and stop; the rows stay in the spool.
         m_sink->close();
-        m_finished = true;
+        m_failed = true;
         logger()->critical("{}", st.error().message);
-        setState(State::Disconnected, QStringLiteral("stopped: ") + st.error().message.section(QLatin1Char('\n'), 0, 0));
+        setState(State::Failed, st.error().message.simplified());
         Q_EMIT fatalError(st.error().message);
         return;
     }
@@ -548,6 +548,12 @@ quint64 BatchWriter::pendingRows() const
 
 void BatchWriter::finish(int timeoutMs)
 {
+    if (m_failed) {
+        // Nothing can be written after a fatal error: end at once; what is pending stays in the spool.
+        m_finished = true;
+        Q_EMIT finished(pendingRows());
+        return;
+    }
     m_finishing = true;
     m_finishTimer.start(std::max(1, timeoutMs));
     if (m_state == State::Connected)

@@ -33,8 +33,10 @@ class BatchWriter final : public QObject
 public:
     /// Retrying: the connection or the server's state failed a write; Blocked: the database refuses every row of a
     /// table (no single row explains the failure: a missing permission, a trigger that refuses all): writing stopped,
-    /// nothing is dropped or dead-lettered for it, retried every error_retry_delay_sec.
-    enum class State { Disconnected, Connecting, Connected, Retrying, Blocked };
+    /// nothing is dropped or dead-lettered for it, retried every error_retry_delay_sec. Failed: a problem no retry
+    /// can fix (fatalError, e.g. [[mappings]] that conflict with an existing table): nothing is tried any more; the
+    /// rows stay in the spool until the configuration changes (a new engine).
+    enum class State { Disconnected, Connecting, Connected, Retrying, Blocked, Failed };
     Q_ENUM(State)
     using SinkFactory = std::function<std::unique_ptr<SqlSink>()>;
 
@@ -111,6 +113,7 @@ private:
     bool m_everConnected = false;
     bool m_finishing = false;
     bool m_finished = false;
+    bool m_failed = false;   // a fatal error (fatalError): nothing is tried any more
     bool m_drainPosted = false;
     Spool *m_spool;
     std::uint64_t m_replayFrom = 0;

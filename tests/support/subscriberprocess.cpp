@@ -43,8 +43,15 @@ bool SubscriberProcess::start(const QString &configToml, const QStringList &extr
     m_process.setWorkingDirectory(m_dir);
     m_process.setProcessChannelMode(QProcess::MergedChannels);
     m_process.setStandardOutputFile(m_logPath);
-    m_process.start(subscriberBinary(), QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), configPath()}
-                                            + extraArgs);
+    QStringList args{QStringLiteral("--config"), configPath()};
+    if (m_desktop) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        m_process.setProcessEnvironment(env);
+    } else {
+        args.prepend(QStringLiteral("--no-gui"));
+    }
+    m_process.start(subscriberBinary(), args + extraArgs);
     return m_process.waitForStarted(10000);
 }
 

@@ -16,6 +16,9 @@ public:
     ~SubscriberProcess();
     Q_DISABLE_COPY_MOVE(SubscriberProcess)
 
+    /// The next start() runs the desktop front end (the window on Qt's offscreen platform) instead of --no-gui;
+    /// only in a build with the GUI.
+    void setDesktop(bool desktop) { m_desktop = desktop; }
     /// Writes `configToml` to <workDir>/config.toml and starts `iot-subscriber --no-gui --config ...`.
     bool start(const QString &configToml, const QStringList &extraArgs = {});
     /// Polls the log until it contains `needle` (true) or the time is up (false).
@@ -37,6 +40,7 @@ private:
     QString m_dir;
     QString m_logPath;
     int m_runs = 0;
+    bool m_desktop = false;
     QProcess m_process;
 };
 

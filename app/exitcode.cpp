@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+#include "exitcode.h"
+
+namespace iot {
+
+ExitCode exitCodeFor(const RunOutcome &outcome)
+{
+    switch (outcome.ending) {
+    case RunOutcome::Ending::Fatal:
+        return ExitCode::Config;
+    case RunOutcome::Ending::StartFailed:
+        return ExitCode::Failure;
+    case RunOutcome::Ending::Stopped:
+        break;
+    }
+    return outcome.unwritten > 0 ? ExitCode::Failure : ExitCode::Ok;
+}
+
+} // namespace iot
