@@ -88,6 +88,10 @@ cmd_start() {
     conf=${conf//@USER@/"$(id -un)"}
     {
         printf '%s\n' "$conf"
+        # IPv6 loopback, where the machine has it (mosquitto-test.conf says why).
+        if grep -qE '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
+            printf '\n# --- added by broker.sh: this machine has IPv6 loopback\nlistener %s ::1\n' "$port"
+        fi
         if (($# > 0)); then
             printf '\n# --- extra lines from the broker.sh command line\n'
             printf '%s\n' "$@"
