@@ -290,6 +290,8 @@ void Engine::Private::takeSnapshot()
     s.spoolMaxBytes = spool ? spool->maxBytes() : 0;
     s.spoolDamagedBytes = counters.spoolDamagedBytes.load(rel);
     s.spoolWriteErrors = counters.spoolWriteErrors.load(rel);
+    s.spoolSyncErrors = counters.spoolSyncErrors.load(rel);
+    s.spoolState = spool ? counters.spoolState.load(rel) : SpoolState::Ok;
     s.written = counters.written.load(rel);
     s.deadLettered = counters.deadLettered.load(rel);
     s.deduplicated = counters.deduplicated.load(rel);

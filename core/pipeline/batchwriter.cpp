@@ -330,7 +330,7 @@ void BatchWriter::prepareWork()
         if (signalled++ < MaxDeadLetterSignals)
             Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
     }
-    set.checkpoint = m_pending.lastSpoolEnd();
+    set.checkpoint = m_pending.spoolEndOfFirst(m_pending.size());
     m_pieces.push_back(std::move(set));
 }
 
@@ -399,7 +399,7 @@ bool BatchWriter::writeNextPiece()
         second.dead.assign(std::make_move_iterator(dl), std::make_move_iterator(failed.dead.end()));
         failed.dead.erase(dl, failed.dead.end());
         second.checkpoint = failed.checkpoint;
-        failed.checkpoint = failed.batch->spoolEnd(midRow - 1);  // midRow > first row of the piece
+        failed.checkpoint = failed.batch->spoolEndOfFirst(midRow);  // midRow > first row of the piece
         m_pieces.push_front(std::move(second));
         m_pieces.push_front(std::move(failed));
     } else if (failed.good.size() == 1) {
