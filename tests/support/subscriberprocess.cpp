@@ -43,8 +43,17 @@ bool SubscriberProcess::start(const QString &configToml, const QStringList &extr
     m_process.setWorkingDirectory(m_dir);
     m_process.setProcessChannelMode(QProcess::MergedChannels);
     m_process.setStandardOutputFile(m_logPath);
-    m_process.start(subscriberBinary(), QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), configPath()}
-                                            + extraArgs);
+    QStringList args = QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), configPath()} + extraArgs;
+    QString program = subscriberBinary();
+    if (!m_launcher.isEmpty()) {
+        args = m_launcher.mid(1) + QStringList{program} + args;
+        program = m_launcher.constFirst();
+    }
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &var : m_extraEnvironment)
+        env.insert(var.section(QLatin1Char('='), 0, 0), var.section(QLatin1Char('='), 1));
+    m_process.setProcessEnvironment(env);
+    m_process.start(program, args);
     return m_process.waitForStarted(10000);
 }
 

@@ -16,6 +16,12 @@ public:
     ~SubscriberProcess();
     Q_DISABLE_COPY_MOVE(SubscriberProcess)
 
+    /// Runs the binary through `launcher` from the next start() on: the launcher's program and arguments come first,
+    /// then the binary and its arguments. The launcher must exec the binary (so pid() stays the subscriber's), e.g.
+    /// {"unshare", "-m", "sh", "-c", "mount ... && exec \"$0\" \"$@\""}.
+    void setLauncher(QStringList launcher) { m_launcher = std::move(launcher); }
+    /// Variables added to the inherited environment from the next start() on (e.g. LD_PRELOAD).
+    void setEnvironment(const QStringList &nameEqualsValue) { m_extraEnvironment = nameEqualsValue; }
     /// Writes `configToml` to <workDir>/config.toml and starts `iot-subscriber --no-gui --config ...`.
     bool start(const QString &configToml, const QStringList &extraArgs = {});
     /// Polls the log until it contains `needle` (true) or the time is up (false).
@@ -37,6 +43,8 @@ private:
     QString m_dir;
     QString m_logPath;
     int m_runs = 0;
+    QStringList m_launcher;
+    QStringList m_extraEnvironment;
     QProcess m_process;
 };
 
