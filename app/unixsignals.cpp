@@ -22,6 +22,9 @@ extern "C" void onSignal(int sig)
 
 UnixSignals::UnixSignals(QObject *parent) : QObject(parent)
 {
+    // libmosquitto writes with write(2): a broker that closed the connection must be an EPIPE error and a reconnect,
+    // not a signal that ends the process. Ignored for good (the destructor leaves it so), as sockets outlive us.
+    std::signal(SIGPIPE, SIG_IGN);
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_fds) != 0)
         return;
     auto *notifier = new QSocketNotifier(g_fds[1], QSocketNotifier::Read, this);

@@ -5,8 +5,8 @@
 
 namespace iot {
 
-/// Turns SIGINT/SIGTERM into a Qt signal on the main thread (self-pipe: the handler only writes one byte).
-/// Create one, on the main thread, after the application object.
+/// Turns SIGINT/SIGTERM into a Qt signal on the main thread (self-pipe: the handler only writes one byte) and
+/// ignores SIGPIPE. Create one, on the main thread, after the application object and before the engine starts.
 class UnixSignals final : public QObject
 {
     Q_OBJECT

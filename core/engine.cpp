@@ -125,7 +125,11 @@ Status Engine::start()
     const SpoolConfig &sp = d->config.spool;
     std::uint64_t replayTo = 0;
     if (sp.enabled && !d->spool) {
-        auto opened = Spool::open({sp.dir, std::uint64_t(sp.segmentMb) << 20, std::uint64_t(sp.maxMb) << 20});
+        Spool::Options options;
+        options.dir = sp.dir;
+        options.segmentBytes = std::uint64_t(sp.segmentMb) << 20;
+        options.maxBytes = std::uint64_t(sp.maxMb) << 20;
+        auto opened = Spool::open(options);
         if (!opened)
             return opened.error();
         d->spool = std::move(opened).value();
@@ -286,6 +290,8 @@ void Engine::Private::takeSnapshot()
     s.spoolMaxBytes = spool ? spool->maxBytes() : 0;
     s.spoolDamagedBytes = counters.spoolDamagedBytes.load(rel);
     s.spoolWriteErrors = counters.spoolWriteErrors.load(rel);
+    s.spoolSyncErrors = counters.spoolSyncErrors.load(rel);
+    s.spoolState = spool ? counters.spoolState.load(rel) : SpoolState::Ok;
     s.written = counters.written.load(rel);
     s.deadLettered = counters.deadLettered.load(rel);
     s.deduplicated = counters.deduplicated.load(rel);

@@ -4,6 +4,7 @@
 #include "mqtt/messagesource.h"
 #include "pipeline/batchwriter.h"
 #include "pipeline/reasons.h"
+#include "spool/spoolstate.h"
 
 #include <QMetaType>
 #include <QString>
@@ -46,7 +47,9 @@ struct EngineSnapshot
     quint64 spoolBytes = 0;      // on disk and not yet released, read from the Spool when the snapshot is taken
     quint64 spoolMaxBytes = 0;
     quint64 spoolDamagedBytes = 0;
-    quint64 spoolWriteErrors = 0;
+    quint64 spoolWriteErrors = 0;    // messages the spool refused (held in memory only)
+    quint64 spoolSyncErrors = 0;     // failed fdatasync calls
+    SpoolState spoolState = SpoolState::Ok;  // not Ok: new messages are held in memory only
     bool operatorPaused = false;
 
     double receivedPerSec = 0;

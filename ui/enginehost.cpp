@@ -197,6 +197,8 @@ EngineSnapshot EngineHost::withTotals(const EngineSnapshot &s) const
     t.mqttReconnects += m_base.mqttReconnects;
     t.dbReconnects += m_base.dbReconnects;
     t.readPauses += m_base.readPauses;
+    t.spoolWriteErrors += m_base.spoolWriteErrors;  // Prometheus counters: they must not go back at a restart
+    t.spoolSyncErrors += m_base.spoolSyncErrors;
     if (m_base.lastCommitUs > t.lastCommitUs) {
         t.lastCommitUs = m_base.lastCommitUs;
         t.lastCommitLatencyUs = m_base.lastCommitLatencyUs;

@@ -135,6 +135,8 @@ void HealthBar::render(const EngineSnapshot &s, qint64 nowUs, bool running, int 
         QString words = tr("%1 MiB of %2 MiB on disk")
                             .arg(QLocale().toString(double(s.spoolBytes) / double(mb), 'f', 1))
                             .arg(StatusText::count(s.spoolMaxBytes / mb));
+        if (s.spoolState != SpoolState::Ok)
+            words = StatusText::spoolTrouble(s.spoolState).toUpper() + tr(": new messages in memory only — ") + words;
         if (s.spoolWriteErrors > 0)
             words += tr(" — %1 write errors").arg(StatusText::count(s.spoolWriteErrors));
         m_spoolWords->setText(words);

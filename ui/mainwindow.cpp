@@ -291,6 +291,13 @@ void MainWindow::onSnapshot(const EngineSnapshot &s)
                                                  .arg(StatusText::count(s.inFlight))
                                            : tr("Buffer below its limit again: reading resumed"));
     }
+    if (s.spoolState != m_wasSpoolState) {
+        m_wasSpoolState = s.spoolState;
+        const bool ok = s.spoolState == SpoolState::Ok;
+        m_events->addEvent(s.takenAtUs, tr("Spool"), ok ? StatusLevel::Ok : StatusLevel::Warning,
+                           ok ? tr("Spool takes messages again")
+                              : StatusText::spoolTrouble(s.spoolState) + tr(": new messages held in memory only"));
+    }
     m_charts->addSample(s);
     // Snapshots may come faster than the window should repaint: at most one render per 100 ms, the latest wins.
     const qint64 since = m_lastSnapshotMs - m_lastRenderMs;
@@ -334,7 +341,9 @@ void MainWindow::renderTitles(const EngineSnapshot &s)
     case StatusLevel::Ok: words = tr("ingesting"); break;
     case StatusLevel::Error: words = tr("database unavailable"); break;
     case StatusLevel::Warning:
-        words = s.readingPaused ? tr("buffer full") : tr("MQTT reconnecting");
+        words = s.spoolEnabled && s.spoolState != SpoolState::Ok ? StatusText::spoolTrouble(s.spoolState)
+            : s.readingPaused                                      ? tr("buffer full")
+                                                                   : tr("MQTT reconnecting");
         break;
     case StatusLevel::Paused: words = tr("paused"); break;
     case StatusLevel::Busy: words = tr("connecting"); break;

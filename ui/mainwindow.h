@@ -96,6 +96,7 @@ private:
     int m_renders = 0;
     bool m_allowClose = false;
     bool m_wasReadingPaused = false;
+    SpoolState m_wasSpoolState = SpoolState::Ok;
 };
 
 } // namespace iot

@@ -111,6 +111,17 @@ StatusView StatusText::reading(const EngineSnapshot &s, bool running)
     if (s.operatorPaused)
         return {StatusLevel::Paused, QStringLiteral("Paused by operator: the broker holds new messages"),
                 QStringLiteral("Resume with Ctrl+P. QoS ≥ 1 messages wait at the broker (up to its queue limits).")};
+    if (s.spoolEnabled && s.spoolState != SpoolState::Ok) {
+        const QString why = spoolTrouble(s.spoolState);
+        const QString tip = QStringLiteral("New messages are held in memory only, up to %1; then reading pauses. "
+                                           "Reading resumes and messages go to disk again by themselves once the "
+                                           "spool's disk takes them (retried every second).")
+                                .arg(count(s.maxBuffered));
+        if (s.readingPaused)
+            return {StatusLevel::Warning, QStringLiteral("Paused: ") + why + QStringLiteral(", the broker holds new messages"),
+                    tip};
+        return {StatusLevel::Warning, QStringLiteral("Reading into memory only: ") + why, tip};
+    }
     if (s.readingPaused)
         return {StatusLevel::Warning, QStringLiteral("Paused: buffer full, the broker holds new messages"),
                 QStringLiteral("Reading resumes by itself once the database has caught up.")};
@@ -124,13 +135,26 @@ StatusLevel StatusText::overall(const EngineSnapshot &s, bool running)
     if (s.dbState == BatchWriter::State::Retrying || s.dbState == BatchWriter::State::Blocked
         || s.dbState == BatchWriter::State::Failed)
         return StatusLevel::Error;
-    if (s.mqttState == MessageSource::State::Reconnecting || s.readingPaused)
+    if (s.mqttState == MessageSource::State::Reconnecting || s.readingPaused
+        || (s.spoolEnabled && s.spoolState != SpoolState::Ok))
         return StatusLevel::Warning;
     if (s.operatorPaused)
         return StatusLevel::Paused;
     if (s.mqttState == MessageSource::State::Connected && s.dbState == BatchWriter::State::Connected)
         return StatusLevel::Ok;
     return StatusLevel::Busy;
+}
+
+QString StatusText::spoolTrouble(SpoolState state)
+{
+    switch (state) {
+    case SpoolState::DiskFull: return QStringLiteral("spool disk full");
+    case SpoolState::WriteError: return QStringLiteral("spool write error");
+    case SpoolState::SyncError: return QStringLiteral("spool sync failed");
+    case SpoolState::Ok:
+    case SpoolState::Count: break;
+    }
+    return {};
 }
 
 QString StatusText::count(quint64 n)

@@ -27,10 +27,13 @@ public:
     static StatusView mqtt(const EngineSnapshot &s, qint64 nowUs, bool running);
     /// `attempt`: consecutive failed tries since the database was last connected.
     static StatusView database(const EngineSnapshot &s, qint64 nowUs, bool running, int attempt);
-    /// "Reading", "Paused by operator ...", "Paused: buffer full ...".
+    /// "Reading", "Paused by operator ...", "Paused: buffer full ...", "Paused: spool disk full ...".
     static StatusView reading(const EngineSnapshot &s, bool running);
     /// The worst of the states above: what the tray icon shows.
     static StatusLevel overall(const EngineSnapshot &s, bool running);
+
+    /// "spool disk full", "spool write error", "spool sync failed"; empty for Ok.
+    static QString spoolTrouble(SpoolState state);
 
     static QString count(quint64 n);                  // "12,345" (the locale's grouping)
     static QString rate(double perSec);               // "1,234/s", "0.5/s"

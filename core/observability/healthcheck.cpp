@@ -38,6 +38,8 @@ QByteArray HealthCheck::Verdict::json(const QString &failedStatus) const
     QJsonObject o{{QStringLiteral("status"), ok ? QStringLiteral("ok") : failedStatus}};
     if (!ok)
         o.insert(QStringLiteral("reasons"), QJsonArray::fromStringList(reasons));
+    for (auto it = states.cbegin(); it != states.cend(); ++it)
+        o.insert(it.key(), it.value());
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
@@ -65,6 +67,14 @@ HealthCheck::Verdict HealthCheck::readiness(const EngineSnapshot &s)
     if (s.dbState != BatchWriter::State::Connected) {
         v.ok = false;
         v.reasons << withDetail(QStringLiteral("database"), BatchWriter::stateName(s.dbState), s.dbDetail);
+    }
+    if (s.spoolEnabled && s.spoolState != SpoolState::Ok) {
+        const QString name = QLatin1String(spoolStateName(s.spoolState));
+        v.ok = false;
+        v.states.insert(QStringLiteral("spool"), name);
+        v.reasons << QStringLiteral("spool %1: new messages are held in memory only (reading pauses at %2)")
+                         .arg(QString(name).replace(QLatin1Char('_'), QLatin1Char(' ')))
+                         .arg(s.maxBuffered);
     }
     if (s.maxBuffered > 0 && (s.inFlight >= s.maxBuffered || (s.readingPaused && !s.operatorPaused))) {
         v.ok = false;

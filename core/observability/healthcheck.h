@@ -4,6 +4,7 @@
 #include "enginesnapshot.h"
 
 #include <QByteArray>
+#include <QMap>
 #include <QStringList>
 
 #include <cstdint>
@@ -19,9 +20,10 @@ public:
     {
         bool ok = true;
         QStringList reasons;   // why not, in words an operator can act on
+        QMap<QString, QString> states;  // the same for tools: part → state name ("spool" → "disk_full")
 
         int httpStatus() const { return ok ? 200 : 503; }
-        /// {"status":"ok"} or {"status":"<failed>","reasons":[...]}
+        /// {"status":"ok"} or {"status":"<failed>","reasons":[...]} plus {"<part>":"<state>"} for `states`
         QByteArray json(const QString &failedStatus) const;
     };
 

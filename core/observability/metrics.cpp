@@ -75,6 +75,8 @@ struct Metrics::Private
     std::array<Mirror, Reasons::DeadLetterCount> deadLetters;
     std::array<Mirror, Reasons::DropCount> dropped;
     Mirror spansExported, spansDropped, exportFailures;
+    Mirror spoolWriteErrors, spoolSyncErrors;
+    std::array<Gauge *, SpoolStateCount> spoolState{};
     Gauge *buffer = nullptr;
     Gauge *bufferLimit = nullptr;
     Gauge *spool = nullptr;
@@ -129,6 +131,17 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
                             "max_buffered_messages: at this many buffered messages reading from MQTT pauses.");
     d->spool = &gauge(r, "spool_bytes", "Bytes in the on-disk spool not yet released (0 with the spool off).");
     d->readingPaused = &gauge(r, "reading_paused", "1 while reading from MQTT is paused (buffer full or operator).");
+    auto &spoolState = prometheus::BuildGauge()
+                           .Name(name("spool_state"))
+                           .Help("1 for the spool's current state: ok, disk_full, write_error (reserving space failed) "
+                                 "or sync_error (fdatasync failed); not ok: new messages are held in memory only.")
+                           .Register(r);
+    for (std::size_t i = 0; i < SpoolStateCount; ++i)
+        d->spoolState[i] = &spoolState.Add({{"state", SpoolStateNames[i]}});
+    d->spoolWriteErrors = counter(r, "spool_write_errors_total",
+                                  "Messages the spool could not write (disk full, I/O error, too large): held in "
+                                  "memory only.");
+    d->spoolSyncErrors = counter(r, "spool_sync_errors_total", "Failed fdatasync calls on the spool.");
     auto &up = prometheus::BuildGauge()
                    .Name(name("connection_up"))
                    .Help("1 while connected to the target (mqtt or database).")
@@ -170,6 +183,10 @@ void Metrics::update(const EngineSnapshot &s)
     d->bufferLimit->Set(static_cast<double>(s.maxBuffered));
     d->spool->Set(static_cast<double>(s.spoolBytes));
     d->readingPaused->Set(s.readingPaused ? 1 : 0);
+    for (std::size_t i = 0; i < SpoolStateCount; ++i)
+        d->spoolState[i]->Set(std::size_t(s.spoolState) == i ? 1 : 0);
+    d->spoolWriteErrors.follow(s.spoolWriteErrors);
+    d->spoolSyncErrors.follow(s.spoolSyncErrors);
     d->mqttUp->Set(s.mqttState == MessageSource::State::Connected ? 1 : 0);
     d->dbUp->Set(s.dbState == BatchWriter::State::Connected ? 1 : 0);
     d->writingBlocked->Set(s.dbState == BatchWriter::State::Blocked || s.dbState == BatchWriter::State::Failed ? 1 : 0);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline/batch.h"
 
+#include <algorithm>
+
 namespace iot {
 
 void Batch::reserve(std::size_t messages, std::size_t bytes)
@@ -59,6 +61,14 @@ void Batch::clear()
     m_entries.clear();
     m_data.clear();
     m_spill = {};
+}
+
+std::uint64_t Batch::spoolEndOfFirst(std::size_t count) const
+{
+    for (std::size_t i = std::min(count, m_entries.size()); i > 0; --i)
+        if (m_entries[i - 1].spoolEnd != 0)
+            return m_entries[i - 1].spoolEnd;
+    return 0;
 }
 
 } // namespace iot

@@ -45,6 +45,9 @@ public:
     const Spill &spill() const { return m_spill; }
     std::uint64_t spoolEnd(std::size_t i) const { return m_entries[i].spoolEnd; }
     std::uint64_t lastSpoolEnd() const { return m_entries.empty() ? 0 : m_entries.back().spoolEnd; }
+    /// The spool position just after the last spooled message among the first `count` (0: none): what a commit of
+    /// them may checkpoint. A message the disk refused (held in memory only) has no position of its own.
+    std::uint64_t spoolEndOfFirst(std::size_t count) const;
     bool isEmpty() const { return size() == 0; }
     std::size_t bytes() const { return m_data.size(); }
     const Entry &entry(std::size_t i) const { return m_entries[i]; }

@@ -8,7 +8,14 @@
 #include "util/threadcleanup.h"
 #include "util/timeformat.h"
 
+#include <cstring>
+
 namespace iot {
+namespace {
+
+constexpr int SpoolRetryMs = 1000;
+
+} // namespace
 
 Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffered, BatchQueue *queue,
                  PipelineCounters *counters, Wake wakeWriter, Spool *spool, int spoolSyncMs)
@@ -19,7 +26,10 @@ Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffe
 {
     m_syncTimer.setParent(this);
     m_syncTimer.setInterval(spoolSyncMs);
-    connect(&m_syncTimer, &QTimer::timeout, this, [this] { m_spool->sync(); });
+    connect(&m_syncTimer, &QTimer::timeout, this, &Batcher::syncSpool);
+    m_spoolRetryTimer.setParent(this);
+    m_spoolRetryTimer.setInterval(SpoolRetryMs);
+    connect(&m_spoolRetryTimer, &QTimer::timeout, this, &Batcher::recoverSpool);
     m_flushTimer.setParent(this);  // moves to the ingest thread with us
     m_heartbeat.setParent(this);
     m_flushTimer.setSingleShot(true);
@@ -86,10 +96,15 @@ void Batcher::onMessage(QByteArrayView topic, QByteArrayView payload)
         // On disk before anything else happens to it: from here a crash of this process loses nothing.
         if (!m_spool->append(topic, payload, now, spoolEnd)) {
             m_openAllSpooled = false;
-            if (m_counters->spoolWriteErrors.fetch_add(1, std::memory_order_relaxed) == 0)
-                log::get("engine")->error("cannot write to the spool in {} (disk full?); messages are kept in "
-                                          "memory only until it works again",
-                                          m_spool->directory());
+            m_counters->spoolWriteErrors.fetch_add(1, std::memory_order_relaxed);
+            if (m_spool->state() != m_spoolState)
+                noteSpoolState();
+            else if (m_spoolState == SpoolState::Ok && !m_warnedRecordTooLarge) {
+                m_warnedRecordTooLarge = true;
+                log::get("engine")->error("a message too large for the spool ({} bytes of payload) is kept in "
+                                          "memory only; so is any later one (logged once)",
+                                          payload.size());
+            }
         }
     }
     m_open.append(topic, payload, now, spoolEnd);
@@ -127,7 +142,12 @@ void Batcher::flush()
     if (!m_full && overLimit()) {
         m_full = true;
         m_counters->readPauses.fetch_add(1, std::memory_order_relaxed);
-        if (m_spool)
+        if (m_spool && m_spoolState != SpoolState::Ok && m_spool->bytesInUse() < m_spool->maxBytes())
+            log::get("engine")->warn("spool unavailable ({}) and {} messages held in memory (limit {}): pausing "
+                                     "MQTT reading; the broker holds new messages until the disk or the database "
+                                     "takes them",
+                                     spoolStateName(m_spoolState), heldInMemory(), m_maxBuffered);
+        else if (m_spool)
             log::get("engine")->warn("spool full ({} MiB of {} MiB): pausing MQTT reading; the broker holds new "
                                      "messages until the database catches up",
                                      m_spool->bytesInUse() >> 20, m_spool->maxBytes() >> 20);
@@ -139,22 +159,92 @@ void Batcher::flush()
     }
 }
 
+std::size_t Batcher::heldInMemory() const
+{
+    return m_queue->inMemoryMessages() + m_open.size();
+}
+
 bool Batcher::overLimit() const
 {
-    if (m_spool)
-        return m_spool->bytesInUse() >= m_spool->maxBytes();
+    if (m_spool) {
+        if (m_spool->bytesInUse() >= m_spool->maxBytes())
+            return true;
+        // While the disk refuses records they are held in memory only, as without a spool.
+        return m_spoolState != SpoolState::Ok && heldInMemory() >= m_maxBuffered;
+    }
     return m_counters->inFlight() >= m_maxBuffered;
 }
 
 bool Batcher::belowLowWater() const
 {
     if (m_spool)
-        return m_spool->bytesInUse() <= m_spool->maxBytes() / 10 * 9;
+        return m_spool->bytesInUse() <= m_spool->maxBytes() / 10 * 9
+            && (m_spoolState == SpoolState::Ok || heldInMemory() <= m_lowWater);
     return m_counters->inFlight() <= m_lowWater;
+}
+
+void Batcher::syncSpool()
+{
+    if (!m_spool->sync())
+        noteSpoolState();
+    m_counters->spoolSyncErrors.store(m_spool->syncFailures(), std::memory_order_relaxed);
+    m_counters->spoolBytes.store(m_spool->bytesInUse(), std::memory_order_relaxed);
+}
+
+void Batcher::recoverSpool()
+{
+    m_spoolStartAtFailure = m_spool->startPosition();
+    if (m_spool->recover() || m_spool->state() != m_spoolState)
+        noteSpoolState();
+}
+
+void Batcher::noteSpoolState()
+{
+    const SpoolState was = m_spoolState;
+    const SpoolState now = m_spool->state();
+    if (now == was)
+        return;
+    m_spoolState = now;
+    m_counters->spoolState.store(now, std::memory_order_relaxed);
+    auto lg = log::get("engine");
+    const std::string error = std::strerror(m_spool->lastError());
+    const std::int64_t nowUs = TimeFormat::nowUs();
+    switch (now) {
+    case SpoolState::Ok:
+        lg->info("the spool in {} takes messages again after {:.1f} s ({}): back to normal", m_spool->directory(),
+                 double(nowUs - m_spoolFailedAtUs) / 1e6, spoolStateName(was));
+        m_spoolRetryTimer.stop();
+        // Reading may have paused at the memory bound; with the disk back, new messages go to disk again.
+        checkBuffer();
+        return;
+    case SpoolState::DiskFull:
+    case SpoolState::WriteError:
+        lg->warn("spool {} in {} ({}): new messages are held in memory only, up to max_buffered_messages ({}), "
+                 "then MQTT reading pauses and the broker holds the rest; retrying every {} s",
+                 now == SpoolState::DiskFull ? "disk full" : "write error", m_spool->directory(), error,
+                 m_maxBuffered, SpoolRetryMs / 1000);
+        break;
+    case SpoolState::SyncError:
+        lg->warn("spool sync failed in {} ({}): messages spooled since the last good sync are not known to be on "
+                 "disk and are kept until the database has them; new messages are held in memory only until a "
+                 "sync succeeds",
+                 m_spool->directory(), error);
+        break;
+    case SpoolState::Count:
+        break;
+    }
+    if (was == SpoolState::Ok) {
+        m_spoolFailedAtUs = nowUs;
+        m_spoolStartAtFailure = m_spool->startPosition();
+    }
+    m_spoolRetryTimer.start();
 }
 
 void Batcher::checkBuffer()
 {
+    // The writer released segments: space may be back, no need to wait for the next retry.
+    if (m_spool && m_spoolState != SpoolState::Ok && m_spool->startPosition() != m_spoolStartAtFailure)
+        recoverSpool();
     if (m_full && belowLowWater()) {
         m_full = false;
         log::get("engine")->info("buffer below its low-water mark: resuming MQTT reading");

@@ -4,6 +4,7 @@
 #include "mqtt/messagesource.h"
 #include "pipeline/batch.h"
 #include "pipeline/flushpolicy.h"
+#include "spool/spoolstate.h"
 
 #include <QObject>
 #include <QTimer>
@@ -18,7 +19,8 @@ class Spool;
 struct PipelineCounters;
 
 /// The ingest side: stamps each message with its receive time, appends it to the open batch and hands the batch to
-/// the writer at batch_size or flush_interval; stops reading from the source while the buffer is at its limit.
+/// the writer at batch_size or flush_interval; stops reading from the source while the buffer is at its limit
+/// (or, while the spool's disk refuses records, while max_buffered_messages are held in memory).
 /// Lives on the ingest thread, together with the MessageSource it creates there in start().
 class Batcher final : public QObject
 {
@@ -55,6 +57,10 @@ private:
     void updateReading();
     bool overLimit() const;
     bool belowLowWater() const;
+    void syncSpool();
+    void recoverSpool();
+    void noteSpoolState();
+    std::size_t heldInMemory() const;
 
     SourceFactory m_factory;
     FlushPolicy m_policy;
@@ -69,8 +75,13 @@ private:
     std::uint64_t m_openSpoolStart = 0;  // spool position where the open batch's first record starts
     bool m_openAllSpooled = true;        // every message of the open batch is on disk (so it may be spilled)
     QTimer m_syncTimer;
+    QTimer m_spoolRetryTimer;              // while the spool refuses records: try again every second
+    SpoolState m_spoolState = SpoolState::Ok;
+    std::int64_t m_spoolFailedAtUs = 0;
+    std::uint64_t m_spoolStartAtFailure = 0;  // a release by the writer since then frees space: retry at once
     QTimer m_flushTimer;
     QTimer m_heartbeat;
+    bool m_warnedRecordTooLarge = false;
     bool m_full = false;           // flow control: buffer at its limit
     bool m_operatorPaused = false;
     bool m_stopping = false;

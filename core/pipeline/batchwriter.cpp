@@ -341,7 +341,7 @@ void BatchWriter::prepareWork(std::uint32_t from)
         if (signalled++ < MaxDeadLetterSignals)
             Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
     }
-    set.checkpoint = m_pending.lastSpoolEnd();
+    set.checkpoint = m_pending.spoolEndOfFirst(m_pending.size());
     m_pieces.push_back(std::move(set));
 }
 
@@ -470,7 +470,7 @@ void BatchWriter::splitFront()
     second.dead.assign(std::make_move_iterator(dl), std::make_move_iterator(failed.dead.end()));
     failed.dead.erase(dl, failed.dead.end());
     second.checkpoint = failed.checkpoint;
-    failed.checkpoint = failed.batch->spoolEnd(midRow - 1);
+    failed.checkpoint = failed.batch->spoolEndOfFirst(midRow);
     m_pieces.push_front(std::move(second));
     m_pieces.push_front(std::move(failed));
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pipeline/reasons.h"
+#include "spool/spoolstate.h"
 
 #include <array>
 #include <atomic>
@@ -31,6 +32,8 @@ struct PipelineCounters
     std::atomic<bool> readingPaused{false};
     std::atomic<std::uint64_t> spoolDamagedBytes{0};  // skipped at start-up or replay: checksum/framing damage
     std::atomic<std::uint64_t> spoolWriteErrors{0};   // appends the disk refused (message kept in memory only)
+    std::atomic<std::uint64_t> spoolSyncErrors{0};    // failed fdatasync calls
+    std::atomic<SpoolState> spoolState{SpoolState::Ok};  // ingest thread: whether the spool takes records
     std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch
     std::atomic<std::int64_t> lastCommitLatencyUs{0};  // receive of the oldest row → its commit, last transaction
     // Wall time at which each worker thread's event loop last turned (a 1 s timer): /healthz and stall detection.

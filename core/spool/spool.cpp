@@ -65,9 +65,27 @@ private:
     std::size_t m_size = 0;
 };
 
+SpoolState stateFor(int error)
+{
+    return error == ENOSPC || error == EDQUOT ? SpoolState::DiskFull : SpoolState::WriteError;
+}
+
 } // namespace
 
-Spool::Spool(const Options &options) : m_options(options) {}
+Spool::Spool(const Options &options) : m_options(options)
+{
+    if (!m_options.disk.reserve)
+        m_options.disk.reserve = [](int fd, std::uint64_t offset, std::uint64_t length) {
+            int error = 0;
+            do
+                error = ::posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(length));
+            while (error == EINTR);
+            return error;
+        };
+    if (!m_options.disk.sync)
+        m_options.disk.sync = [](int fd) { return ::fdatasync(fd) == 0 ? 0 : errno; };
+    m_options.reserveStep = std::max(PageSize, (m_options.reserveStep + PageSize - 1) / PageSize * PageSize);
+}
 
 Spool::~Spool()
 {
@@ -155,15 +173,21 @@ bool Spool::createHead(std::uint64_t base, std::uint64_t size)
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return false;
-    // Sparse: the file takes disk space only as records arrive. posix_fallocate would reserve it up front, but a
-    // failure to reserve must not stop ingestion before the disk is actually full.
-    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const auto closeKeepingErrno = [fd] {
+        const int error = errno;
         ::close(fd);
+        errno = error;
+    };
+    // Sparse: the file takes disk space only as append() reserves it, a step at a time (reserving all of it up front
+    // would call the disk full before it is). Writing through the mapping into a page without a block behind it
+    // would turn ENOSPC into SIGBUS; append() never writes past what reserve() allocated.
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        closeKeepingErrno();
         return false;
     }
     void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
-        ::close(fd);
+        closeKeepingErrno();
         return false;
     }
     // Keep the directory entry durable too, or a crash could lose the whole new file.
@@ -177,6 +201,7 @@ bool Spool::createHead(std::uint64_t base, std::uint64_t size)
     m_headBase = base;
     m_headSize = size;
     m_headOffset = 0;
+    m_reservedOffset = 0;
     m_syncedOffset = 0;
     {
         std::lock_guard lock(m_mutex);
@@ -203,12 +228,19 @@ bool Spool::append(QByteArrayView topic, QByteArrayView payload, std::int64_t re
                                                       static_cast<std::size_t>(payload.size()));
     if (static_cast<std::size_t>(topic.size()) > SpoolRecord::MaxTopicSize || size > SpoolRecord::MaxRecordSize)
         return false;
+    if (m_state != SpoolState::Ok)
+        return false;  // until recover() succeeds: one cheap test per message, not a system call
     if (!m_headMap || m_headOffset + size > m_headSize) {
+        // The full segment's records must be known to be on disk before we move on and stop syncing it.
+        if (!sync())
+            return false;
         const std::uint64_t base = m_headBase + m_headSize;
         closeHead();
         if (!createHead(base, std::max<std::uint64_t>(m_options.segmentBytes, (size + PageSize - 1) / PageSize * PageSize)))
-            return false;
+            return fail(stateFor(errno), errno);
     }
+    if (m_headOffset + size > m_reservedOffset && !reserve(m_headOffset + size))
+        return false;
     SpoolRecord::encode(m_headMap + m_headOffset, topic, payload, receivedAtUs);
     m_headOffset += size;
     endPosition = m_headBase + m_headOffset;
@@ -216,11 +248,53 @@ bool Spool::append(QByteArrayView topic, QByteArrayView payload, std::int64_t re
     return true;
 }
 
-void Spool::sync()
+bool Spool::reserve(std::uint64_t upTo)
 {
-    if (!m_headMap || m_syncedOffset == m_headOffset)
-        return;
-    ::fdatasync(m_headFd);
+    // A step ahead, so reserving costs one call per step rather than per record; never past the segment's end.
+    const std::uint64_t ahead = std::max(upTo, m_reservedOffset + m_options.reserveStep);
+    const std::uint64_t want = std::min(m_headSize, (ahead + PageSize - 1) / PageSize * PageSize);
+    if (want <= m_reservedOffset)
+        return true;
+    if (const int error = m_options.disk.reserve(m_headFd, m_reservedOffset, want - m_reservedOffset); error != 0)
+        return fail(stateFor(error), error);
+    m_reservedOffset = want;
+    return true;
+}
+
+bool Spool::endHeadHere()
+{
+    if (!sync())
+        return false;
+    const QString path = QDir(m_options.dir).filePath(segmentName(m_headBase));
+    closeHead();
+    // The next segment starts right after the last record, so committing that record covers the whole file and the
+    // writer can release it. (If the file cannot be shortened it keeps its size, and positions go on after it.)
+    if (::truncate(QFile::encodeName(path).constData(), static_cast<off_t>(m_headOffset)) == 0) {
+        m_headSize = m_headOffset;
+        std::lock_guard lock(m_mutex);
+        m_segments.back().size = m_headSize;
+    }
+    if (!createHead(m_headBase + m_headSize, m_options.segmentBytes))
+        return fail(stateFor(errno), errno);
+    return true;
+}
+
+bool Spool::fail(SpoolState state, int error)
+{
+    m_state = state;
+    m_error = error;
+    return false;
+}
+
+bool Spool::sync()
+{
+    // After a failed sync only recover() syncs again: it decides what the failure means for the pages.
+    if (!m_headMap || m_syncedOffset == m_headOffset || m_state == SpoolState::SyncError)
+        return m_state != SpoolState::SyncError;
+    if (const int error = m_options.disk.sync(m_headFd); error != 0) {
+        ++m_syncFailures;
+        return fail(SpoolState::SyncError, error);
+    }
     // Written, synced pages need not stay in our address space (they count as resident memory otherwise); the
     // page cache keeps the data for readers. The last, partly written page stays mapped.
     const std::uint64_t from = m_syncedOffset / PageSize * PageSize;
@@ -234,6 +308,43 @@ void Spool::sync()
         ::posix_fadvise(m_headFd, static_cast<off_t>(from), static_cast<off_t>(to - from), POSIX_FADV_DONTNEED);
     }
     m_syncedOffset = m_headOffset;
+    return true;
+}
+
+bool Spool::recover()
+{
+    switch (m_state) {
+    case SpoolState::Ok:
+    case SpoolState::Count:
+        return true;
+    case SpoolState::SyncError:
+        if (const int error = m_options.disk.sync(m_headFd); error != 0) {
+            ++m_syncFailures;
+            return fail(SpoolState::SyncError, error);
+        }
+        // The records the failed sync covered are not known to be on disk. Their pages are not dropped from the page
+        // cache as synced pages are, so that read-back of spilled ranges finds what was written; the writer's
+        // checkpoint commits them as usual (docs/architecture.md, "The spool").
+        m_syncedOffset = m_headOffset;
+        break;
+    case SpoolState::DiskFull:
+    case SpoolState::WriteError:
+        if (!m_headMap && !createHead(m_headBase + m_headSize, m_options.segmentBytes))
+            return fail(stateFor(errno), errno);
+        if (reserve(m_headOffset + 1))
+            break;
+        // The head cannot grow, and the writer never releases the head: end it at its last record (which also
+        // gives back what was reserved beyond it) and start a new one there, so that once the database has those
+        // records their space comes back even when this was the only segment.
+        if (m_headOffset == 0 || !endHeadHere())
+            return false;
+        if (!reserve(m_headOffset + 1))
+            return false;
+        break;
+    }
+    m_state = SpoolState::Ok;
+    m_error = 0;
+    return true;
 }
 
 Spool::ReadResult Spool::read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pipeline/batch.h"
+#include "spool/spoolstate.h"
 #include "util/result.h"
 
 #include <QString>
@@ -9,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -22,11 +24,20 @@ namespace iot {
 class Spool final
 {
 public:
+    /// The two calls through which the disk says no, each returning 0 or an errno value. A seam: tests make them
+    /// fail on cue; empty members mean the real posix_fallocate and fdatasync.
+    struct Disk
+    {
+        std::function<int(int fd, std::uint64_t offset, std::uint64_t length)> reserve;
+        std::function<int(int fd)> sync;
+    };
     struct Options
     {
         QString dir;
         std::uint64_t segmentBytes = 64ull << 20;
         std::uint64_t maxBytes = 1ull << 30;
+        std::uint64_t reserveStep = 1ull << 20;  // disk space reserved ahead of the write position, per call
+        Disk disk;
     };
     /// What open() found on disk.
     struct Recovery
@@ -55,10 +66,20 @@ public:
     QString directory() const { return m_options.dir; }
 
     /// Ingest thread. Appends one record; `endPosition` receives the position just after it. False when the disk
-    /// refuses (full, I/O error): the message then lives in memory only.
+    /// refuses (full, I/O error; state() then says which) or the record is too large: the message then lives in
+    /// memory only. While state() is not Ok every append fails at once, until recover() succeeds.
     bool append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t &endPosition);
     /// Ingest thread: makes appended records durable against power loss (fdatasync) and lets go of written pages.
-    void sync();
+    /// False when fdatasync failed: the state becomes SyncError.
+    bool sync();
+    /// Ingest thread: tries again what failed (create the head segment, reserve space, sync); true once the
+    /// spool takes records again.
+    bool recover();
+    /// Ingest thread: Ok, or why append() refuses; lastError() is the errno value behind it.
+    SpoolState state() const { return m_state; }
+    int lastError() const { return m_error; }
+    /// Ingest thread: fdatasync calls that failed so far.
+    std::uint64_t syncFailures() const { return m_syncFailures; }
 
     std::uint64_t endPosition() const { return m_end.load(std::memory_order_acquire); }
     std::uint64_t startPosition() const { return m_start.load(std::memory_order_acquire); }
@@ -83,6 +104,9 @@ private:
     explicit Spool(const Options &options);
     bool createHead(std::uint64_t base, std::uint64_t size);
     void closeHead();
+    bool reserve(std::uint64_t upTo);
+    bool endHeadHere();
+    bool fail(SpoolState state, int error);
 
     Options m_options;
     Recovery m_recovery;
@@ -95,7 +119,11 @@ private:
     std::uint64_t m_headBase = 0;
     std::uint64_t m_headSize = 0;
     std::uint64_t m_headOffset = 0;
+    std::uint64_t m_reservedOffset = 0;  // blocks are allocated up to here: writes below it cannot raise SIGBUS
     std::uint64_t m_syncedOffset = 0;
+    SpoolState m_state = SpoolState::Ok;
+    int m_error = 0;
+    std::uint64_t m_syncFailures = 0;
     std::atomic<std::uint64_t> m_end{0};
     std::atomic<std::uint64_t> m_start{0};
 };

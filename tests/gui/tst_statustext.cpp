@@ -102,6 +102,15 @@ void TstStatusText::readingAndOverall()
     s.readingPaused = true;
     QVERIFY(StatusText::reading(s, true).words.startsWith(QStringLiteral("Paused: buffer full")));
     QCOMPARE(StatusText::overall(s, true), StatusLevel::Warning);
+    s.readingPaused = false;
+    s.spoolEnabled = true;
+    s.spoolState = SpoolState::DiskFull;
+    QCOMPARE(StatusText::reading(s, true).words, QStringLiteral("Reading into memory only: spool disk full"));
+    QCOMPARE(StatusText::reading(s, true).level, StatusLevel::Warning);
+    QCOMPARE(StatusText::overall(s, true), StatusLevel::Warning);
+    s.readingPaused = true;
+    QVERIFY(StatusText::reading(s, true).words.startsWith(QStringLiteral("Paused: spool disk full")));
+    s.spoolState = SpoolState::Ok;
     s.dbState = BatchWriter::State::Retrying;
     QCOMPARE(StatusText::overall(s, true), StatusLevel::Error);
     QCOMPARE(StatusText::overall(s, false), StatusLevel::Off);

@@ -43,15 +43,21 @@ bool SubscriberProcess::start(const QString &configToml, const QStringList &extr
     m_process.setWorkingDirectory(m_dir);
     m_process.setProcessChannelMode(QProcess::MergedChannels);
     m_process.setStandardOutputFile(m_logPath);
-    QStringList args{QStringLiteral("--config"), configPath()};
-    if (m_desktop) {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
-        m_process.setProcessEnvironment(env);
-    } else {
+    QStringList args = QStringList{QStringLiteral("--config"), configPath()} + extraArgs;
+    if (!m_desktop)
         args.prepend(QStringLiteral("--no-gui"));
+    QString program = subscriberBinary();
+    if (!m_launcher.isEmpty()) {
+        args = m_launcher.mid(1) + QStringList{program} + args;
+        program = m_launcher.constFirst();
     }
-    m_process.start(subscriberBinary(), args + extraArgs);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    if (m_desktop)
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    for (const QString &var : m_extraEnvironment)
+        env.insert(var.section(QLatin1Char('='), 0, 0), var.section(QLatin1Char('='), 1));
+    m_process.setProcessEnvironment(env);
+    m_process.start(program, args);
     return m_process.waitForStarted(10000);
 }
 

@@ -19,6 +19,12 @@ public:
     /// The next start() runs the desktop front end (the window on Qt's offscreen platform) instead of --no-gui;
     /// only in a build with the GUI.
     void setDesktop(bool desktop) { m_desktop = desktop; }
+    /// Runs the binary through `launcher` from the next start() on: the launcher's program and arguments come first,
+    /// then the binary and its arguments. The launcher must exec the binary (so pid() stays the subscriber's), e.g.
+    /// {"unshare", "-m", "sh", "-c", "mount ... && exec \"$0\" \"$@\""}.
+    void setLauncher(QStringList launcher) { m_launcher = std::move(launcher); }
+    /// Variables added to the inherited environment from the next start() on (e.g. LD_PRELOAD).
+    void setEnvironment(const QStringList &nameEqualsValue) { m_extraEnvironment = nameEqualsValue; }
     /// Writes `configToml` to <workDir>/config.toml and starts `iot-subscriber --no-gui --config ...`.
     bool start(const QString &configToml, const QStringList &extraArgs = {});
     /// Polls the log until it contains `needle` (true) or the time is up (false).
@@ -41,6 +47,8 @@ private:
     QString m_logPath;
     int m_runs = 0;
     bool m_desktop = false;
+    QStringList m_launcher;
+    QStringList m_extraEnvironment;
     QProcess m_process;
 };
 

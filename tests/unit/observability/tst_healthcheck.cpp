@@ -95,6 +95,18 @@ void TstHealthCheck::readiness_data()
     s.readingPaused = true;
     QTest::newRow("reading paused for the buffer")
         << s << QStringList{QStringLiteral("buffer full: 10 of 1000 messages in flight, reading paused")};
+    s = healthy();
+    s.spoolEnabled = true;
+    s.spoolState = SpoolState::DiskFull;
+    QTest::newRow("spool disk full")
+        << s << QStringList{QStringLiteral("spool disk full: new messages are held in memory only (reading pauses at 1000)")};
+    s.spoolState = SpoolState::SyncError;
+    s.readingPaused = true;
+    QTest::newRow("spool sync error, reading paused")
+        << s << QStringList{QStringLiteral("spool sync error: new messages are held in memory only (reading pauses at 1000)"),
+                            QStringLiteral("buffer full: 10 of 1000 messages in flight, reading paused")};
+    s = healthy();
+    s.readingPaused = true;
     s.operatorPaused = true;
     QTest::newRow("paused by the operator") << s << QStringList{QStringLiteral("reading paused by the operator")};
 }
@@ -111,11 +123,18 @@ void TstHealthCheck::readiness()
 void TstHealthCheck::json()
 {
     QCOMPARE(HealthCheck::Verdict{}.json(QStringLiteral("not ready")), QByteArray("{\"status\":\"ok\"}\n"));
-    const HealthCheck::Verdict bad{false, {QStringLiteral("mqtt \"x\""), QStringLiteral("database y")}};
+    const HealthCheck::Verdict bad{false, {QStringLiteral("mqtt \"x\""), QStringLiteral("database y")}, {}};
     const QJsonObject o = QJsonDocument::fromJson(bad.json(QStringLiteral("not ready"))).object();
     QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("not ready"));
     QCOMPARE(o.value(QStringLiteral("reasons")).toArray().toVariantList(),
              (QVariantList{QStringLiteral("mqtt \"x\""), QStringLiteral("database y")}));
+    QVERIFY(!o.contains(QStringLiteral("spool")));
+    // A part's state by name, for tools that should not parse the reasons.
+    EngineSnapshot s = healthy();
+    s.spoolEnabled = true;
+    s.spoolState = SpoolState::DiskFull;
+    const QJsonObject full = QJsonDocument::fromJson(HealthCheck::readiness(s).json(QStringLiteral("not ready"))).object();
+    QCOMPARE(full.value(QStringLiteral("spool")).toString(), QStringLiteral("disk_full"));
 }
 
 QTEST_APPLESS_MAIN(TstHealthCheck)

@@ -47,6 +47,9 @@ EngineSnapshot busySnapshot()
     s.dbReconnects = 1;
     s.writeFailures = 4;
     s.spoolBytes = 4096;
+    s.spoolWriteErrors = 12;
+    s.spoolSyncErrors = 2;
+    s.spoolState = SpoolState::DiskFull;
     s.readingPaused = true;
     s.mqttState = MessageSource::State::Connected;
     s.dbState = BatchWriter::State::Retrying;
@@ -109,6 +112,11 @@ void TstMetrics::fromSnapshot_data()
     QTest::newRow("buffer limit") << QStringLiteral("iot_subscriber_buffer_limit_messages") << 200000.0;
     QTest::newRow("spool") << QStringLiteral("iot_subscriber_spool_bytes") << 4096.0;
     QTest::newRow("paused") << QStringLiteral("iot_subscriber_reading_paused") << 1.0;
+    QTest::newRow("spool disk full") << QStringLiteral("iot_subscriber_spool_state{state=\"disk_full\"}") << 1.0;
+    QTest::newRow("spool not ok") << QStringLiteral("iot_subscriber_spool_state{state=\"ok\"}") << 0.0;
+    QTest::newRow("spool no sync error") << QStringLiteral("iot_subscriber_spool_state{state=\"sync_error\"}") << 0.0;
+    QTest::newRow("spool write errors") << QStringLiteral("iot_subscriber_spool_write_errors_total") << 12.0;
+    QTest::newRow("spool sync errors") << QStringLiteral("iot_subscriber_spool_sync_errors_total") << 2.0;
     QTest::newRow("mqtt up") << QStringLiteral("iot_subscriber_connection_up{target=\"mqtt\"}") << 1.0;
     QTest::newRow("database down") << QStringLiteral("iot_subscriber_connection_up{target=\"database\"}") << 0.0;
     QTest::newRow("start time") << QStringLiteral("iot_subscriber_start_time_seconds") << 1.7e9;

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: MIT
+// The spool when the disk says no: space is reserved ahead of the write position (so a full disk is an append that
+// fails, never a SIGBUS), a refused reservation or sync is a state that holds until recover() succeeds, and what
+// was written before stays readable. The disk's answers come through Spool::Disk, made to fail on cue.
+#include "pipeline/batch.h"
+#include "spool/spool.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+#include <memory>
+#include <vector>
+
+using namespace iot;
+
+namespace {
+
+/// A disk that passes calls on to the real one until told to refuse.
+struct ScriptedDisk
+{
+    int reserveError = 0;       // returned instead of reserving, while non-zero
+    int syncError = 0;          // returned instead of syncing, while non-zero
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> reserved;  // (offset, length) of each call that went through
+    int reserveCalls = 0;
+    int syncCalls = 0;
+
+    Spool::Disk disk()
+    {
+        return {[this](int fd, std::uint64_t offset, std::uint64_t length) {
+                    ++reserveCalls;
+                    if (reserveError)
+                        return reserveError;
+                    reserved.emplace_back(offset, length);
+                    return ::posix_fallocate(fd, off_t(offset), off_t(length));
+                },
+                [this](int fd) {
+                    ++syncCalls;
+                    return syncError ? syncError : (::fdatasync(fd) == 0 ? 0 : errno);
+                }};
+    }
+};
+
+QByteArray payloadOf(int n)
+{
+    return "{\"seq\":" + QByteArray::number(n) + ",\"pad\":\"" + QByteArray(100, 'x') + "\"}";
+}
+
+std::unique_ptr<Spool> openSpool(const QString &dir, ScriptedDisk &disk, std::uint64_t segmentBytes = 1 << 20)
+{
+    Spool::Options o;
+    o.dir = dir;
+    o.segmentBytes = segmentBytes;
+    o.reserveStep = 64 << 10;
+    o.disk = disk.disk();
+    auto opened = Spool::open(o);
+    return opened ? std::move(opened).value() : nullptr;
+}
+
+/// The seq numbers of every record in the spool, in order.
+QList<int> seqsIn(Spool &spool)
+{
+    Batch all;
+    spool.read(spool.startPosition(), spool.endPosition(), 1000000, all);
+    QList<int> seqs;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const QByteArrayView p = all.payload(i);
+        seqs << QByteArray(p.data(), p.size()).mid(7).split(',').constFirst().toInt();
+    }
+    return seqs;
+}
+
+QList<int> range(int first, int last)
+{
+    QList<int> r;
+    for (int i = first; i <= last; ++i)
+        r << i;
+    return r;
+}
+
+} // namespace
+
+class TstSpool final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void spaceIsReservedAheadInSteps();
+    void refusedReservationIsAState_data();
+    void refusedReservationIsAState();
+    void refusedNewSegmentIsAState();
+    void fullDiskWithOneSegmentRecoversOnceReleased();
+    void failedSyncIsAStateUntilASyncSucceeds();
+    void stateNames();
+};
+
+void TstSpool::spaceIsReservedAheadInSteps()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk);
+    QVERIFY(spool);
+    std::uint64_t end = 0;
+    for (int n = 1; n <= 3000; ++n) {
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+        // Never a byte written that is not reserved: the reservations are contiguous from 0 and cover `end`.
+        std::uint64_t covered = 0;
+        for (const auto &[offset, length] : disk.reserved) {
+            QCOMPARE(offset, covered);
+            covered += length;
+        }
+        QVERIFY2(covered >= end, qPrintable(QStringLiteral("%1 < %2").arg(covered).arg(end)));
+    }
+    // ~440 KiB of records in 64 KiB steps: one call per step, not per record.
+    QCOMPARE(disk.reserveCalls, int((end + (64 << 10) - 1) / (64 << 10)));
+    QCOMPARE(spool->state(), SpoolState::Ok);
+    QCOMPARE(seqsIn(*spool), range(1, 3000));
+}
+
+void TstSpool::refusedReservationIsAState_data()
+{
+    QTest::addColumn<int>("error");
+    QTest::addColumn<SpoolState>("state");
+    QTest::newRow("ENOSPC") << ENOSPC << SpoolState::DiskFull;
+    QTest::newRow("EDQUOT") << EDQUOT << SpoolState::DiskFull;
+    QTest::newRow("EIO") << EIO << SpoolState::WriteError;
+}
+
+void TstSpool::refusedReservationIsAState()
+{
+    QFETCH(int, error);
+    QFETCH(SpoolState, state);
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk);
+    QVERIFY(spool);
+    std::uint64_t end = 0;
+    int n = 1;
+    for (; n <= 500; ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    disk.reserveError = error;
+    // Appends go on in the reserved step, then the next reservation is refused.
+    while (spool->append("s/1", payloadOf(n), n, end))
+        ++n;
+    const int lastWritten = n - 1;
+    QVERIFY(lastWritten > 500);
+    QCOMPARE(spool->state(), state);
+    QCOMPARE(spool->lastError(), error);
+    QCOMPARE(spool->endPosition(), end);
+    // While in that state, appends fail at once, without asking the disk per message.
+    const int calls = disk.reserveCalls;
+    for (int i = 0; i < 100; ++i)
+        QVERIFY(!spool->append("s/1", payloadOf(n), n, end));
+    QCOMPARE(disk.reserveCalls, calls);
+    QVERIFY(!spool->recover());
+    QCOMPARE(spool->state(), state);
+    // What was written before stays readable.
+    QCOMPARE(seqsIn(*spool), range(1, lastWritten));
+
+    disk.reserveError = 0;
+    QVERIFY(spool->recover());
+    QCOMPARE(spool->state(), SpoolState::Ok);
+    for (int i = 0; i < 100; ++i, ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    QCOMPARE(seqsIn(*spool), range(1, lastWritten) + range(lastWritten + 1, n - 1));
+}
+
+void TstSpool::refusedNewSegmentIsAState()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk, 64 << 10);  // one reservation step per segment
+    QVERIFY(spool);
+    std::uint64_t end = 0;
+    int n = 1;
+    for (; spool->endPosition() < (64 << 10) - 200; ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    disk.reserveError = ENOSPC;
+    while (spool->append("s/1", payloadOf(n), n, end))
+        ++n;
+    QCOMPARE(spool->state(), SpoolState::DiskFull);
+    const int lastWritten = n - 1;
+    disk.reserveError = 0;
+    QVERIFY(spool->recover());
+    for (int i = 0; i < 1000; ++i, ++n)  // several more segments
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    QCOMPARE(seqsIn(*spool), range(1, lastWritten) + range(lastWritten + 1, n - 1));
+}
+
+void TstSpool::fullDiskWithOneSegmentRecoversOnceReleased()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk);  // 1 MiB segments: all of the below fits in the first
+    QVERIFY(spool);
+    std::uint64_t end = 0;
+    int n = 1;
+    for (; n <= 500; ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    disk.reserveError = ENOSPC;
+    while (spool->append("s/1", payloadOf(n), n, end))
+        ++n;
+    const int lastWritten = n - 1;
+    const std::uint64_t dataEnd = spool->endPosition();
+    const auto segments = [&dir] {
+        QList<qint64> sizes;
+        for (const QFileInfo &f : QDir(dir.path()).entryInfoList({QStringLiteral("*.seg")}, QDir::Files, QDir::Name))
+            sizes << f.size();
+        return sizes;
+    };
+    QCOMPARE(segments(), QList<qint64>{1 << 20});
+
+    // Still full. The head (the writer never releases a head) now ends at its last record, and a new one begins
+    // there: positions go on without a gap.
+    QVERIFY(!spool->recover());
+    QCOMPARE(spool->state(), SpoolState::DiskFull);
+    QCOMPARE(spool->endPosition(), dataEnd);
+    QCOMPARE(segments(), (QList<qint64>{qint64(dataEnd), 1 << 20}));
+    QCOMPARE(seqsIn(*spool), range(1, lastWritten));
+
+    // The database commits everything: the old segment goes, its space comes back, and so does the spool.
+    spool->release(dataEnd);
+    QCOMPARE(spool->startPosition(), dataEnd);
+    QCOMPARE(segments(), QList<qint64>{1 << 20});
+    disk.reserveError = 0;
+    QVERIFY(spool->recover());
+    QCOMPARE(spool->state(), SpoolState::Ok);
+    for (int i = 0; i < 100; ++i, ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    QCOMPARE(seqsIn(*spool), range(lastWritten + 1, n - 1));
+}
+
+void TstSpool::failedSyncIsAStateUntilASyncSucceeds()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk);
+    QVERIFY(spool);
+    std::uint64_t end = 0;
+    for (int n = 1; n <= 100; ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    QVERIFY(spool->sync());
+    QCOMPARE(spool->syncFailures(), std::uint64_t(0));
+    for (int n = 101; n <= 200; ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    disk.syncError = EIO;
+    QVERIFY(!spool->sync());
+    QCOMPARE(spool->state(), SpoolState::SyncError);
+    QCOMPARE(spool->lastError(), EIO);
+    QCOMPARE(spool->syncFailures(), std::uint64_t(1));
+    QVERIFY(!spool->append("s/1", payloadOf(201), 201, end));
+    QVERIFY(!spool->recover());
+    QCOMPARE(spool->syncFailures(), std::uint64_t(2));
+    // The records the failed sync covered are still there to be read back.
+    QCOMPARE(seqsIn(*spool), range(1, 200));
+
+    disk.syncError = 0;
+    QVERIFY(spool->recover());
+    QCOMPARE(spool->state(), SpoolState::Ok);
+    for (int n = 201; n <= 300; ++n)
+        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+    QVERIFY(spool->sync());
+    QCOMPARE(seqsIn(*spool), range(1, 300));
+}
+
+void TstSpool::stateNames()
+{
+    QCOMPARE(QLatin1String(spoolStateName(SpoolState::Ok)), QLatin1String("ok"));
+    QCOMPARE(QLatin1String(spoolStateName(SpoolState::DiskFull)), QLatin1String("disk_full"));
+    QCOMPARE(QLatin1String(spoolStateName(SpoolState::WriteError)), QLatin1String("write_error"));
+    QCOMPARE(QLatin1String(spoolStateName(SpoolState::SyncError)), QLatin1String("sync_error"));
+}
+
+QTEST_APPLESS_MAIN(TstSpool)
+#include "tst_spool.moc"
