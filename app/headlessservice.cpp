@@ -68,7 +68,8 @@ void HeadlessService::requestStop(int signal)
 void HeadlessService::logProgress()
 {
     const EngineSnapshot s = m_engine.snapshot();
-    log::get("app")->info("{}", s.progressText());
+    log::get("app")->info("{}", s.progressText(m_lastProgress));
+    m_lastProgress = s;
 }
 
 } // namespace iot

@@ -34,6 +34,7 @@ private:
     Engine &m_engine;
     QTimer m_progressTimer;
     int m_stopRequests = 0;
+    EngineSnapshot m_lastProgress;   // the rates of the next line are over the time since this one
 };
 
 } // namespace iot

@@ -16,8 +16,15 @@ QString EngineSnapshot::balanceText() const
         .arg(inFlight);
 }
 
-QString EngineSnapshot::progressText() const
+QString EngineSnapshot::progressText(const EngineSnapshot &previous) const
 {
+    const qint64 fromUs = previous.takenAtUs > 0 ? previous.takenAtUs : startedAtUs;
+    const double seconds = static_cast<double>(takenAtUs - fromUs) / 1e6;
+    const auto rate = [seconds](quint64 now, quint64 before) {
+        return seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
+    };
+    const double receivedPerSec = rate(received, previous.received);
+    const double writtenPerSec = rate(written, previous.written);
     return QStringLiteral("received %1 (%2/s), written %3 (%4/s), dead-lettered %5, dropped %6, in flight %7; mqtt %8, "
                           "database %9")
         .arg(QString::number(received), QString::number(receivedPerSec, 'f', 0), QString::number(written),

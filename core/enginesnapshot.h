@@ -63,8 +63,10 @@ struct EngineSnapshot
     /// "+ deduplicated N" join their side when non-zero.
     QString balanceText() const;
     /// The periodic progress log line (stats_log_interval_sec), the same in both front ends:
-    /// "received 1000 (950/s), written 990 (940/s), dead-lettered 5, dropped 0, in flight 5; mqtt connected, ..."
-    QString progressText() const;
+    /// "received 1000 (950/s), written 990 (940/s), dead-lettered 5, dropped 0, in flight 5; mqtt connected, ...".
+    /// The rates are what happened since `previous` (the snapshot of the last line; a default-constructed one:
+    /// since the engine started), not the smoothed rates the window draws.
+    QString progressText(const EngineSnapshot &previous) const;
 };
 
 } // namespace iot

@@ -51,7 +51,9 @@ void Desktop::start()
 
 void Desktop::logProgress()
 {
-    log::get("app")->info("{}", m_host->snapshot().progressText());
+    const EngineSnapshot s = m_host->snapshot();
+    log::get("app")->info("{}", s.progressText(m_lastProgress));
+    m_lastProgress = s;
 }
 
 void Desktop::quit()

@@ -50,6 +50,7 @@ private:
     QTimer m_progressTimer;
     std::unique_ptr<MainWindow> m_window;
     bool m_quitting = false;
+    EngineSnapshot m_lastProgress;   // the rates of the next progress line are over the time since this one
     bool m_fatal = false;   // the current engine reported a problem no retry fixes
 };
 
