@@ -15,6 +15,8 @@
 #                           its own TIMEOUT as well
 #   IOT_TEST_SKIP_BUILD=1   skip deps.sh and build.sh (re-running tests on an up-to-date build)
 #   IOT_BUILD_DIR=path      build directory (default <repo>/build)
+#   IOT_TEST_MQTT_PORT_FROM, IOT_TEST_PG_PORT_FROM   first ports to try (18883, 55432): two runs on one machine
+#                           must not share a range, or one may take the other's port while an outage test has it free
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +25,7 @@ build_dir=${IOT_BUILD_DIR:-$repo/build}
 started_at=$SECONDS
 
 case "${1:-}" in
-    -h | --help) sed -n '3,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 if [[ "${IOT_TEST_SKIP_BUILD:-0}" != 1 ]]; then
@@ -83,8 +85,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mqtt_port=$(free_port 18883)
-pg_port=$(free_port 55432)
+mqtt_port=$(free_port "${IOT_TEST_MQTT_PORT_FROM:-18883}")
+pg_port=$(free_port "${IOT_TEST_PG_PORT_FROM:-55432}")
 bash scripts/testenv/broker.sh start "$broker_dir" "$mqtt_port"
 bash scripts/testenv/pg.sh init "$pg_dir" "$pg_port"
 
