@@ -6,9 +6,9 @@
 #
 #   --server   what the server build (-DIOT_BUILD_GUI=OFF) needs, with its tests and its portable archive: compiler,
 #              CMake, Ninja, Qt 6 Core/Network/Sql/Test, the libraries iot-subscriber links, dpkg-dev and file
-#              (cpack). No Charts, OpenGL, Wayland, SVG or X11 dev packages.
-#              (Debian 12's qt6-base-dev, the only package with Qt Core's CMake files, depends on Qt Gui's
-#              runtime libraries and GL headers itself; the server binary links none of them: nogui-check.sh.)
+#              (cpack). None of what --build adds (Charts, Qt OpenGL dev, Wayland, SVG, xkbcommon). (Debian 12's
+#              qt6-base-dev, the only package with Qt Core's CMake files, depends on Qt Gui's runtime libraries
+#              and the GL/X11 headers itself; the server binary links none of them: nogui-check.sh checks.)
 #   --build    --server + Qt Widgets/Charts (qt6-charts-dev, and libqt6opengl6-dev, which Qt6Charts' CMake
 #              package needs but qt6-charts-dev only recommends), qt6-wayland for the portable archive's
 #              Wayland plugins
