@@ -188,7 +188,6 @@ void Batcher::syncSpool()
     if (!m_spool->sync())
         noteSpoolState();
     m_counters->spoolSyncErrors.store(m_spool->syncFailures(), std::memory_order_relaxed);
-    m_counters->spoolBytes.store(m_spool->bytesInUse(), std::memory_order_relaxed);
 }
 
 void Batcher::recoverSpool()
