@@ -231,6 +231,7 @@ cat /root/run.log
 ((rc == 0)) || fail "scripts/run.sh exited $rc after SIGINT"
 grep -E 'stopped: received [0-9]+ (\+ replayed [0-9]+ )?= written [0-9]+ \+ dead-lettered [0-9]+ \+ dropped 0 \+ in flight 0' /root/run.log \
     || fail "no balance line"
+grep -q '^run.sh: stopped the simulator$' /root/run.log || fail "the simulator did not run until run.sh stopped it"
 left=$(ps -e -o pid=,comm= | awk '$1 != 1 && $2 != "ps" && $2 != "awk" && $2 != "bash"')
 [[ -z "$left" ]] || fail "left running after run.sh: $left"
 ! grep -qE '^ *[0-9]+: [0-9A-F]+:075B [0-9A-F:]+ 0A ' /proc/net/tcp || fail "something still listens on port 1883"

@@ -76,8 +76,10 @@ else
     bash scripts/testenv/broker.sh start "$broker_dir" "$mqtt_port"
 fi
 
-"$simulator" --host 127.0.0.1 --port "$mqtt_port" --sensors 20 --rate 20 --qos 1 --count 0 --invalid-every 500 \
-    </dev/null >"$tmp/simulate.log" 2>&1 &
+# In a session of its own: the terminal's Ctrl-C is for the subscriber; cleanup stops the simulator afterwards
+# (in the terminal's process group it would stop at the same Ctrl-C and look like a crash).
+setsid "$simulator" --host 127.0.0.1 --port "$mqtt_port" --sensors 20 --rate 20 --qos 1 --count 0 \
+    --invalid-every 500 </dev/null >"$tmp/simulate.log" 2>&1 &
 sim_pid=$!
 echo "run.sh: simulator running (pid $sim_pid, log $tmp/simulate.log)"
 
@@ -95,7 +97,7 @@ fi
 
 echo "run.sh: $subscriber ${args[*]} $* (Ctrl-C to stop)"
 # The terminal's Ctrl-C reaches the subscriber (same process group), which shuts down gracefully; this shell
-# only waits for it and then cleans up. (Background jobs such as the simulator ignore SIGINT; cleanup stops it.)
+# only waits for it and then cleans up.
 trap ':' INT
 trap 'exit 143' TERM
 rc=0
