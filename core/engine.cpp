@@ -168,22 +168,18 @@ Status Engine::start()
     connect(&d->ingestThread, &QThread::finished, d->batcher, &QObject::deleteLater);
 
     connect(d->writer, &BatchWriter::committed, d->batcher, &Batcher::checkBuffer);
-    connect(d->writer, &BatchWriter::stateChanged, this, [this](BatchWriter::State s, const QString &detail) {
-        d->last.dbState = s;
-        d->last.dbDetail = detail;
-        d->last.dbSinceUs = TimeFormat::nowUs();
-        Q_EMIT databaseStateChanged(s, detail);
+    connect(d->writer, &BatchWriter::stateChanged, this, [this](const BatchWriter::StateInfo &info) {
+        d->last.db = info;
+        Q_EMIT databaseStateChanged(info);
     });
     connect(d->writer, &BatchWriter::deadLettered, this, &Engine::deadLettered);
     connect(d->writer, &BatchWriter::fatalError, this, &Engine::fatalError);
     connect(d->writer, &BatchWriter::finished, this, [this](quint64 unwritten) { d->onWriterFinished(unwritten); });
-    connect(d->batcher, &Batcher::sourceStateChanged, this, [this](MessageSource::State s, const QString &detail) {
-        d->last.mqttState = s;
-        d->last.mqttDetail = detail;
-        d->last.mqttSinceUs = TimeFormat::nowUs();
-        if (s == MessageSource::State::Connected && d->mqttConnects++ > 0)
+    connect(d->batcher, &Batcher::sourceStateChanged, this, [this](const MessageSource::StateInfo &info) {
+        d->last.mqtt = info;
+        if (info.state == MessageSource::State::Connected && d->mqttConnects++ > 0)
             d->counters.mqttReconnects.fetch_add(1, std::memory_order_relaxed);
-        Q_EMIT mqttStateChanged(s, detail);
+        Q_EMIT mqttStateChanged(info);
     });
     connect(d->batcher, &Batcher::sourceError, this, &Engine::errorOccurred);
     connect(d->batcher, &Batcher::stopped, this, [this] {

@@ -46,8 +46,8 @@ public:
 
 Q_SIGNALS:
     void snapshotUpdated(const iot::EngineSnapshot &snapshot);
-    void mqttStateChanged(iot::MessageSource::State state, const QString &detail);
-    void databaseStateChanged(iot::BatchWriter::State state, const QString &detail);
+    void mqttStateChanged(const iot::MessageSource::StateInfo &info);
+    void databaseStateChanged(const iot::BatchWriter::StateInfo &info);
     void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     void errorOccurred(const QString &message);
     /// A problem no retry can fix (e.g. [[mappings]] that conflict with existing tables): the front end should

@@ -29,7 +29,7 @@ QString EngineSnapshot::progressText(const EngineSnapshot &previous) const
                           "database %9")
         .arg(QString::number(received), QString::number(receivedPerSec, 'f', 0), QString::number(written),
              QString::number(writtenPerSec, 'f', 0), QString::number(deadLettered), QString::number(dropped),
-             QString::number(inFlight), MessageSource::stateName(mqttState), BatchWriter::stateName(dbState));
+             QString::number(inFlight), MessageSource::stateName(mqtt.state), BatchWriter::stateName(db.state));
 }
 
 } // namespace iot

@@ -19,12 +19,8 @@ struct EngineSnapshot
     qint64 takenAtUs = 0;
     qint64 startedAtUs = 0;
 
-    MessageSource::State mqttState = MessageSource::State::Disconnected;
-    QString mqttDetail;
-    qint64 mqttSinceUs = 0;
-    BatchWriter::State dbState = BatchWriter::State::Disconnected;
-    QString dbDetail;
-    qint64 dbSinceUs = 0;
+    MessageSource::StateInfo mqtt;  // the latest state each side reported, with since, attempt, next try, cause
+    BatchWriter::StateInfo db;
 
     quint64 received = 0;
     quint64 replayed = 0;        // read back from the spool after a restart

@@ -40,13 +40,7 @@ void EngineHost::connectTo(Engine *engine)
     connect(engine, &Engine::snapshotUpdated, this,
             [this](const EngineSnapshot &s) { Q_EMIT snapshotUpdated(withTotals(s)); });
     connect(engine, &Engine::mqttStateChanged, this, &EngineHost::mqttStateChanged);
-    connect(engine, &Engine::databaseStateChanged, this, [this](BatchWriter::State state, const QString &detail) {
-        if (state == BatchWriter::State::Retrying)
-            ++m_dbAttempt;
-        else if (state == BatchWriter::State::Connected)
-            m_dbAttempt = 0;
-        Q_EMIT databaseStateChanged(state, detail);
-    });
+    connect(engine, &Engine::databaseStateChanged, this, &EngineHost::databaseStateChanged);
     connect(engine, &Engine::deadLettered, this, &EngineHost::deadLettered);
     connect(engine, &Engine::errorOccurred, this, &EngineHost::errorOccurred);
     connect(engine, &Engine::fatalError, this, &EngineHost::fatalError);
@@ -131,7 +125,6 @@ void EngineHost::switchEngine()
     m_owned = m_factory(m_nextConfig);
     prepare(m_owned.get());
     connectTo(m_owned.get());
-    m_dbAttempt = 0;
     if (const Status st = start(); !st) {
         const QString reason = st.error().message;
         disconnect(m_owned.get(), nullptr, this, nullptr);

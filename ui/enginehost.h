@@ -47,7 +47,6 @@ public:
     const Config &config() const;
     /// The current engine's latest snapshot, with the counters of earlier engines (before restarts) added.
     EngineSnapshot snapshot() const;
-    int databaseAttempt() const { return m_dbAttempt; }
     int restarts() const { return m_restarts; }
     qint64 launchedAtUs() const { return m_launchedAtUs; }
     TopicStats &topicStats() const { return *m_topics; }
@@ -57,8 +56,8 @@ public:
 
 Q_SIGNALS:
     void snapshotUpdated(const iot::EngineSnapshot &snapshot);
-    void mqttStateChanged(iot::MessageSource::State state, const QString &detail);
-    void databaseStateChanged(iot::BatchWriter::State state, const QString &detail);
+    void mqttStateChanged(const iot::MessageSource::StateInfo &info);
+    void databaseStateChanged(const iot::BatchWriter::StateInfo &info);
     void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     void errorOccurred(const QString &message);
     /// A problem no retry can fix (Engine::fatalError): the writer has stopped; the program should end with code 2.
@@ -89,7 +88,6 @@ private:
     EngineSnapshot m_baseBefore;           // m_base before the latest restart (a failed one reverts to it)
     Config m_nextConfig;
     qint64 m_launchedAtUs = 0;
-    int m_dbAttempt = 0;
     int m_restarts = 0;
     bool m_restarting = false;
     bool m_quitting = false;

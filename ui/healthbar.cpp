@@ -103,10 +103,10 @@ void HealthBar::setState(Row &row, const StatusView &view, const QString &what)
     row.words->setAccessibleName(what + QStringLiteral(": ") + view.words);
 }
 
-void HealthBar::render(const EngineSnapshot &s, qint64 nowUs, bool running, int dbAttempt, qint64 launchedAtUs)
+void HealthBar::render(const EngineSnapshot &s, qint64 nowUs, bool running, qint64 launchedAtUs)
 {
     const StatusView mqtt = StatusText::mqtt(s, nowUs, running);
-    const StatusView db = StatusText::database(s, nowUs, running, dbAttempt);
+    const StatusView db = StatusText::database(s, nowUs, running);
     setState(m_mqtt, mqtt, tr("MQTT"));
     setState(m_db, db, tr("Database"));
     setState(m_reading, StatusText::reading(s, running), tr("Reading"));

@@ -21,7 +21,7 @@ class HealthBar final : public QWidget
 public:
     explicit HealthBar(QWidget *parent = nullptr);
 
-    void render(const EngineSnapshot &s, qint64 nowUs, bool running, int dbAttempt, qint64 launchedAtUs);
+    void render(const EngineSnapshot &s, qint64 nowUs, bool running, qint64 launchedAtUs);
 
     QString mqttText() const;
     QString databaseText() const;

@@ -111,16 +111,12 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent),
     m_idleTimer.start();
 
     connect(&host, &EngineHost::snapshotUpdated, this, &MainWindow::onSnapshot);
-    connect(&host, &EngineHost::mqttStateChanged, this, [this](MessageSource::State state, const QString &detail) {
-        m_latest.mqttState = state;
-        m_latest.mqttDetail = detail;
-        m_latest.mqttSinceUs = TimeFormat::nowUs();
+    connect(&host, &EngineHost::mqttStateChanged, this, [this](const MessageSource::StateInfo &info) {
+        m_latest.mqtt = info;
         addStateEvent(true);
     });
-    connect(&host, &EngineHost::databaseStateChanged, this, [this](BatchWriter::State state, const QString &detail) {
-        m_latest.dbState = state;
-        m_latest.dbDetail = detail;
-        m_latest.dbSinceUs = TimeFormat::nowUs();
+    connect(&host, &EngineHost::databaseStateChanged, this, [this](const BatchWriter::StateInfo &info) {
+        m_latest.db = info;
         addStateEvent(false);
     });
     connect(&host, &EngineHost::deadLettered, m_problems, &ProblemsPanel::addDeadLetter);
@@ -311,8 +307,8 @@ qint64 MainWindow::graceUs() const
 {
     const EngineSnapshot &s = m_latest;
     // While the pipeline itself is not flowing, silence says nothing about the sensors.
-    if (!m_host.isRunning() || s.mqttState != MessageSource::State::Connected
-        || s.dbState != BatchWriter::State::Connected || s.operatorPaused || s.readingPaused)
+    if (!m_host.isRunning() || s.mqtt.state != MessageSource::State::Connected
+        || s.db.state != BatchWriter::State::Connected || s.operatorPaused || s.readingPaused)
         return qint64(1) << 50;
     return qint64(m_host.config().subscriber.flushIntervalSec * 1e6) + 2000000;
 }
@@ -325,7 +321,7 @@ void MainWindow::render()
     const qint64 now = TimeFormat::nowUs();
     const EngineSnapshot &s = m_latest;
     const bool running = m_host.isRunning();
-    m_health->render(s, now, running, m_host.databaseAttempt(), m_host.launchedAtUs());
+    m_health->render(s, now, running, m_host.launchedAtUs());
     m_counters->render(s, m_host.commitLatency().percentiles(now), now);
     m_topics->refresh(now, graceUs());
     m_problems->flush(s.deadLettered);
@@ -368,7 +364,7 @@ void MainWindow::addStateEvent(bool mqtt)
 {
     const qint64 now = TimeFormat::nowUs();
     const StatusView v = mqtt ? StatusText::mqtt(m_latest, now, true)
-                              : StatusText::database(m_latest, now, true, m_host.databaseAttempt());
+                              : StatusText::database(m_latest, now, true);
     m_events->addEvent(now, mqtt ? tr("MQTT") : tr("Database"), v.level, v.words);
 }
 

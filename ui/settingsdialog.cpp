@@ -13,7 +13,6 @@
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSaveFile>
 #include <QSettings>
 #include <QStandardPaths>
@@ -112,16 +111,15 @@ Result<Config> SettingsDialog::validate()
 {
     auto loaded = ConfigLoader::loadString(text().toUtf8(), m_path);
     if (!loaded) {
-        const QString error = loaded.error().message;
-        showMessage(error, true);
-        // "FILE:LINE:COLUMN: ..." — put the cursor there.
-        static const QRegularExpression where(QStringLiteral(":(\\d+):(\\d+)"));
-        if (const auto m = where.match(error); m.hasMatch()) {
-            const QTextBlock block = m_editor->document()->findBlockByNumber(m.captured(1).toInt() - 1);
+        const Error &error = loaded.error();
+        showMessage(error.message, true);
+        // Put the cursor where the problem is.
+        if (error.line > 0) {
+            const QTextBlock block = m_editor->document()->findBlockByNumber(error.line - 1);
             if (block.isValid()) {
                 QTextCursor cursor(block);
                 cursor.movePosition(QTextCursor::Right, QTextCursor::MoveAnchor,
-                                    std::min(block.length() - 1, std::max(0, m.captured(2).toInt() - 1)));
+                                    std::min(block.length() - 1, std::max(0, error.column - 1)));
                 m_editor->setTextCursor(cursor);
                 m_editor->setFocus();
             }

@@ -3,7 +3,6 @@
 
 #include <QDateTime>
 #include <QLocale>
-#include <QRegularExpression>
 
 #include <algorithm>
 #include <cmath>
@@ -19,9 +18,10 @@ QString capitalised(const QString &text)
 }
 
 // "next try in 4.2 s" from the delay the state announced and the time it was announced.
-QString nextTry(double delaySec, qint64 sinceUs, qint64 nowUs)
+QString nextTry(qint64 delayUs, qint64 sinceUs, qint64 nowUs)
 {
-    const double left = delaySec - double(nowUs - sinceUs) / 1e6;
+    // The delay is shown to a tenth of a second where it was announced; count down from that, as the text did.
+    const double left = std::round(double(delayUs) / 1e5) / 10 - double(nowUs - sinceUs) / 1e6;
     if (left <= 0.05)
         return QStringLiteral("retrying now");
     return QStringLiteral("next try in %1 s").arg(left, 0, 'f', 1);
@@ -32,69 +32,62 @@ QString nextTry(double delaySec, qint64 sinceUs, qint64 nowUs)
 StatusView StatusText::mqtt(const EngineSnapshot &s, qint64 nowUs, bool running)
 {
     using State = MessageSource::State;
+    const MessageSource::StateInfo &m = s.mqtt;
     if (!running)
-        return {StatusLevel::Off, QStringLiteral("Stopped"), s.mqttDetail};
-    switch (s.mqttState) {
+        return {StatusLevel::Off, QStringLiteral("Stopped"), m.detail()};
+    switch (m.state) {
     case State::Connected:
-        return {StatusLevel::Ok, capitalised(s.mqttDetail) + QStringLiteral(" since ") + clock(s.mqttSinceUs), {}};
+        return {StatusLevel::Ok, QStringLiteral("Connected to ") + m.endpoint + QStringLiteral(" since ") + clock(m.sinceUs),
+                {}};
     case State::Connecting:
-        return {StatusLevel::Busy, capitalised(s.mqttDetail) + QStringLiteral("…"), {}};
-    case State::Reconnecting: {
-        // The client's detail reads "attempt 3 in 4.2 s: connection refused".
-        static const QRegularExpression re(QStringLiteral("^attempt (\\d+) in ([0-9.]+) s: (.*)$"));
-        const auto m = re.match(s.mqttDetail);
-        if (!m.hasMatch())
-            return {StatusLevel::Warning, QStringLiteral("Reconnecting: ") + s.mqttDetail, {}};
+        return {StatusLevel::Busy, QStringLiteral("Connecting to ") + m.endpoint + QStringLiteral("…"), {}};
+    case State::Reconnecting:
         return {StatusLevel::Warning,
                 QStringLiteral("Reconnecting (attempt %1, %2): %3")
-                    .arg(m.captured(1), nextTry(m.captured(2).toDouble(), s.mqttSinceUs, nowUs), m.captured(3)),
-                QStringLiteral("Connection lost or refused at ") + clock(s.mqttSinceUs)};
-    }
+                    .arg(QString::number(m.attempt), nextTry(m.retryDelayUs, m.sinceUs, nowUs), m.message),
+                QStringLiteral("Connection lost or refused at ") + clock(m.sinceUs)};
     case State::Stopping:
         return {StatusLevel::Busy, QStringLiteral("Disconnecting…"), {}};
     case State::Disconnected:
         break;
     }
-    if (s.mqttDetail.isEmpty())
-        return {StatusLevel::Busy, QStringLiteral("Starting…"), {}};
-    if (s.mqttDetail == QLatin1String("stopped"))
-        return {StatusLevel::Off, QStringLiteral("Stopped"), {}};
-    return {StatusLevel::Error, capitalised(s.mqttDetail), {}};
+    switch (m.cause) {
+    case MessageSource::Cause::None: return {StatusLevel::Busy, QStringLiteral("Starting…"), {}};
+    case MessageSource::Cause::Stopped: return {StatusLevel::Off, QStringLiteral("Stopped"), {}};
+    case MessageSource::Cause::SetupFailed:
+    case MessageSource::Cause::ConnectFailed:
+    case MessageSource::Cause::ConnectionLost: break;
+    }
+    return {StatusLevel::Error, capitalised(m.detail()), {}};
 }
 
-StatusView StatusText::database(const EngineSnapshot &s, qint64 nowUs, bool running, int attempt)
+StatusView StatusText::database(const EngineSnapshot &s, qint64 nowUs, bool running)
 {
     using State = BatchWriter::State;
+    const BatchWriter::StateInfo &db = s.db;
     if (!running)
-        return {StatusLevel::Off, QStringLiteral("Stopped"), s.dbDetail};
-    switch (s.dbState) {
+        return {StatusLevel::Off, QStringLiteral("Stopped"), db.detail()};
+    switch (db.state) {
     case State::Connected:
-        return {StatusLevel::Ok, capitalised(s.dbDetail) + QStringLiteral(" since ") + clock(s.dbSinceUs), {}};
+        return {StatusLevel::Ok, QStringLiteral("Connected to ") + db.target + QStringLiteral(" since ") + clock(db.sinceUs),
+                {}};
     case State::Connecting:
-        return {StatusLevel::Busy, capitalised(s.dbDetail) + QStringLiteral("…"), {}};
-    case State::Retrying: {
-        // The writer's detail reads "retry in 5.0 s: <the database's message>".
-        static const QRegularExpression re(QStringLiteral("^retry in ([0-9.]+) s: (.*)$"),
-                                           QRegularExpression::DotMatchesEverythingOption);
-        const auto m = re.match(s.dbDetail);
-        const QString held = QStringLiteral("%1 messages held until it is back").arg(count(s.inFlight));
-        if (!m.hasMatch())
-            return {StatusLevel::Error, QStringLiteral("Retrying: ") + s.dbDetail, held};
-        const QString reason = m.captured(2).simplified();
+        return {StatusLevel::Busy, QStringLiteral("Connecting to ") + db.target + QStringLiteral("…"), {}};
+    case State::Retrying:
         return {StatusLevel::Error,
                 QStringLiteral("Retrying (attempt %1, %2): %3")
-                    .arg(QString::number(std::max(1, attempt)), nextTry(m.captured(1).toDouble(), s.dbSinceUs, nowUs),
-                         reason),
-                held + QStringLiteral("; failing since ") + clock(s.dbSinceUs)};
-    }
+                    .arg(QString::number(std::max(1, db.attempt)), nextTry(db.retryDelayUs, db.sinceUs, nowUs),
+                         db.reason().simplified()),
+                QStringLiteral("%1 messages held until it is back; failing since %2")
+                    .arg(count(s.inFlight), clock(db.sinceUs))};
     case State::Blocked:
-        // The state itself says what happened; the detail is the database's reason, shown as it is.
-        return {StatusLevel::Error, QStringLiteral("Writing stopped: ") + s.dbDetail.simplified(),
+        // The state itself says what happened; the reason is the database's, shown as it is.
+        return {StatusLevel::Error, QStringLiteral("Writing stopped: ") + db.detail().simplified(),
                 QStringLiteral("%1 messages held, none dropped, since %2; writing resumes by itself once the table "
                                "or its permissions are fixed")
-                    .arg(count(s.inFlight), clock(s.dbSinceUs))};
+                    .arg(count(s.inFlight), clock(db.sinceUs))};
     case State::Failed:
-        return {StatusLevel::Error, QStringLiteral("Stopped, retrying cannot help: ") + s.dbDetail,
+        return {StatusLevel::Error, QStringLiteral("Stopped, retrying cannot help: ") + db.detail(),
                 QStringLiteral("%1 messages held in the spool, none dropped; fix the settings (File → Settings) or "
                                "the database and apply")
                     .arg(count(s.inFlight))};
@@ -132,15 +125,15 @@ StatusLevel StatusText::overall(const EngineSnapshot &s, bool running)
 {
     if (!running)
         return StatusLevel::Off;
-    if (s.dbState == BatchWriter::State::Retrying || s.dbState == BatchWriter::State::Blocked
-        || s.dbState == BatchWriter::State::Failed)
+    if (s.db.state == BatchWriter::State::Retrying || s.db.state == BatchWriter::State::Blocked
+        || s.db.state == BatchWriter::State::Failed)
         return StatusLevel::Error;
-    if (s.mqttState == MessageSource::State::Reconnecting || s.readingPaused
+    if (s.mqtt.state == MessageSource::State::Reconnecting || s.readingPaused
         || (s.spoolEnabled && s.spoolState != SpoolState::Ok))
         return StatusLevel::Warning;
     if (s.operatorPaused)
         return StatusLevel::Paused;
-    if (s.mqttState == MessageSource::State::Connected && s.dbState == BatchWriter::State::Connected)
+    if (s.mqtt.state == MessageSource::State::Connected && s.db.state == BatchWriter::State::Connected)
         return StatusLevel::Ok;
     return StatusLevel::Busy;
 }

@@ -18,15 +18,15 @@ struct StatusView
     QString tooltip;   // longer detail, when there is any
 };
 
-/// Turns engine snapshots into the words the window shows: states with since / attempt / next try, counts with
-/// digit grouping, durations and clock times. Pure functions, called on the GUI thread.
+/// Turns engine snapshots into the words the window shows: states with since / attempt / next try (formatted from the
+/// snapshot's state fields, never parsed from text), counts with digit grouping, durations and clock times. Pure
+/// functions, called on the GUI thread.
 class StatusText final
 {
 public:
     /// `running`: false once the engine has stopped (then both sides read "Stopped").
     static StatusView mqtt(const EngineSnapshot &s, qint64 nowUs, bool running);
-    /// `attempt`: consecutive failed tries since the database was last connected.
-    static StatusView database(const EngineSnapshot &s, qint64 nowUs, bool running, int attempt);
+    static StatusView database(const EngineSnapshot &s, qint64 nowUs, bool running);
     /// "Reading", "Paused by operator ...", "Paused: buffer full ...", "Paused: spool disk full ...".
     static StatusView reading(const EngineSnapshot &s, bool running);
     /// The worst of the states above: what the tray icon shows.

@@ -118,7 +118,7 @@ Error TomlReader::error() const
         [](const Problem &a, const Problem &b) {
             return std::tie(a.line, a.column) < std::tie(b.line, b.column);
         });
-    return Error{first->text};
+    return Error{.message = first->text, .line = int(first->line), .column = int(first->column)};
 }
 
 void TomlReader::fail(const toml::source_region &where, const QString &key, const QString &message)

@@ -63,7 +63,7 @@ public:
     {
         enum class Kind { Raw, Mapped, Rejected };
         Kind kind = Kind::Raw;
-        int rule = -1;
+        int rule = -1;       // Rejected with -1: no rule matches the topic (unmatched = "dead_letter")
         QString reason;      // Rejected: "column temperature (/temperature): expected a number, got \"hot\""
         bool skewed = false; // Mapped with the clock-skew flag set
     };

@@ -17,6 +17,26 @@ class MessageSource : public QObject
 public:
     enum class State { Disconnected, Connecting, Connected, Reconnecting, Stopping };
     Q_ENUM(State)
+    /// Why the source is not (or no longer) connected.
+    enum class Cause { None, SetupFailed, ConnectFailed, ConnectionLost, Stopped };
+    Q_ENUM(Cause)
+
+    /// A state with what goes with it, emitted whole on every change and carried by EngineSnapshot: the window and
+    /// /readyz format it, nothing parses it.
+    struct StateInfo
+    {
+        State state = State::Disconnected;
+        qint64 sinceUs = 0;          // wall time the state began (0: not started)
+        QString endpoint{};          // "127.0.0.1:1883"
+        int attempt = 0;             // Reconnecting: the try that comes next, from 1
+        qint64 retryDelayUs = 0;     // Reconnecting: the wait announced at sinceUs
+        Cause cause = Cause::None;
+        QString message{};           // the library's or broker's words for the cause: "connection refused"
+
+        /// The one-line text of logs and /readyz: "connected to h:1883", "attempt 3 in 4.2 s: connection refused".
+        QString detail() const;
+        bool operator==(const StateInfo &) const = default;
+    };
 
     using Handler = std::function<void(QByteArrayView topic, QByteArrayView payload)>;
 
@@ -24,7 +44,8 @@ public:
     ~MessageSource() override;
 
     void setMessageHandler(Handler handler) { m_handler = std::move(handler); }
-    State state() const { return m_state; }
+    State state() const { return m_info.state; }
+    const StateInfo &stateInfo() const { return m_info; }
 
     /// Connects and subscribes; reconnects by itself until stop().
     virtual void start() = 0;
@@ -38,13 +59,13 @@ public:
     static QString stateName(State state);
 
 Q_SIGNALS:
-    /// `detail`: "connected to host:port", "retry 3 in 4.2 s: connection refused", ...
-    void stateChanged(iot::MessageSource::State state, const QString &detail);
+    void stateChanged(const iot::MessageSource::StateInfo &info);
     void errorOccurred(const QString &message);
     void stopped();
 
 protected:
-    void setState(State state, const QString &detail);
+    /// Stamps `info.sinceUs`; emits on a change of state only.
+    void setState(StateInfo info);
     void deliver(QByteArrayView topic, QByteArrayView payload)
     {
         if (m_handler)
@@ -53,7 +74,9 @@ protected:
 
 private:
     Handler m_handler;
-    State m_state = State::Disconnected;
+    StateInfo m_info;
 };
 
 } // namespace iot
+
+Q_DECLARE_METATYPE(iot::MessageSource::StateInfo)

@@ -77,7 +77,7 @@ struct MqttClient::Private
     void attachSocket();
     void detachSocket();
     void updateWriteInterest();
-    void scheduleReconnect(const QString &reason);
+    void scheduleReconnect(Cause cause, const QString &reason);
     void finishStop();
     void readReady();
     void writeReady();
@@ -196,7 +196,7 @@ void MqttClient::start()
     d->stopping = false;
     d->stopEmitted = false;
     if (!d->configure()) {
-        setState(State::Disconnected, QStringLiteral("client setup failed"));
+        setState({.state = State::Disconnected, .cause = Cause::SetupFailed});
         Q_EMIT errorOccurred(QStringLiteral("MQTT client setup failed"));
         return;
     }
@@ -207,7 +207,7 @@ void MqttClient::Private::connectNow()
 {
     if (stopping || !mosq)
         return;
-    q->setState(State::Connecting, QStringLiteral("connecting to ") + where());
+    q->setState({.state = State::Connecting, .endpoint = where()});
     log->info("connecting to {} as client id {} (MQTT {}, {} session)", where(), clientId,
               cfg.protocolVersion == 5 ? "5" : "3.1.1", cfg.cleanSession ? "clean" : "persistent");
     const QByteArray host = cfg.host.toUtf8();
@@ -226,7 +226,7 @@ void MqttClient::Private::connectNow()
         rc = mosquitto_connect_async(mosq, host.constData(), cfg.port, cfg.keepAliveSec);
     }
     if (rc != MOSQ_ERR_SUCCESS) {
-        scheduleReconnect(mosqError(rc));
+        scheduleReconnect(Cause::ConnectFailed, mosqError(rc));
         return;
     }
     attachSocket();
@@ -306,7 +306,7 @@ void MqttClient::Private::onConnect(int rc)
         return;  // libmosquitto reports the disconnect next; the back-off retries from there
     }
     backoff.reset();
-    q->setState(State::Connected, QStringLiteral("connected to ") + where());
+    q->setState({.state = State::Connected, .endpoint = where()});
     log->info("connected to {}", where());
     pendingSubscriptions.clear();
     // Always (re)subscribe: a clean session has none, and for a persistent one it is idempotent.
@@ -345,19 +345,20 @@ void MqttClient::Private::onDisconnect(int rc)
         finishStop();
         return;
     }
-    scheduleReconnect(rc == 0 ? QStringLiteral("disconnected") : mosqError(rc));
+    scheduleReconnect(Cause::ConnectionLost, rc == 0 ? QStringLiteral("disconnected") : mosqError(rc));
 }
 
-void MqttClient::Private::scheduleReconnect(const QString &reason)
+void MqttClient::Private::scheduleReconnect(Cause cause, const QString &reason)
 {
     const int delayMs = backoff.nextDelayMs();
-    const QString detail = QStringLiteral("attempt %1 in %2 s: %3")
-                               .arg(backoff.attempt())
-                               .arg(delayMs / 1000.0, 0, 'f', 1)
-                               .arg(reason);
     log->warn("connection to {} lost or failed ({}); retry {} in {:.1f} s", where(), reason, backoff.attempt(),
               delayMs / 1000.0);
-    q->setState(State::Reconnecting, detail);
+    q->setState({.state = State::Reconnecting,
+                 .endpoint = where(),
+                 .attempt = backoff.attempt(),
+                 .retryDelayUs = qint64(delayMs) * 1000,
+                 .cause = cause,
+                 .message = reason});
     Q_EMIT q->errorOccurred(reason);
     retryTimer.start(delayMs);
 }
@@ -369,7 +370,7 @@ void MqttClient::Private::finishStop()
     if (stopEmitted)
         return;
     stopEmitted = true;
-    q->setState(State::Disconnected, QStringLiteral("stopped"));
+    q->setState({.state = State::Disconnected, .endpoint = where(), .cause = Cause::Stopped});
     Q_EMIT q->stopped();
 }
 
@@ -379,7 +380,7 @@ void MqttClient::stop()
         return;
     d->stopping = true;
     d->retryTimer.stop();
-    setState(State::Stopping, QStringLiteral("disconnecting"));
+    setState({.state = State::Stopping, .endpoint = d->where()});
     if (!d->mosq || !d->readNotifier) {
         d->finishStop();
         return;

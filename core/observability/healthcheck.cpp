@@ -60,13 +60,13 @@ HealthCheck::Verdict HealthCheck::liveness(const EngineSnapshot &s, std::int64_t
 HealthCheck::Verdict HealthCheck::readiness(const EngineSnapshot &s)
 {
     Verdict v;
-    if (s.mqttState != MessageSource::State::Connected) {
+    if (s.mqtt.state != MessageSource::State::Connected) {
         v.ok = false;
-        v.reasons << withDetail(QStringLiteral("mqtt"), MessageSource::stateName(s.mqttState), s.mqttDetail);
+        v.reasons << withDetail(QStringLiteral("mqtt"), MessageSource::stateName(s.mqtt.state), s.mqtt.detail());
     }
-    if (s.dbState != BatchWriter::State::Connected) {
+    if (s.db.state != BatchWriter::State::Connected) {
         v.ok = false;
-        v.reasons << withDetail(QStringLiteral("database"), BatchWriter::stateName(s.dbState), s.dbDetail);
+        v.reasons << withDetail(QStringLiteral("database"), BatchWriter::stateName(s.db.state), s.db.detail());
     }
     if (s.spoolEnabled && s.spoolState != SpoolState::Ok) {
         const QString name = QLatin1String(spoolStateName(s.spoolState));

@@ -187,9 +187,9 @@ void Metrics::update(const EngineSnapshot &s)
         d->spoolState[i]->Set(std::size_t(s.spoolState) == i ? 1 : 0);
     d->spoolWriteErrors.follow(s.spoolWriteErrors);
     d->spoolSyncErrors.follow(s.spoolSyncErrors);
-    d->mqttUp->Set(s.mqttState == MessageSource::State::Connected ? 1 : 0);
-    d->dbUp->Set(s.dbState == BatchWriter::State::Connected ? 1 : 0);
-    d->writingBlocked->Set(s.dbState == BatchWriter::State::Blocked || s.dbState == BatchWriter::State::Failed ? 1 : 0);
+    d->mqttUp->Set(s.mqtt.state == MessageSource::State::Connected ? 1 : 0);
+    d->dbUp->Set(s.db.state == BatchWriter::State::Connected ? 1 : 0);
+    d->writingBlocked->Set(s.db.state == BatchWriter::State::Blocked || s.db.state == BatchWriter::State::Failed ? 1 : 0);
     d->startTime->Set(static_cast<double>(s.startedAtUs) / 1e6);
 }
 

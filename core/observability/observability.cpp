@@ -132,15 +132,17 @@ void Observability::follow(Engine &engine, std::function<EngineSnapshot()> snaps
     if (!d->tracer)
         return;
     d->connections << connect(&engine, &Engine::mqttStateChanged, this,
-                              [this](MessageSource::State s, const QString &detail) {
+                              [this](const MessageSource::StateInfo &info) {
+                                  const auto s = info.state;
                                   d->outageStep(d->mqttOutage, "mqtt", s == MessageSource::State::Reconnecting,
-                                                s == MessageSource::State::Connected, detail);
+                                                s == MessageSource::State::Connected, info.detail());
                               });
     d->connections << connect(&engine, &Engine::databaseStateChanged, this,
-                              [this](BatchWriter::State s, const QString &detail) {
+                              [this](const BatchWriter::StateInfo &info) {
+                                  const auto s = info.state;
                                   d->outageStep(d->dbOutage, "database",
                                                 s == BatchWriter::State::Retrying || s == BatchWriter::State::Blocked,
-                                                s == BatchWriter::State::Connected, detail);
+                                                s == BatchWriter::State::Connected, info.detail());
                               });
 }
 

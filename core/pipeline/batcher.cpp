@@ -55,11 +55,11 @@ void Batcher::start()
     m_source = m_factory();
     m_source->setMessageHandler([this](QByteArrayView topic, QByteArrayView payload) { onMessage(topic, payload); });
     connect(m_source.get(), &MessageSource::stateChanged, this,
-            [this](MessageSource::State state, const QString &detail) {
+            [this](const MessageSource::StateInfo &info) {
                 // Whatever was received before a disconnect should not wait for the flush timer.
-                if (state != MessageSource::State::Connected)
+                if (info.state != MessageSource::State::Connected)
                     flush();
-                Q_EMIT sourceStateChanged(state, detail);
+                Q_EMIT sourceStateChanged(info);
             });
     connect(m_source.get(), &MessageSource::errorOccurred, this, &Batcher::sourceError);
     connect(m_source.get(), &MessageSource::stopped, this, [this] {

@@ -47,7 +47,7 @@ public:
     void reconnectNow();
 
 Q_SIGNALS:
-    void sourceStateChanged(iot::MessageSource::State state, const QString &detail);
+    void sourceStateChanged(const iot::MessageSource::StateInfo &info);
     void sourceError(const QString &message);
     void stopped();
 

@@ -62,12 +62,49 @@ QString BatchWriter::stateName(State state)
     return QString::fromLatin1(QMetaEnum::fromType<State>().valueToKey(static_cast<int>(state))).toLower();
 }
 
-void BatchWriter::setState(State state, const QString &detail)
+void BatchWriter::setState(StateInfo info)
 {
-    if (state == m_state && state != State::Retrying && state != State::Blocked)
+    if (info.state == m_state && info.state != State::Retrying && info.state != State::Blocked)
         return;
-    m_state = state;
-    Q_EMIT stateChanged(state, detail);
+    if (info.state == State::Retrying)
+        ++m_failedTries;
+    else if (info.state == State::Connected)
+        m_failedTries = 0;
+    m_state = info.state;
+    info.sinceUs = TimeFormat::nowUs();
+    info.attempt = m_failedTries;
+    if (info.target.isEmpty() && m_sink)
+        info.target = m_sink->describe();
+    Q_EMIT stateChanged(info);
+}
+
+QString BatchWriter::StateInfo::reason() const
+{
+    switch (cause) {
+    case Cause::CheckpointUnreadable: return QStringLiteral("cannot read the spool checkpoint: ") + message;
+    case Cause::TableRefusesEveryRow:
+        return QStringLiteral("%1 refuses every row%2: %3")
+            .arg(table, code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(code), message);
+    case Cause::DeadLetterTableRefuses: return QStringLiteral("the dead-letter table refuses rows: ") + message;
+    case Cause::None:
+    case Cause::Unavailable:
+    case Cause::Fatal: break;
+    }
+    return message;
+}
+
+QString BatchWriter::StateInfo::detail() const
+{
+    const QString delay = QString::number(double(retryDelayUs) / 1e6, 'f', 1);
+    switch (state) {
+    case State::Connecting: return QStringLiteral("connecting to ") + target;
+    case State::Connected: return QStringLiteral("connected to ") + target;
+    case State::Retrying: return QStringLiteral("retry in %1 s: %2").arg(delay, reason());
+    case State::Blocked: return QStringLiteral("%1; retry in %2 s").arg(reason(), delay);
+    case State::Failed: return message.simplified();
+    case State::Disconnected: break;
+    }
+    return {};
 }
 
 void BatchWriter::addObserver(std::shared_ptr<PipelineObserver> observer)
@@ -128,14 +165,14 @@ void BatchWriter::tryOpen()
 {
     if (m_finished || m_failed)
         return;
-    setState(State::Connecting, QStringLiteral("connecting to ") + m_sink->describe());
+    setState({.state = State::Connecting});
     const Status st = m_sink->open();
     if (!st && st.error().fatal) {
         // Retrying cannot fix it (a schema conflict): say so once and stop; the rows stay in the spool.
         m_sink->close();
         m_failed = true;
         logger()->critical("{}", st.error().message);
-        setState(State::Failed, st.error().message.simplified());
+        setState({.state = State::Failed, .cause = Cause::Fatal, .message = st.error().message});
         Q_EMIT fatalError(st.error().message);
         return;
     }
@@ -149,7 +186,7 @@ void BatchWriter::tryOpen()
     if (m_everConnected)
         m_counters->dbReconnects.fetch_add(1, std::memory_order_relaxed);
     m_everConnected = true;
-    setState(State::Connected, QStringLiteral("connected to ") + m_sink->describe());
+    setState({.state = State::Connected});
     drain();
 }
 
@@ -157,7 +194,7 @@ bool BatchWriter::syncCheckpoint()
 {
     const Result<std::uint64_t> c = m_sink->readCheckpoint();
     if (!c) {
-        scheduleRetry(QStringLiteral("cannot read the spool checkpoint: ") + c.error().message);
+        scheduleRetry({.cause = Cause::CheckpointUnreadable, .message = c.error().message});
         return false;
     }
     std::uint64_t committed = c.value();
@@ -251,21 +288,26 @@ bool BatchWriter::loadWork(Batch &into)
     return true;
 }
 
-void BatchWriter::scheduleRetry(const QString &reason, State state)
+void BatchWriter::scheduleRetry(StateInfo why)
 {
     // Reconnecting also runs the start-up schema setup again, which re-creates a table dropped meanwhile.
     m_sink->close();
     const int delayMs = static_cast<int>(m_config.errorRetryDelaySec * 1000.0);
-    if (state == State::Blocked) {
+    why.state = why.cause == Cause::TableRefusesEveryRow || why.cause == Cause::DeadLetterTableRefuses
+        ? State::Blocked
+        : State::Retrying;
+    why.retryDelayUs = qint64(delayMs) * 1000;
+    const QString reason = why.reason();
+    if (why.state == State::Blocked) {
         log::withFields(*logger(), spdlog::level::err, {{"error", reason}, {"rows", m_counters->inFlight()}},
                         "writing stopped ({}): {}; nothing is dropped, {} messages held, retry in {:.1f} s",
                         m_sink->describe(), reason, m_counters->inFlight(), delayMs / 1000.0);
-        setState(State::Blocked, QStringLiteral("%1; retry in %2 s").arg(reason).arg(delayMs / 1000.0, 0, 'f', 1));
+        setState(std::move(why));
     } else {
         log::withFields(*logger(), spdlog::level::warn, {{"error", reason}, {"rows", m_counters->inFlight()}},
                         "database unavailable ({}): {}; {} messages buffered, retry in {:.1f} s", m_sink->describe(),
                         reason, m_counters->inFlight(), delayMs / 1000.0);
-        setState(State::Retrying, QStringLiteral("retry in %1 s: %2").arg(delayMs / 1000.0, 0, 'f', 1).arg(reason));
+        setState(std::move(why));
     }
     m_retryTimer.start(delayMs);
 }
@@ -318,6 +360,7 @@ void BatchWriter::prepareWork(std::uint32_t from)
     for (std::uint32_t i = from; i < m_pending.size(); ++i) {
         const PayloadCheckResult r = m_check.check(m_pending.payload(i));
         QString reason;
+        Reasons::DeadLetter why;
         if (r.ok() && !m_mapper) {
             set.good.push_back(i);
             continue;
@@ -334,10 +377,12 @@ void BatchWriter::prepareWork(std::uint32_t from)
                 continue;
             }
             reason = o.reason;
+            why = o.rule < 0 ? Reasons::DeadLetter::Unmatched : Reasons::DeadLetter::Mapping;
         } else {
             reason = r.reason();
+            why = r.deadLetter();
         }
-        set.dead.push_back({i, reason, Reasons::classify(reason)});
+        set.dead.push_back({i, reason, why});
         if (signalled++ < MaxDeadLetterSignals)
             Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
     }
@@ -440,7 +485,8 @@ bool BatchWriter::writeNextPiece()
             m_pieces.pop_front();
             return true;
         }
-        scheduleRetry(QStringLiteral("the dead-letter table refuses rows: ") + out.message, State::Blocked);
+        scheduleRetry({.cause = Cause::DeadLetterTableRefuses, .code = QString::fromLatin1(out.code),
+                       .message = out.message});
         return false;
     }
     return judgeRow(out);
@@ -526,7 +572,8 @@ bool BatchWriter::judgeRow(const WriteOutcome &out)
     }
     const QString code = out.code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromLatin1(out.code));
     if (!poison) {
-        scheduleRetry(QStringLiteral("%1 refuses every row%2: %3").arg(targetName(t), code, out.message), State::Blocked);
+        scheduleRetry({.cause = Cause::TableRefusesEveryRow, .table = targetName(t),
+                       .code = QString::fromLatin1(out.code), .message = out.message});
         return false;
     }
     logger()->warn("database rejected a row{}: {}", code, out.message);

@@ -38,6 +38,38 @@ public:
     /// rows stay in the spool until the configuration changes (a new engine).
     enum class State { Disconnected, Connecting, Connected, Retrying, Blocked, Failed };
     Q_ENUM(State)
+    /// Why writing is retried, blocked or failed.
+    enum class Cause {
+        None,
+        Unavailable,             // the connection or the server's state (FailureClass::Connection, Unknown)
+        CheckpointUnreadable,    // the spool checkpoint cannot be read
+        TableRefusesEveryRow,    // Blocked: `table` refuses every row (permission, trigger)
+        DeadLetterTableRefuses,  // Blocked: the dead-letter table refuses rows
+        Fatal,                   // Failed: no retry helps (conflicting [[mappings]])
+    };
+    Q_ENUM(Cause)
+
+    /// A state with what goes with it, emitted whole on every change and carried by EngineSnapshot: the window and
+    /// /readyz format it, nothing parses it.
+    struct StateInfo
+    {
+        State state = State::Disconnected;
+        qint64 sinceUs = 0;          // wall time the state began (0: not started)
+        QString target{};            // the sink's describe(): "PostgreSQL iot@127.0.0.1:5432/iot, table readings"
+        int attempt = 0;             // Retrying: failed tries since the database was last connected, from 1
+        qint64 retryDelayUs = 0;     // Retrying, Blocked: the wait announced at sinceUs
+        Cause cause = Cause::None;
+        QString table{};             // TableRefusesEveryRow: which table
+        QString code{};              // the SQLSTATE, when the database gave one
+        QString message{};           // the database's (or driver's) words
+
+        /// The cause in words: the server's message, "cannot read the spool checkpoint: …", "readings refuses
+        /// every row (42501): …".
+        QString reason() const;
+        /// The one-line text of /readyz: "connected to …", "retry in 5.0 s: …", "…; retry in 5.0 s".
+        QString detail() const;
+        bool operator==(const StateInfo &) const = default;
+    };
     using SinkFactory = std::function<std::unique_ptr<SqlSink>()>;
 
     /// With a spool, `replayTo` is where the spool ended when it was opened: what lies before it and after the
@@ -65,14 +97,15 @@ public:
     static constexpr int ProbeRows = 4;
 
 Q_SIGNALS:
-    void stateChanged(iot::BatchWriter::State state, const QString &detail);
+    void stateChanged(const iot::BatchWriter::StateInfo &info);
     void committed(quint64 rows);
     void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     void finished(quint64 unwritten);
     void fatalError(const QString &message);
 
 private:
-    void setState(State state, const QString &detail);
+    /// Stamps sinceUs and attempt; emits on a change of state, and on every Retrying and Blocked.
+    void setState(StateInfo info);
     void tryOpen();
     bool loadWork(Batch &into);
     bool extendWork();
@@ -85,7 +118,8 @@ private:
     bool judgeRow(const WriteOutcome &out);
     std::size_t target(std::uint32_t row) const;
     QString targetName(std::size_t target) const;
-    void scheduleRetry(const QString &reason, State state = State::Retrying);
+    void scheduleRetry(StateInfo why);
+    void scheduleRetry(const QString &message) { scheduleRetry({.cause = Cause::Unavailable, .message = message}); }
     void checkFinished();
     quint64 pendingRows() const;
     void report(const WriteSet &piece, const WriteOutcome &out, std::int64_t startUs);
@@ -110,6 +144,7 @@ private:
     QTimer m_heartbeat;
     std::int64_t m_lastWriteUs = 0;  // for the idle connection check
     State m_state = State::Disconnected;
+    int m_failedTries = 0;           // Retrying states since the database was last connected
     bool m_everConnected = false;
     bool m_finishing = false;
     bool m_finished = false;
@@ -124,3 +159,5 @@ private:
 };
 
 } // namespace iot
+
+Q_DECLARE_METATYPE(iot::BatchWriter::StateInfo)

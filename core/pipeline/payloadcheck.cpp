@@ -336,4 +336,19 @@ QString PayloadCheckResult::reason() const
         + QString::number(offset) + QStringLiteral(": ") + QString::fromLatin1(detail);
 }
 
+Reasons::DeadLetter PayloadCheckResult::deadLetter() const
+{
+    using Reasons::DeadLetter;
+    switch (verdict) {
+    case PayloadVerdict::Empty: return DeadLetter::Empty;
+    case PayloadVerdict::TooLarge: return DeadLetter::TooLarge;
+    case PayloadVerdict::InvalidUtf8: return DeadLetter::InvalidUtf8;
+    case PayloadVerdict::InvalidJson: return DeadLetter::InvalidJson;
+    case PayloadVerdict::NulCharacter: return DeadLetter::NulCharacter;
+    case PayloadVerdict::TooDeep: return DeadLetter::TooDeep;
+    case PayloadVerdict::Ok: break;
+    }
+    return DeadLetter::Other;
+}
+
 } // namespace iot

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "pipeline/reasons.h"
+
 #include <QByteArrayView>
 #include <QString>
 
@@ -29,6 +31,8 @@ struct PayloadCheckResult
     bool ok() const { return verdict == PayloadVerdict::Ok; }
     /// "invalid JSON at byte 17: expected ':'" — the text stored as the dead-letter reason.
     QString reason() const;
+    /// The dead-letter class of a verdict that is not Ok.
+    Reasons::DeadLetter deadLetter() const;
 };
 
 /// Validates payloads against RFC 8259 JSON with the extra rules PostgreSQL's jsonb enforces (valid UTF-8, no

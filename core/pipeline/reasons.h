@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <QString>
-
 #include <array>
 #include <cstddef>
 
 namespace iot {
 
 /// The fixed sets of reasons a message is dead-lettered or dropped for: stable names for metrics labels and the
-/// UI (a closed set, so no label grows with the data). Pure functions, any thread.
+/// UI (a closed set, so no label grows with the data). Each is decided where the message is judged (PayloadCheck,
+/// Mapper, the writer), never read back from text.
 namespace Reasons {
 
 enum class DeadLetter : std::size_t {
@@ -23,9 +22,6 @@ constexpr std::size_t DropCount = std::size_t(Drop::Count);
 constexpr std::array<const char *, DeadLetterCount> DeadLetterNames{"invalid_json", "invalid_utf8", "nul_character",
     "empty", "too_large", "too_deep", "db_rejected", "mapping", "unmatched", "other"};
 constexpr std::array<const char *, DropCount> DropNames{"shutdown_timeout", "spool_unreadable", "dead_letter_refused"};
-
-/// The class of a dead-letter reason text ("invalid_json at byte 3: …", "rejected by database: …", "mapping …").
-DeadLetter classify(const QString &reason);
 
 } // namespace Reasons
 } // namespace iot

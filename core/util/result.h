@@ -14,6 +14,8 @@ struct Error
 {
     QString message;
     bool fatal = false;  // retrying cannot help (e.g. a schema conflict): stop with exit code 2
+    int line = 0;        // where in the file, when it is about one (config errors): 1-based, 0 unknown
+    int column = 0;
 };
 
 /// Value-or-error for start-up paths (config, schema, command line); main maps errors to exit codes.

@@ -375,6 +375,7 @@ void TstMapper::unmatchedPolicy()
     const auto o = strict.map("other/topic", "{}", Received, 0, out);
     QCOMPARE(o.kind, Mapper::Outcome::Kind::Rejected);
     QVERIFY(o.reason.startsWith(QStringLiteral("unmatched")));
+    QCOMPARE(o.rule, -1);  // no rule: the writer files it as Reasons::DeadLetter::Unmatched
 }
 
 QTEST_APPLESS_MAIN(TstMapper)

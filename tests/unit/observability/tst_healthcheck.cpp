@@ -20,8 +20,8 @@ EngineSnapshot healthy()
     s.takenAtUs = Now;
     s.ingestHeartbeatUs = Now - Second;
     s.writerHeartbeatUs = Now - Second;
-    s.mqttState = MessageSource::State::Connected;
-    s.dbState = BatchWriter::State::Connected;
+    s.mqtt.state = MessageSource::State::Connected;
+    s.db.state = BatchWriter::State::Connected;
     s.maxBuffered = 1000;
     s.inFlight = 10;
     return s;
@@ -79,14 +79,30 @@ void TstHealthCheck::readiness_data()
     QTest::addColumn<QStringList>("reasons");
     EngineSnapshot s = healthy();
     QTest::newRow("ready") << s << QStringList();
-    s.mqttState = MessageSource::State::Reconnecting;
-    s.mqttDetail = QStringLiteral("attempt 2 in 1.0 s: connection refused");
+    s.mqtt = {.state = MessageSource::State::Reconnecting,
+              .attempt = 2,
+              .retryDelayUs = 1'000'000,
+              .cause = MessageSource::Cause::ConnectionLost,
+              .message = QStringLiteral("connection refused")};
     QTest::newRow("broker gone")
         << s << QStringList{QStringLiteral("mqtt reconnecting: attempt 2 in 1.0 s: connection refused")};
-    s.dbState = BatchWriter::State::Retrying;
-    s.dbDetail.clear();
+    s.db = {.state = BatchWriter::State::Retrying,
+            .attempt = 1,
+            .retryDelayUs = 5'000'000,
+            .cause = BatchWriter::Cause::Unavailable,
+            .message = QStringLiteral("could not connect")};
     QTest::newRow("both gone") << s << QStringList{QStringLiteral("mqtt reconnecting: attempt 2 in 1.0 s: connection refused"),
-                                                   QStringLiteral("database retrying")};
+                                                   QStringLiteral("database retrying: retry in 5.0 s: could not connect")};
+    s = healthy();
+    s.db = {.state = BatchWriter::State::Blocked,
+            .retryDelayUs = 5'000'000,
+            .cause = BatchWriter::Cause::TableRefusesEveryRow,
+            .table = QStringLiteral("readings"),
+            .code = QStringLiteral("42501"),
+            .message = QStringLiteral("permission denied")};
+    QTest::newRow("table refuses every row")
+        << s << QStringList{QStringLiteral("database blocked: readings refuses every row (42501): permission denied; "
+                                          "retry in 5.0 s")};
     s = healthy();
     s.inFlight = 1000;
     QTest::newRow("buffer at its limit")

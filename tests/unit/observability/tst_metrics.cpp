@@ -51,8 +51,8 @@ EngineSnapshot busySnapshot()
     s.spoolSyncErrors = 2;
     s.spoolState = SpoolState::DiskFull;
     s.readingPaused = true;
-    s.mqttState = MessageSource::State::Connected;
-    s.dbState = BatchWriter::State::Retrying;
+    s.mqtt.state = MessageSource::State::Connected;
+    s.db.state = BatchWriter::State::Retrying;
     return s;
 }
 

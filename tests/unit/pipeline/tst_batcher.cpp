@@ -25,10 +25,10 @@ class ScriptedSource final : public MessageSource
 {
     Q_OBJECT
 public:
-    void start() override { setState(State::Connected, QStringLiteral("scripted")); }
+    void start() override { setState({.state = State::Connected, .endpoint = QStringLiteral("scripted")}); }
     void stop() override
     {
-        setState(State::Disconnected, {});
+        setState({.state = State::Disconnected, .cause = Cause::Stopped});
         Q_EMIT stopped();
     }
     void setReadingPaused(bool paused) override { m_paused = paused; }

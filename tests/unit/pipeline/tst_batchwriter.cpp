@@ -153,7 +153,7 @@ void TstBatchWriter::everyRowRefusedBlocksAndKeepsRows()
     rig.refusals->refuseAll = true;
     rig.push(1, 300);
     QTRY_VERIFY(std::any_of(states.begin(), states.end(), [](const QList<QVariant> &a) {
-        return a.at(0).value<BatchWriter::State>() == BatchWriter::State::Blocked;
+        return a.at(0).value<BatchWriter::StateInfo>().state == BatchWriter::State::Blocked;
     }));
     const int writes = rig.refusals->writes;
     QTRY_VERIFY(rig.refusals->writes > writes + 5);  // retried while blocked
@@ -176,7 +176,7 @@ void TstBatchWriter::unknownErrorIsRetriedThenSplit()
     QTRY_COMPARE(rig.refusals->stored.size(), std::size_t(7));
     QCOMPARE(rig.refusals->dead.size(), std::size_t(1));
     const auto retrying = std::count_if(states.begin(), states.end(), [](const QList<QVariant> &a) {
-        return a.at(0).value<BatchWriter::State>() == BatchWriter::State::Retrying;
+        return a.at(0).value<BatchWriter::StateInfo>().state == BatchWriter::State::Retrying;
     });
     QCOMPARE(retrying, qsizetype(BatchWriter::UnknownRetriesBeforeSplit - 1));
 }
@@ -188,7 +188,7 @@ void TstBatchWriter::quietStreamJudgesWithTheNextRow()
     QSignalSpy states(rig.writer.get(), &BatchWriter::stateChanged);
     rig.push(1, 1, 1);
     QTRY_VERIFY(std::any_of(states.begin(), states.end(), [](const QList<QVariant> &a) {
-        return a.at(0).value<BatchWriter::State>() == BatchWriter::State::Blocked;
+        return a.at(0).value<BatchWriter::StateInfo>().state == BatchWriter::State::Blocked;
     }));
     QCOMPARE(rig.refusals->dead.size(), std::size_t(0));
     rig.push(2, 2);
