@@ -2,34 +2,77 @@
 #include "enginesnapshot.h"
 
 namespace iot {
+namespace {
 
-QString EngineSnapshot::balanceText() const
+using Side = CounterInfo::Side;
+
+QString plain(quint64 n)
 {
-    const QString in = replayed ? QStringLiteral("received %1 + replayed %2").arg(received).arg(replayed)
-                                : QStringLiteral("received %1").arg(received);
-    const QString written_ = deduplicated
-        ? QStringLiteral("written %1 + deduplicated %2").arg(written).arg(deduplicated)
-        : QStringLiteral("written %1").arg(written);
-    return in + QStringLiteral(" = ") + written_ + QStringLiteral(" + dead-lettered %1 + dropped %2 + in flight %3")
-        .arg(deadLettered)
-        .arg(dropped)
-        .arg(inFlight);
+    return QString::number(n);
+}
+
+} // namespace
+
+quint64 EngineSnapshot::balanceIn() const
+{
+    quint64 sum = 0;
+    for (std::size_t i = 0; i < CounterCount; ++i)
+        if (CounterTable[i].side == Side::In || CounterTable[i].side == Side::OptionalIn)
+            sum += (*this)[Counter(i)];
+    return sum;
+}
+
+quint64 EngineSnapshot::balanceOut() const
+{
+    quint64 sum = inFlight;
+    for (std::size_t i = 0; i < CounterCount; ++i)
+        if (CounterTable[i].side == Side::Out || CounterTable[i].side == Side::OptionalOut)
+            sum += (*this)[Counter(i)];
+    return sum;
+}
+
+QString EngineSnapshot::balanceText(QString (*number)(quint64)) const
+{
+    if (!number)
+        number = plain;
+    // One side of the equation: its terms in table order, the optional ones only when non-zero.
+    const auto terms = [this, number](Side always, Side optional) {
+        QStringList out;
+        for (std::size_t i = 0; i < CounterCount; ++i) {
+            const CounterInfo &c = CounterTable[i];
+            const quint64 v = (*this)[Counter(i)];
+            if (c.side == always || (c.side == optional && v > 0))
+                out << QLatin1String(c.words) + QLatin1Char(' ') + number(v);
+        }
+        return out;
+    };
+    QStringList out = terms(Side::Out, Side::OptionalOut);
+    out << QStringLiteral("in flight ") + number(inFlight);
+    return terms(Side::In, Side::OptionalIn).join(QStringLiteral(" + ")) + QStringLiteral(" = ")
+        + out.join(QStringLiteral(" + "));
 }
 
 QString EngineSnapshot::progressText(const EngineSnapshot &previous) const
 {
     const qint64 fromUs = previous.takenAtUs > 0 ? previous.takenAtUs : startedAtUs;
     const double seconds = static_cast<double>(takenAtUs - fromUs) / 1e6;
-    const auto rate = [seconds](quint64 now, quint64 before) {
-        return seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
-    };
-    const double receivedPerSec = rate(received, previous.received);
-    const double writtenPerSec = rate(written, previous.written);
-    return QStringLiteral("received %1 (%2/s), written %3 (%4/s), dead-lettered %5, dropped %6, in flight %7; mqtt %8, "
-                          "database %9")
-        .arg(QString::number(received), QString::number(receivedPerSec, 'f', 0), QString::number(written),
-             QString::number(writtenPerSec, 'f', 0), QString::number(deadLettered), QString::number(dropped),
-             QString::number(inFlight), MessageSource::stateName(mqtt.state), BatchWriter::stateName(db.state));
+    QStringList parts;
+    for (std::size_t i = 0; i < CounterCount; ++i) {
+        const CounterInfo &c = CounterTable[i];
+        if (c.progress == CounterInfo::Progress::Not)
+            continue;
+        const quint64 now = (*this)[Counter(i)];
+        QString part = QLatin1String(c.words) + QLatin1Char(' ') + QString::number(now);
+        if (c.progress == CounterInfo::Progress::CountAndRate) {
+            const quint64 before = previous[Counter(i)];
+            const double rate = seconds > 0 && now >= before ? static_cast<double>(now - before) / seconds : 0.0;
+            part += QStringLiteral(" (%1/s)").arg(QString::number(rate, 'f', 0));
+        }
+        parts << part;
+    }
+    parts << QStringLiteral("in flight ") + QString::number(inFlight);
+    return parts.join(QStringLiteral(", ")) + QStringLiteral("; mqtt %1, database %2")
+        .arg(MessageSource::stateName(mqtt.state), BatchWriter::stateName(db.state));
 }
 
 } // namespace iot

@@ -3,6 +3,7 @@
 
 #include "mqtt/messagesource.h"
 #include "pipeline/batchwriter.h"
+#include "pipeline/countertable.h"
 #include "pipeline/reasons.h"
 #include "spool/spoolstate.h"
 
@@ -22,29 +23,19 @@ struct EngineSnapshot
     MessageSource::StateInfo mqtt;  // the latest state each side reported, with since, attempt, next try, cause
     BatchWriter::StateInfo db;
 
-    quint64 received = 0;
-    quint64 replayed = 0;        // read back from the spool after a restart
-    quint64 written = 0;
-    quint64 deadLettered = 0;
-    quint64 deduplicated = 0;    // mapped rows skipped by a unique key (already stored)
+    // received, written, deadLettered, dropped, ... (core/pipeline/countertable.h), copied from PipelineCounters.
+#define IOT_COUNTER_VALUE(member, ...) quint64 member = 0;
+    IOT_COUNTERS(IOT_COUNTER_VALUE)
+#undef IOT_COUNTER_VALUE
     std::array<quint64, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
     std::array<quint64, Reasons::DropCount> droppedBy{};             // by Reasons::Drop
-    quint64 dropped = 0;
-    quint64 inFlight = 0;        // received + replayed − written − deduplicated − dead-lettered − dropped
+    quint64 inFlight = 0;        // the balance's In terms − its Out terms: received, not yet accounted for
     quint64 queued = 0;          // of those, handed to the writer and waiting
     quint64 maxBuffered = 0;
-    quint64 transactions = 0;
-    quint64 writeFailures = 0;
-    quint64 mqttReconnects = 0;
-    quint64 dbReconnects = 0;
-    quint64 readPauses = 0;
     bool readingPaused = false;
     bool spoolEnabled = false;
     quint64 spoolBytes = 0;      // on disk and not yet released, read from the Spool when the snapshot is taken
     quint64 spoolMaxBytes = 0;
-    quint64 spoolDamagedBytes = 0;
-    quint64 spoolWriteErrors = 0;    // messages the spool refused (held in memory only)
-    quint64 spoolSyncErrors = 0;     // failed fdatasync calls
     SpoolState spoolState = SpoolState::Ok;  // not Ok: new messages are held in memory only
     bool operatorPaused = false;
 
@@ -55,15 +46,38 @@ struct EngineSnapshot
     qint64 ingestHeartbeatUs = 0;   // last turn of the ingest / writer event loops (0: not started)
     qint64 writerHeartbeatUs = 0;
 
+    quint64 &operator[](Counter c);
+    quint64 operator[](Counter c) const;
+
+    /// The sum of the balance's In (or Out) terms of CounterTable; Out includes inFlight.
+    quint64 balanceIn() const;
+    quint64 balanceOut() const;
     /// "received 1000 = written 990 + dead-lettered 5 + dropped 0 + in flight 5"; "+ replayed N" and
-    /// "+ deduplicated N" join their side when non-zero.
-    QString balanceText() const;
+    /// "+ deduplicated N" join their side when non-zero. `number` formats the counts (default: plain digits).
+    QString balanceText(QString (*number)(quint64) = nullptr) const;
     /// The periodic progress log line (stats_log_interval_sec), the same in both front ends:
     /// "received 1000 (950/s), written 990 (940/s), dead-lettered 5, dropped 0, in flight 5; mqtt connected, ...".
     /// The rates are what happened since `previous` (the snapshot of the last line; a default-constructed one:
     /// since the engine started), not the smoothed rates the window draws.
     QString progressText(const EngineSnapshot &previous) const;
 };
+
+/// EngineSnapshot's member for each row of CounterTable.
+inline constexpr std::array<quint64 EngineSnapshot::*, CounterCount> SnapshotCounterMembers{
+#define IOT_COUNTER_MEMBER(member, ...) &EngineSnapshot::member,
+    IOT_COUNTERS(IOT_COUNTER_MEMBER)
+#undef IOT_COUNTER_MEMBER
+};
+
+inline quint64 &EngineSnapshot::operator[](Counter c)
+{
+    return this->*SnapshotCounterMembers[std::size_t(c)];
+}
+
+inline quint64 EngineSnapshot::operator[](Counter c) const
+{
+    return this->*SnapshotCounterMembers[std::size_t(c)];
+}
 
 } // namespace iot
 

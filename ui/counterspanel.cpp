@@ -97,16 +97,11 @@ void CountersPanel::render(const EngineSnapshot &s, const CommitLatency::Percent
         lat += tr("  (last %1)").arg(StatusText::duration(s.lastCommitLatencyUs));
     set("latency", lat);
 
-    const quint64 in = s.received + s.replayed;
-    const quint64 out = s.written + s.deadLettered + s.dropped + s.inFlight;
+    // The terms come from CounterTable, as in the log's "stopped: ..." line (deduplicated rows included).
+    const quint64 in = s.balanceIn();
+    const quint64 out = s.balanceOut();
     m_balanced = in == out;
-    QString text = tr("received %1").arg(StatusText::count(s.received));
-    if (s.replayed > 0)
-        text += tr(" + replayed %1").arg(StatusText::count(s.replayed));
-    text += tr(" = written %1 + dead-lettered %2 + dropped %3 + in flight %4")
-                .arg(StatusText::count(s.written), StatusText::count(s.deadLettered), StatusText::count(s.dropped),
-                     StatusText::count(s.inFlight));
-    m_balance->setText(text);
+    m_balance->setText(s.balanceText(&StatusText::count));
     m_balanceCheck->setText(m_balanced ? tr("✔ balanced: every message is accounted for")
                                        : tr("✘ does not add up: %1 on the left, %2 on the right")
                                              .arg(StatusText::count(in), StatusText::count(out)));

@@ -175,23 +175,14 @@ EngineSnapshot EngineHost::snapshot() const
 EngineSnapshot EngineHost::withTotals(const EngineSnapshot &s) const
 {
     EngineSnapshot t = s;
-    t.received += m_base.received;
-    t.replayed += m_base.replayed;
-    t.written += m_base.written;
-    t.deadLettered += m_base.deadLettered;
-    t.deduplicated += m_base.deduplicated;
-    t.dropped += m_base.dropped;
+    // Prometheus counters among them: they must not go back at a restart.
+    for (std::size_t i = 0; i < CounterCount; ++i)
+        if (CounterTable[i].sumsOverRestarts())
+            t[Counter(i)] += m_base[Counter(i)];
     for (std::size_t i = 0; i < t.deadLetteredBy.size(); ++i)
         t.deadLetteredBy[i] += m_base.deadLetteredBy[i];
     for (std::size_t i = 0; i < t.droppedBy.size(); ++i)
         t.droppedBy[i] += m_base.droppedBy[i];
-    t.transactions += m_base.transactions;
-    t.writeFailures += m_base.writeFailures;
-    t.mqttReconnects += m_base.mqttReconnects;
-    t.dbReconnects += m_base.dbReconnects;
-    t.readPauses += m_base.readPauses;
-    t.spoolWriteErrors += m_base.spoolWriteErrors;  // Prometheus counters: they must not go back at a restart
-    t.spoolSyncErrors += m_base.spoolSyncErrors;
     if (m_base.lastCommitUs > t.lastCommitUs) {
         t.lastCommitUs = m_base.lastCommitUs;
         t.lastCommitLatencyUs = m_base.lastCommitLatencyUs;

@@ -10,13 +10,13 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace iot {
 namespace {
 
-using prometheus::Counter;
 using prometheus::Gauge;
 using prometheus::Histogram;
 
@@ -30,7 +30,7 @@ const Histogram::BucketBoundaries LatencySecondsBuckets{0.01, 0.025, 0.05, 0.1, 
 /// A Prometheus counter that follows one of the engine's monotonic counters.
 struct Mirror
 {
-    Counter *counter = nullptr;
+    prometheus::Counter *counter = nullptr;
     std::uint64_t seen = 0;
 
     void follow(std::uint64_t value)
@@ -71,11 +71,10 @@ Histogram &histogram(prometheus::Registry &r, const char *suffix, const char *he
 struct Metrics::Private
 {
     prometheus::Registry registry;
-    Mirror received, replayed, written, deduplicated, mqttReconnects, dbReconnects, writeFailures;
+    std::array<Mirror, CounterCount> counters;   // by CounterTable row; Plain and Target* rows only
     std::array<Mirror, Reasons::DeadLetterCount> deadLetters;
     std::array<Mirror, Reasons::DropCount> dropped;
     Mirror spansExported, spansDropped, exportFailures;
-    Mirror spoolWriteErrors, spoolSyncErrors;
     std::array<Gauge *, SpoolStateCount> spoolState{};
     Gauge *buffer = nullptr;
     Gauge *bufferLimit = nullptr;
@@ -93,34 +92,7 @@ struct Metrics::Private
 Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
 {
     auto &r = d->registry;
-    d->received = counter(r, "messages_received_total", "MQTT messages received.");
-    d->replayed = counter(r, "messages_replayed_total",
-                          "Messages read back from the disk spool after a restart (not counted as received).");
-    d->written = counter(r, "rows_written_total", "Rows committed to the readings table.");
-    // Reasons are a fixed set (core/pipeline/reasons.h): the label never grows with topics or payloads.
-    auto &dead = prometheus::BuildCounter()
-                     .Name(name("dead_letters_total"))
-                     .Help("Messages stored in the dead-letter table instead of a readings table, by reason.")
-                     .Register(r);
-    for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
-        d->deadLetters[i] = Mirror{&dead.Add({{"reason", Reasons::DeadLetterNames[i]}})};
-    auto &dropped = prometheus::BuildCounter()
-                        .Name(name("messages_dropped_total"))
-                        .Help("Messages given up on, by reason: not committed at a shutdown that timed out (without "
-                              "a spool), unreadable when read back from the spool, or dead letters the database "
-                              "refused.")
-                        .Register(r);
-    for (std::size_t i = 0; i < Reasons::DropCount; ++i)
-        d->dropped[i] = Mirror{&dropped.Add({{"reason", Reasons::DropNames[i]}})};
-    d->deduplicated = counter(r, "rows_deduplicated_total",
-                              "Mapped rows skipped because their unique key was already stored (redeliveries).");
-    auto &reconnects = prometheus::BuildCounter()
-                           .Name(name("reconnects_total"))
-                           .Help("Connections re-established after a loss, by target.")
-                           .Register(r);
-    d->mqttReconnects = Mirror{&reconnects.Add({{"target", "mqtt"}})};
-    d->dbReconnects = Mirror{&reconnects.Add({{"target", "database"}})};
-    d->writeFailures = counter(r, "write_failures_total", "Write transactions that failed and were retried or split.");
+    registerCounters();
     d->spansExported = counter(r, "trace_spans_exported_total", "Trace spans the OTLP collector accepted.");
     d->spansDropped = counter(r, "trace_spans_dropped_total",
                               "Trace spans dropped: export queue full or the collector failed.");
@@ -138,10 +110,6 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
                            .Register(r);
     for (std::size_t i = 0; i < SpoolStateCount; ++i)
         d->spoolState[i] = &spoolState.Add({{"state", SpoolStateNames[i]}});
-    d->spoolWriteErrors = counter(r, "spool_write_errors_total",
-                                  "Messages the spool could not write (disk full, I/O error, too large): held in "
-                                  "memory only.");
-    d->spoolSyncErrors = counter(r, "spool_sync_errors_total", "Failed fdatasync calls on the spool.");
     auto &up = prometheus::BuildGauge()
                    .Name(name("connection_up"))
                    .Help("1 while connected to the target (mqtt or database).")
@@ -166,27 +134,50 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
 
 Metrics::~Metrics() = default;
 
+void Metrics::registerCounters()
+{
+    using Label = CounterInfo::Label;
+    std::map<std::string, prometheus::Family<prometheus::Counter> *> families;  // reconnects_total holds two rows
+    for (std::size_t i = 0; i < CounterCount; ++i) {
+        const CounterInfo &c = CounterTable[i];
+        if (!*c.metric)
+            continue;
+        auto *&family = families[c.metric];
+        if (!family)
+            family = &prometheus::BuildCounter().Name(name(c.metric)).Help(c.help).Register(d->registry);
+        switch (c.label) {
+        case Label::Plain: d->counters[i] = Mirror{&family->Add({})}; break;
+        case Label::TargetMqtt: d->counters[i] = Mirror{&family->Add({{"target", "mqtt"}})}; break;
+        case Label::TargetDatabase: d->counters[i] = Mirror{&family->Add({{"target", "database"}})}; break;
+        // Reasons are a fixed set (core/pipeline/reasons.h): the label never grows with topics or payloads.
+        case Label::ByDeadLetter:
+            for (std::size_t k = 0; k < Reasons::DeadLetterCount; ++k)
+                d->deadLetters[k] = Mirror{&family->Add({{"reason", Reasons::DeadLetterNames[k]}})};
+            break;
+        case Label::ByDrop:
+            for (std::size_t k = 0; k < Reasons::DropCount; ++k)
+                d->dropped[k] = Mirror{&family->Add({{"reason", Reasons::DropNames[k]}})};
+            break;
+        case Label::StartUpOnly: break;
+        }
+    }
+}
+
 void Metrics::update(const EngineSnapshot &s)
 {
-    d->received.follow(s.received);
-    d->replayed.follow(s.replayed);
-    d->written.follow(s.written);
+    for (std::size_t i = 0; i < CounterCount; ++i)
+        if (d->counters[i].counter)
+            d->counters[i].follow(s[Counter(i)]);
     for (std::size_t i = 0; i < Reasons::DeadLetterCount; ++i)
         d->deadLetters[i].follow(s.deadLetteredBy[i]);
     for (std::size_t i = 0; i < Reasons::DropCount; ++i)
         d->dropped[i].follow(s.droppedBy[i]);
-    d->deduplicated.follow(s.deduplicated);
-    d->mqttReconnects.follow(s.mqttReconnects);
-    d->dbReconnects.follow(s.dbReconnects);
-    d->writeFailures.follow(s.writeFailures);
     d->buffer->Set(static_cast<double>(s.inFlight));
     d->bufferLimit->Set(static_cast<double>(s.maxBuffered));
     d->spool->Set(static_cast<double>(s.spoolBytes));
     d->readingPaused->Set(s.readingPaused ? 1 : 0);
     for (std::size_t i = 0; i < SpoolStateCount; ++i)
         d->spoolState[i]->Set(std::size_t(s.spoolState) == i ? 1 : 0);
-    d->spoolWriteErrors.follow(s.spoolWriteErrors);
-    d->spoolSyncErrors.follow(s.spoolSyncErrors);
     d->mqttUp->Set(s.mqtt.state == MessageSource::State::Connected ? 1 : 0);
     d->dbUp->Set(s.db.state == BatchWriter::State::Connected ? 1 : 0);
     d->writingBlocked->Set(s.db.state == BatchWriter::State::Blocked || s.db.state == BatchWriter::State::Failed ? 1 : 0);

@@ -34,6 +34,8 @@ public:
     static constexpr const char *ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 private:
+    void registerCounters();   // the exported rows of CounterTable
+
     struct Private;
     std::unique_ptr<Private> d;
 };

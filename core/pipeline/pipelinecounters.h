@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "pipeline/countertable.h"
 #include "pipeline/reasons.h"
 #include "spool/spoolstate.h"
 
@@ -16,23 +17,13 @@ namespace iot {
 /// writer has finished (drops at a shutdown that timed out). Relaxed atomics: readers only need eventual values.
 struct PipelineCounters
 {
-    std::atomic<std::uint64_t> received{0};        // messages taken off the MQTT socket
-    std::atomic<std::uint64_t> replayed{0};        // messages read back from the spool after a restart
-    std::atomic<std::uint64_t> written{0};         // rows committed to the readings table
-    std::atomic<std::uint64_t> deadLettered{0};    // rows committed to the dead-letter table
+    // received, written, deadLettered, dropped, ...: what each counts is said in core/pipeline/countertable.h.
+#define IOT_COUNTER_ATOMIC(member, ...) std::atomic<std::uint64_t> member{0};
+    IOT_COUNTERS(IOT_COUNTER_ATOMIC)
+#undef IOT_COUNTER_ATOMIC
     std::array<std::atomic<std::uint64_t>, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
-    std::array<std::atomic<std::uint64_t>, Reasons::DropCount> droppedBy{};             // by Reasons::Drop
-    std::atomic<std::uint64_t> deduplicated{0};    // mapped rows skipped because their unique key was stored
-    std::atomic<std::uint64_t> dropped{0};         // messages given up on, by reason in droppedBy (see drop())
-    std::atomic<std::uint64_t> transactions{0};    // committed write transactions
-    std::atomic<std::uint64_t> writeFailures{0};   // transactions that failed and were retried or split
-    std::atomic<std::uint64_t> mqttReconnects{0};
-    std::atomic<std::uint64_t> dbReconnects{0};
-    std::atomic<std::uint64_t> readPauses{0};      // times reading stopped because the buffer or spool was full
+    std::array<std::atomic<std::uint64_t>, Reasons::DropCount> droppedBy{};             // by Reasons::Drop (drop())
     std::atomic<bool> readingPaused{false};
-    std::atomic<std::uint64_t> spoolDamagedBytes{0};  // skipped at start-up or replay: checksum/framing damage
-    std::atomic<std::uint64_t> spoolWriteErrors{0};   // appends the disk refused (message kept in memory only)
-    std::atomic<std::uint64_t> spoolSyncErrors{0};    // failed fdatasync calls
     std::atomic<SpoolState> spoolState{SpoolState::Ok};  // ingest thread: whether the spool takes records
     std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch
     std::atomic<std::int64_t> lastCommitLatencyUs{0};  // receive of the oldest row → its commit, last transaction
@@ -55,6 +46,20 @@ struct PipelineCounters
         dropped.fetch_add(n, std::memory_order_relaxed);
         droppedBy[std::size_t(why)].fetch_add(n, std::memory_order_relaxed);
     }
+
+    const std::atomic<std::uint64_t> &operator[](Counter c) const;
 };
+
+/// PipelineCounters' member for each row of CounterTable.
+inline constexpr std::array<std::atomic<std::uint64_t> PipelineCounters::*, CounterCount> PipelineCounterMembers{
+#define IOT_COUNTER_MEMBER(member, ...) &PipelineCounters::member,
+    IOT_COUNTERS(IOT_COUNTER_MEMBER)
+#undef IOT_COUNTER_MEMBER
+};
+
+inline const std::atomic<std::uint64_t> &PipelineCounters::operator[](Counter c) const
+{
+    return this->*PipelineCounterMembers[std::size_t(c)];
+}
 
 } // namespace iot
