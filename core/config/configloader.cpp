@@ -3,13 +3,13 @@
 
 #include "mapping/mappingconfig.h"
 
+#include "config/configkeys.h"
 #include "config/tomlreader.h"
 
 #include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QStringList>
-#include <QUrl>
 
 #include <algorithm>
 #include <array>
@@ -22,22 +22,9 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array SectionKeys{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv,
-    "mappings"sv};
-constexpr std::array SpoolKeys{"enabled"sv, "dir"sv, "segment_mb"sv, "max_mb"sv, "sync_interval_ms"sv};
-constexpr std::array MqttKeys{"host"sv, "port"sv, "topic"sv, "qos"sv, "topics"sv, "client_id"sv, "username"sv,
-    "password"sv, "keepalive"sv, "clean_session"sv, "session_expiry_sec"sv, "protocol"sv, "tls"sv, "tls_ca_file"sv,
-    "tls_cert_file"sv, "tls_key_file"sv, "tls_verify"sv};
 constexpr std::array TopicEntryKeys{"filter"sv, "qos"sv};
-constexpr std::array DatabaseKeys{"driver"sv, "path"sv, "name"sv, "user"sv, "password"sv, "host"sv, "port"sv,
-    "sslmode"sv, "table"sv, "dead_letter_table"sv, "connect_timeout_sec"sv, "unmatched"sv};
 // Any of these in [database] means the author had a server in mind (the reference example names no driver).
 constexpr std::array PostgresHintKeys{"name"sv, "user"sv, "password"sv, "host"sv, "port"sv};
-constexpr std::array SubscriberKeys{"batch_size"sv, "flush_interval"sv, "mqtt_reconn_delay_sec"sv,
-    "mqtt_reconn_max_delay_sec"sv, "error_retry_delay_sec"sv, "max_buffered_messages"sv, "max_transaction_rows"sv,
-    "max_payload_bytes"sv, "shutdown_timeout_sec"sv, "stats_log_interval_sec"sv};
-constexpr std::array ObservabilityKeys{"trace_endpoint"sv, "service_name"sv, "prometheus_port"sv,
-    "metrics_bind_address"sv};
 constexpr std::array SslModes{"disable"sv, "allow"sv, "prefer"sv, "require"sv, "verify-ca"sv, "verify-full"sv};
 
 constexpr qint64 IntMax = std::numeric_limits<int>::max();
@@ -143,7 +130,7 @@ void readTopics(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
 
 void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
 {
-    reader.rejectUnknownKeys(t, Mqtt, MqttKeys);
+    reader.rejectUnknownKeys(t, Mqtt, ConfigKeys::of(Mqtt.toStdString()));
     if (auto v = reader.string(t, Mqtt, "host", true))
         mqtt.host = *v;
     if (auto v = reader.integer(t, Mqtt, "port", 1, 65535, portRange(1)))
@@ -208,7 +195,7 @@ void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
 
 void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
 {
-    reader.rejectUnknownKeys(t, Database, DatabaseKeys);
+    reader.rejectUnknownKeys(t, Database, ConfigKeys::of(Database.toStdString()));
     if (const toml::node *node = t.get("driver")) {
         const auto *text = node->as_string();
         if (text && (text->get() == "postgresql" || text->get() == "postgres"))
@@ -271,7 +258,7 @@ void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
 
 void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &s)
 {
-    reader.rejectUnknownKeys(t, Subscriber, SubscriberKeys);
+    reader.rejectUnknownKeys(t, Subscriber, ConfigKeys::of(Subscriber.toStdString()));
     const auto batchSize = reader.integer(t, Subscriber, "batch_size", 1, IntMax, QStringLiteral("a positive integer"));
     s.batchSize = int(batchSize.value_or(s.batchSize));
     if (auto v = reader.number(t, Subscriber, "flush_interval", 0, true, MaxSeconds, positiveSeconds()))
@@ -314,7 +301,7 @@ void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &
 
 void readObservability(TomlReader &reader, const toml::table &t, ObservabilityConfig &o)
 {
-    reader.rejectUnknownKeys(t, Observability, ObservabilityKeys);
+    reader.rejectUnknownKeys(t, Observability, ConfigKeys::of(Observability.toStdString()));
     if (const auto v = reader.string(t, Observability, "trace_endpoint")) {
         if (v->isEmpty() || v->startsWith(QStringLiteral("http://"), Qt::CaseInsensitive)
             || v->startsWith(QStringLiteral("https://"), Qt::CaseInsensitive)) {
@@ -334,7 +321,7 @@ void readObservability(TomlReader &reader, const toml::table &t, ObservabilityCo
 
 void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
 {
-    reader.rejectUnknownKeys(t, SpoolSection, SpoolKeys);
+    reader.rejectUnknownKeys(t, SpoolSection, ConfigKeys::of(SpoolSection.toStdString()));
     if (auto v = reader.boolean(t, SpoolSection, "enabled"))
         sp.enabled = *v;
     if (auto v = reader.string(t, SpoolSection, "dir", true))
@@ -366,11 +353,6 @@ void applyEnvironment(Config &config, const QProcessEnvironment &env)
     override(QStringLiteral("IOT_DATABASE_PASSWORD"), config.database.password);
 }
 
-QString boolText(bool value)
-{
-    return value ? QStringLiteral("true") : QStringLiteral("false");
-}
-
 } // namespace
 
 Result<Config> ConfigLoader::loadFile(const QString &path, const QProcessEnvironment &env)
@@ -397,7 +379,7 @@ Result<Config> ConfigLoader::loadString(const QByteArray &toml, const QString &s
     Config config;
     config.sourceFile = sourceName;
     const toml::table &root = reader.root();
-    reader.rejectUnknownKeys(root, QString(), SectionKeys);
+    reader.rejectUnknownKeys(root, QString(), ConfigKeys::sections());
     if (const toml::table *t = reader.table(root, QString(), "mqtt"))
         readMqtt(reader, *t, config.mqtt);
     if (const toml::table *t = reader.table(root, QString(), "database"))
@@ -438,103 +420,22 @@ Config ConfigLoader::defaults(const QProcessEnvironment &env)
 
 QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
 {
-    const auto str = [](const QString &value) { return TomlReader::quote(value); };
-    const auto secret = [maskSecrets](const QString &value) {
-        return TomlReader::quote(maskSecrets && !value.isEmpty() ? MaskedSecret : value);
-    };
-    const auto num = [](double value) { return TomlReader::formatNumber(value); };
-    const auto integer = [](int value) { return QString::number(value); };
-
-    QString out;
-    const auto section = [&out](const QString &name) {
-        if (!out.isEmpty())
-            out += u'\n';
-        out += u'[' + name + QStringLiteral("]\n");
-    };
-    const auto key = [&out](const char *name, const QString &value) {
-        out += QLatin1String(name) + QStringLiteral(" = ") + value + u'\n';
-    };
-
-    out += QStringLiteral("# Effective configuration of iot-subscriber");
+    QString out = QStringLiteral("# Effective configuration of iot-subscriber");
     out += config.sourceFile.isEmpty() ? QStringLiteral(" (built-in defaults)")
                                        : QStringLiteral(" loaded from ") + config.sourceFile;
     out += u'\n';
     if (maskSecrets)
         out += QStringLiteral("# Secrets are masked; environment overrides (IOT_*) are applied.\n");
-
-    const MqttConfig &m = config.mqtt;
-    section(Mqtt);
-    key("host", str(m.host));
-    key("port", integer(m.port));
-    QStringList topics;
-    for (const TopicFilter &f : m.topics)
-        topics << QStringLiteral("{ filter = ") + str(f.filter) + QStringLiteral(", qos = ") + integer(f.qos)
-                + QStringLiteral(" }");
-    key("topics", u'[' + topics.join(QStringLiteral(", ")) + u']');
-    key("client_id", str(m.clientId));
-    key("username", str(m.username));
-    key("password", secret(m.password));
-    key("keepalive", integer(m.keepAliveSec));
-    key("clean_session", boolText(m.cleanSession));
-    key("session_expiry_sec", integer(m.sessionExpirySec));
-    key("protocol", m.protocolVersion == 5 ? str(QStringLiteral("5")) : str(QStringLiteral("3.1.1")));
-    key("tls", boolText(m.tls));
-    key("tls_ca_file", str(m.tlsCaFile));
-    key("tls_cert_file", str(m.tlsCertFile));
-    key("tls_key_file", str(m.tlsKeyFile));
-    key("tls_verify", boolText(m.tlsVerify));
-
-    const DatabaseConfig &d = config.database;
-    section(Database);
-    key("driver", str(d.driver == DbDriver::Postgres ? QStringLiteral("postgresql") : QStringLiteral("sqlite")));
-    key("path", str(d.path));
-    key("name", str(d.name));
-    key("user", str(d.user));
-    key("password", secret(d.password));
-    key("host", str(d.host));
-    key("port", integer(d.port));
-    key("sslmode", str(d.sslmode));
-    key("table", str(d.table));
-    key("dead_letter_table", str(d.deadLetterTable));
-    key("connect_timeout_sec", integer(d.connectTimeoutSec));
-    key("unmatched", str(config.unmatchedToDeadLetter ? QStringLiteral("dead_letter") : QStringLiteral("raw")));
-
-    const SubscriberConfig &s = config.subscriber;
-    section(Subscriber);
-    key("batch_size", integer(s.batchSize));
-    key("flush_interval", num(s.flushIntervalSec));
-    key("mqtt_reconn_delay_sec", num(s.mqttReconnDelaySec));
-    key("mqtt_reconn_max_delay_sec", num(s.mqttReconnMaxDelaySec));
-    key("error_retry_delay_sec", num(s.errorRetryDelaySec));
-    key("max_buffered_messages", integer(s.maxBufferedMessages));
-    key("max_transaction_rows", integer(s.maxTransactionRows));
-    key("max_payload_bytes", integer(s.maxPayloadBytes));
-    key("shutdown_timeout_sec", num(s.shutdownTimeoutSec));
-    key("stats_log_interval_sec", num(s.statsLogIntervalSec));
-
-    const ObservabilityConfig &o = config.observability;
-    section(Observability);
-    QString traceEndpoint = o.traceEndpoint;
-    if (maskSecrets) {
-        // collectors behind basic auth carry the password in the URL
-        QUrl url(traceEndpoint);
-        if (!url.password().isEmpty()) {
-            url.setPassword(MaskedSecret);
-            traceEndpoint = url.toString();
+    std::string_view section;
+    for (const ConfigKey &k : ConfigKeys::all()) {
+        if (!k.toml)
+            continue;
+        if (k.section != section) {
+            section = k.section;
+            out += QStringLiteral("\n[") + QLatin1String(section.data(), qsizetype(section.size())) + QStringLiteral("]\n");
         }
+        out += QLatin1String(k.key.data(), qsizetype(k.key.size())) + QStringLiteral(" = ") + k.toml(config, maskSecrets) + u'\n';
     }
-    key("trace_endpoint", str(traceEndpoint));
-    key("service_name", str(o.serviceName));
-    key("prometheus_port", integer(o.prometheusPort));
-    key("metrics_bind_address", str(o.metricsBindAddress));
-
-    const SpoolConfig &sp = config.spool;
-    section(SpoolSection);
-    key("enabled", boolText(sp.enabled));
-    key("dir", str(sp.dir));
-    key("segment_mb", integer(sp.segmentMb));
-    key("max_mb", integer(sp.maxMb));
-    key("sync_interval_ms", integer(sp.syncIntervalMs));
     out += MappingConfig::toToml(config.mappings);
     return out;
 }

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.h"
+
+#include <QString>
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace iot {
+
+/// One key of config.toml's fixed sections ([mqtt] … [spool]; [[mappings]] are MappingConfig's).
+struct ConfigKey
+{
+    std::string_view section;   // "mqtt"
+    std::string_view key;       // "host"
+    /// The effective value as TOML text, secrets masked when asked; nullptr: read only, written through another key
+    /// (mqtt.topic and mqtt.qos come back as mqtt.topics).
+    QString (*toml)(const Config &config, bool maskSecrets) = nullptr;
+};
+
+/// The config keys, listed once, in the order config/config.toml documents them: the loader takes the keys it knows
+/// from here, ConfigLoader::toToml (--check-config) writes them from here, and tst_configkeys checks
+/// config/config.toml against it. Pure data, any thread.
+namespace ConfigKeys {
+
+std::span<const ConfigKey> all();
+/// The fixed sections in order, then "mappings": the top-level keys config.toml may have.
+std::span<const std::string_view> sections();
+/// The keys of one section, in order.
+std::vector<std::string_view> of(std::string_view section);
+
+} // namespace ConfigKeys
+} // namespace iot
