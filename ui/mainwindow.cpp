@@ -55,10 +55,41 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent),
     setWindowIcon(Icons::app());
     setObjectName(QStringLiteral("mainWindow"));
 
+    createPanels();
+    createActions();
+    createMenus();
+    m_tray = new TrayIcon(m_pause, m_quit, this);
+    connect(m_tray, &TrayIcon::showRequested, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
+    createStatusBar();
+
+    m_renderTimer.setSingleShot(true);
+    connect(&m_renderTimer, &QTimer::timeout, this, &MainWindow::render);
+    m_idleTimer.setInterval(1000);
+    connect(&m_idleTimer, &QTimer::timeout, this, [this] {
+        if (nowMs() - m_lastSnapshotMs >= 900) {
+            m_latest = m_host.snapshot();
+            render();
+        }
+    });
+    m_idleTimer.start();
+
+    connectEngine();
+    connectPanels();
+    restoreLayout();
+    m_latest = host.snapshot();
+    render();
+}
+
+void MainWindow::createPanels()
+{
     m_health = new HealthBar(this);
     m_counters = new CountersPanel(this);
     m_charts = new ChartPanel(this);
-    m_topics = new TopicPanel(host.topicStats(), this);
+    m_topics = new TopicPanel(m_host.topicStats(), this);
     m_problems = new ProblemsPanel(this);
     m_events = new EventTimeline(this);
 
@@ -83,33 +114,20 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent),
     layout->addWidget(m_health);
     layout->addWidget(m_tabs, 1);
     setCentralWidget(central);
+}
 
-    createActions();
-    createMenus();
-    m_tray = new TrayIcon(m_pause, m_quit, this);
-    connect(m_tray, &TrayIcon::showRequested, this, [this] {
-        showNormal();
-        raise();
-        activateWindow();
-    });
-
+void MainWindow::createStatusBar()
+{
     m_loop = new LoopLatency(this);
     m_statusRefresh = new QLabel(this);
     m_statusConfig = new QLabel(this);
     statusBar()->addPermanentWidget(m_statusRefresh);
     statusBar()->addWidget(m_statusConfig, 1);
+}
 
-    m_renderTimer.setSingleShot(true);
-    connect(&m_renderTimer, &QTimer::timeout, this, &MainWindow::render);
-    m_idleTimer.setInterval(1000);
-    connect(&m_idleTimer, &QTimer::timeout, this, [this] {
-        if (nowMs() - m_lastSnapshotMs >= 900) {
-            m_latest = m_host.snapshot();
-            render();
-        }
-    });
-    m_idleTimer.start();
-
+void MainWindow::connectEngine()
+{
+    EngineHost &host = m_host;
     connect(&host, &EngineHost::snapshotUpdated, this, &MainWindow::onSnapshot);
     connect(&host, &EngineHost::mqttStateChanged, this, [this](const MessageSource::StateInfo &info) {
         m_latest.mqtt = info;
@@ -161,6 +179,10 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent),
     connect(&host, &EngineHost::errorOccurred, this, [this](const QString &message) {
         statusBar()->showMessage(message, 10000);
     });
+}
+
+void MainWindow::connectPanels()
+{
     connect(m_problems, &ProblemsPanel::unseenChanged, this, [this](quint64 unseen) {
         if (unseen > 0 && m_tabs->currentIndex() == ProblemsTab) {
             m_problems->markSeen();   // re-enters with 0
@@ -175,10 +197,6 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent),
         if (index == ProblemsTab)
             m_problems->markSeen();
     });
-
-    restoreLayout();
-    m_latest = host.snapshot();
-    render();
 }
 
 MainWindow::~MainWindow() = default;

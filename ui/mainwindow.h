@@ -60,6 +60,10 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    void createPanels();      // health bar, tabs and their panels
+    void createStatusBar();
+    void connectEngine();     // the host's states, events and errors into the panels and the timeline
+    void connectPanels();     // tab titles that follow the panels (unseen problems, topic summary)
     void createActions();
     void createMenus();
     void onSnapshot(const EngineSnapshot &s);

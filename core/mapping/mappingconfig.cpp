@@ -173,6 +173,117 @@ QStringList stringList(TomlReader &reader, const toml::table &t, const QString &
     return out;
 }
 
+// `topics`: the rule's patterns; returns the {segment} names they capture, for topic:<segment> columns.
+QStringList readTopics(TomlReader &reader, const toml::table &t, const QString &key, MappingRule &rule)
+{
+    rule.topics = stringList(reader, t, key, "topics");
+    QStringList segments;
+    for (const QString &p : std::as_const(rule.topics)) {
+        QStringList mine;
+        const QString problem = patternProblem(p, mine);
+        if (!problem.isEmpty())
+            reader.fail(t.get("topics")->source(), key + QStringLiteral(".topics"),
+                        QStringLiteral("invalid topic pattern ") + TomlReader::quote(p) + QStringLiteral(": ")
+                            + problem);
+        for (const QString &s : mine)
+            if (!segments.contains(s))
+                segments << s;
+    }
+    if (rule.topics.isEmpty() && !reader.failed())
+        reader.fail(t.source(), key + QStringLiteral(".topics"), QStringLiteral("at least one topic pattern"));
+    return segments;
+}
+
+// `table`: one table per rule (`tables` holds those of the rules before, lower case).
+void readTable(TomlReader &reader, const toml::table &t, const QString &key, MappingRule &rule, QSet<QString> &tables)
+{
+    if (auto v = reader.string(t, key, "table", true)) {
+        if (!ConfigLoader::isSqlIdentifier(*v))
+            reader.failExpected(*t.get("table"), key + QStringLiteral(".table"),
+                                QStringLiteral("an SQL identifier (name or schema.name)"));
+        else if (tables.contains(v->toLower()))
+            reader.fail(t.get("table")->source(), key + QStringLiteral(".table"),
+                        QStringLiteral("another rule already writes to %1; one table per rule").arg(*v));
+        rule.table = *v;
+        tables.insert(v->toLower());
+    } else if (!t.contains("table")) {
+        reader.fail(t.source(), key, QStringLiteral("missing key \"table\""));
+    }
+}
+
+// [[mappings.columns]]: at least one, names unique.
+void readColumns(TomlReader &reader, const toml::table &t, const QString &key, const QStringList &segments,
+                 MappingRule &rule)
+{
+    const toml::node *cols = t.get("columns");
+    if (!cols) {
+        reader.fail(t.source(), key, QStringLiteral("missing [[mappings.columns]]"));
+        return;
+    }
+    const auto *array = cols->as_array();
+    if (!array || array->empty()) {
+        reader.failExpected(*cols, key + QStringLiteral(".columns"), QStringLiteral("[[mappings.columns]] tables"));
+        return;
+    }
+    for (std::size_t k = 0; k < array->size(); ++k) {
+        const QString ckey = key + QStringLiteral(".columns[%1]").arg(k);
+        const toml::table *ct = array->get(k)->as_table();
+        if (!ct) {
+            reader.failExpected(*array->get(k), ckey, QStringLiteral("a table"));
+            continue;
+        }
+        ColumnMapping c;
+        readColumn(reader, *ct, ckey, segments, c);
+        for (const ColumnMapping &other : std::as_const(rule.columns))
+            if (other.name.compare(c.name, Qt::CaseInsensitive) == 0 && !c.name.isEmpty())
+                reader.fail(ct->source(), ckey, QStringLiteral("column %1 appears twice").arg(c.name));
+        rule.columns << c;
+    }
+}
+
+// `unique`, `time_column`, `hypertable`, `max_clock_skew_sec`, `on_clock_skew`: they name the rule's columns.
+void readKeysOverColumns(TomlReader &reader, const toml::table &t, const QString &key, MappingRule &rule)
+{
+    const auto hasColumn = [&rule](const QString &name) {
+        for (const ColumnMapping &c : rule.columns)
+            if (c.name == name)
+                return true;
+        return false;
+    };
+    rule.unique = stringList(reader, t, key, "unique");
+    for (const QString &u : std::as_const(rule.unique))
+        if (!hasColumn(u))
+            reader.fail(t.get("unique")->source(), key + QStringLiteral(".unique"),
+                        QStringLiteral("no column named %1").arg(u));
+    if (auto v = reader.string(t, key, "time_column", true)) {
+        rule.timeColumn = *v;
+        bool ok = false;
+        for (const ColumnMapping &c : std::as_const(rule.columns))
+            ok = ok || (c.name == *v && c.type == ColumnMapping::Type::Timestamptz);
+        if (!ok)
+            reader.fail(t.get("time_column")->source(), key + QStringLiteral(".time_column"),
+                        QStringLiteral("no timestamptz column named %1").arg(*v));
+    }
+    if (auto v = reader.boolean(t, key, "hypertable"))
+        rule.hypertable = *v;
+    if (rule.hypertable && rule.timeColumn.isEmpty() && t.contains("hypertable"))
+        reader.fail(t.get("hypertable")->source(), key + QStringLiteral(".hypertable"),
+                    QStringLiteral("a hypertable needs time_column"));
+    if (auto v = reader.number(t, key, "max_clock_skew_sec", 0, false, 1e9,
+                               QStringLiteral("a number of seconds >= 0 (0: no check)")))
+        rule.maxClockSkewSec = *v;
+    if (rule.maxClockSkewSec > 0 && rule.timeColumn.isEmpty() && t.contains("max_clock_skew_sec"))
+        reader.fail(t.get("max_clock_skew_sec")->source(), key + QStringLiteral(".max_clock_skew_sec"),
+                    QStringLiteral("a clock-skew check needs time_column (the device time)"));
+    if (auto v = reader.string(t, key, "on_clock_skew", true)) {
+        if (*v == QLatin1String("dead_letter") || *v == QLatin1String("flag"))
+            rule.skewToDeadLetter = *v == QLatin1String("dead_letter");
+        else
+            reader.failExpected(*t.get("on_clock_skew"), key + QStringLiteral(".on_clock_skew"),
+                                QStringLiteral("\"dead_letter\" or \"flag\""));
+    }
+}
+
 } // namespace
 
 void read(TomlReader &reader, const toml::array &rules, QList<MappingRule> &out)
@@ -188,95 +299,10 @@ void read(TomlReader &reader, const toml::array &rules, QList<MappingRule> &out)
         reader.rejectUnknownKeys(*t, key, RuleKeys);
         MappingRule rule;
         rule.name = reader.string(*t, key, "name", true).value_or(QStringLiteral("rule %1").arg(i + 1));
-        rule.topics = stringList(reader, *t, key, "topics");
-        QStringList segments;
-        for (const QString &p : std::as_const(rule.topics)) {
-            QStringList mine;
-            const QString problem = patternProblem(p, mine);
-            if (!problem.isEmpty())
-                reader.fail(t->get("topics")->source(), key + QStringLiteral(".topics"),
-                            QStringLiteral("invalid topic pattern ") + TomlReader::quote(p) + QStringLiteral(": ")
-                                + problem);
-            for (const QString &s : mine)
-                if (!segments.contains(s))
-                    segments << s;
-        }
-        if (rule.topics.isEmpty() && !reader.failed())
-            reader.fail(t->source(), key + QStringLiteral(".topics"), QStringLiteral("at least one topic pattern"));
-        if (auto v = reader.string(*t, key, "table", true)) {
-            if (!ConfigLoader::isSqlIdentifier(*v))
-                reader.failExpected(*t->get("table"), key + QStringLiteral(".table"),
-                                    QStringLiteral("an SQL identifier (name or schema.name)"));
-            else if (tables.contains(v->toLower()))
-                reader.fail(t->get("table")->source(), key + QStringLiteral(".table"),
-                            QStringLiteral("another rule already writes to %1; one table per rule").arg(*v));
-            rule.table = *v;
-            tables.insert(v->toLower());
-        } else if (!t->contains("table")) {
-            reader.fail(t->source(), key, QStringLiteral("missing key \"table\""));
-        }
-        if (const toml::node *cols = t->get("columns")) {
-            const auto *array = cols->as_array();
-            if (!array || array->empty()) {
-                reader.failExpected(*cols, key + QStringLiteral(".columns"),
-                                    QStringLiteral("[[mappings.columns]] tables"));
-            } else {
-                for (std::size_t k = 0; k < array->size(); ++k) {
-                    const QString ckey = key + QStringLiteral(".columns[%1]").arg(k);
-                    const toml::table *ct = array->get(k)->as_table();
-                    if (!ct) {
-                        reader.failExpected(*array->get(k), ckey, QStringLiteral("a table"));
-                        continue;
-                    }
-                    ColumnMapping c;
-                    readColumn(reader, *ct, ckey, segments, c);
-                    for (const ColumnMapping &other : std::as_const(rule.columns))
-                        if (other.name.compare(c.name, Qt::CaseInsensitive) == 0 && !c.name.isEmpty())
-                            reader.fail(ct->source(), ckey, QStringLiteral("column %1 appears twice").arg(c.name));
-                    rule.columns << c;
-                }
-            }
-        } else {
-            reader.fail(t->source(), key, QStringLiteral("missing [[mappings.columns]]"));
-        }
-        const auto hasColumn = [&rule](const QString &name) {
-            for (const ColumnMapping &c : rule.columns)
-                if (c.name == name)
-                    return true;
-            return false;
-        };
-        rule.unique = stringList(reader, *t, key, "unique");
-        for (const QString &u : std::as_const(rule.unique))
-            if (!hasColumn(u))
-                reader.fail(t->get("unique")->source(), key + QStringLiteral(".unique"),
-                            QStringLiteral("no column named %1").arg(u));
-        if (auto v = reader.string(*t, key, "time_column", true)) {
-            rule.timeColumn = *v;
-            bool ok = false;
-            for (const ColumnMapping &c : std::as_const(rule.columns))
-                ok = ok || (c.name == *v && c.type == ColumnMapping::Type::Timestamptz);
-            if (!ok)
-                reader.fail(t->get("time_column")->source(), key + QStringLiteral(".time_column"),
-                            QStringLiteral("no timestamptz column named %1").arg(*v));
-        }
-        if (auto v = reader.boolean(*t, key, "hypertable"))
-            rule.hypertable = *v;
-        if (rule.hypertable && rule.timeColumn.isEmpty() && t->contains("hypertable"))
-            reader.fail(t->get("hypertable")->source(), key + QStringLiteral(".hypertable"),
-                        QStringLiteral("a hypertable needs time_column"));
-        if (auto v = reader.number(*t, key, "max_clock_skew_sec", 0, false, 1e9,
-                                   QStringLiteral("a number of seconds >= 0 (0: no check)")))
-            rule.maxClockSkewSec = *v;
-        if (rule.maxClockSkewSec > 0 && rule.timeColumn.isEmpty() && t->contains("max_clock_skew_sec"))
-            reader.fail(t->get("max_clock_skew_sec")->source(), key + QStringLiteral(".max_clock_skew_sec"),
-                        QStringLiteral("a clock-skew check needs time_column (the device time)"));
-        if (auto v = reader.string(*t, key, "on_clock_skew", true)) {
-            if (*v == QLatin1String("dead_letter") || *v == QLatin1String("flag"))
-                rule.skewToDeadLetter = *v == QLatin1String("dead_letter");
-            else
-                reader.failExpected(*t->get("on_clock_skew"), key + QStringLiteral(".on_clock_skew"),
-                                    QStringLiteral("\"dead_letter\" or \"flag\""));
-        }
+        const QStringList segments = readTopics(reader, *t, key, rule);
+        readTable(reader, *t, key, rule, tables);
+        readColumns(reader, *t, key, segments, rule);
+        readKeysOverColumns(reader, *t, key, rule);
         out << rule;
     }
 }

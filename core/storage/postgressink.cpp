@@ -42,7 +42,84 @@ struct PostgresSink::Private
             return nullptr;
         return *static_cast<PGconn *const *>(h.constData());
     }
+
+    // The pieces of one write transaction, in order; each returns the outcome so far.
+    WriteOutcome writeReadings(PGconn *c, const WriteSet &set);
+    WriteOutcome writeDeadLetters(PGconn *c, const WriteSet &set);
+    WriteOutcome writeCheckpoint(PGconn *c, std::uint64_t checkpoint);
 };
+
+WriteOutcome PostgresSink::Private::writeReadings(PGconn *c, const WriteSet &set)
+{
+    const Batch &b = *set.batch;
+    WriteOutcome out;
+    std::size_t raw = 0;
+    for (const std::uint32_t i : set.good)
+        raw += set.mapped && set.mapped->isMapped(i) ? 0 : 1;  // mapped rows go to their mapping's table below
+    pgcopy::Stream copy(buffer, QStringLiteral("COPY"));
+    if (raw)
+        out = copy.begin(c, copyReadings);
+    if (raw && out.ok()) {
+        std::string &buf = copy.buffer();
+        for (const std::uint32_t i : set.good) {
+            if (set.mapped && set.mapped->isMapped(i))
+                continue;
+            putBe16(buf, 3);
+            putTimestamp(buf, b.receivedAtUs(i));
+            const QByteArrayView topic = b.topic(i);
+            putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
+            putJsonb(buf, b.payload(i));
+            if (!copy.rowDone(c))
+                break;
+        }
+        out = copy.end(c);
+    }
+    if (out.ok() && !mapped->isEmpty())
+        out = mapped->write(c, set);
+    return out;
+}
+
+WriteOutcome PostgresSink::Private::writeDeadLetters(PGconn *c, const WriteSet &set)
+{
+    const Batch &b = *set.batch;
+    pgcopy::Stream deadCopy(buffer, QStringLiteral("COPY"));
+    WriteOutcome out = deadCopy.begin(c, copyDead);
+    if (!out.ok())
+        return out;
+    // Few and rare: one chunk.
+    std::string &buf = deadCopy.buffer();
+    for (const WriteSet::DeadLetter &dl : set.dead) {
+        putBe16(buf, 4);
+        putTimestamp(buf, b.receivedAtUs(dl.row));
+        const QByteArrayView topic = b.topic(dl.row);
+        putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
+        const QByteArrayView payload = b.payload(dl.row);
+        putBytes(buf, payload.data(), static_cast<std::size_t>(payload.size()));
+        const QByteArray reason = dl.reason.toUtf8();
+        putBytes(buf, reason.constData(), static_cast<std::size_t>(reason.size()));
+    }
+    return deadCopy.end(c);
+}
+
+WriteOutcome PostgresSink::Private::writeCheckpoint(PGconn *c, std::uint64_t checkpoint)
+{
+    const QByteArray pos = QByteArray::number(static_cast<qulonglong>(checkpoint));
+    const char *params[2] = {spoolId.constData(), pos.constData()};
+    PGresult *res = PQexecParams(c,
+                                 "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                 "VALUES ($1, $2, now()) ON CONFLICT (spool_id) DO UPDATE "
+                                 "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
+                                 2, nullptr, params, nullptr, nullptr, 0);
+    WriteOutcome out;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        out = pgcopy::failure(c, res, QStringLiteral("checkpoint"));
+    else
+        PQclear(res);
+    // A checkpoint failure is never the rows' fault: retry, do not split.
+    if (!out.ok())
+        out.failure = FailureClass::Connection;
+    return out;
+}
 
 PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
                            QList<MappingRule> mappings)
@@ -177,68 +254,14 @@ WriteOutcome PostgresSink::write(const WriteSet &set)
     if (!db.transaction())
         return WriteOutcome::retry(QStringLiteral("BEGIN: ") + db.lastError().text());
 
-    const Batch &b = *set.batch;
     WriteOutcome out;
-    if (!set.good.empty()) {
-        std::size_t raw = 0;
-        for (const std::uint32_t i : set.good)
-            raw += set.mapped && set.mapped->isMapped(i) ? 0 : 1;  // mapped rows go to their mapping's table below
-        pgcopy::Stream copy(d->buffer, QStringLiteral("COPY"));
-        if (raw)
-            out = copy.begin(c, d->copyReadings);
-        if (raw && out.ok()) {
-            std::string &buf = copy.buffer();
-            for (const std::uint32_t i : set.good) {
-                if (set.mapped && set.mapped->isMapped(i))
-                    continue;
-                putBe16(buf, 3);
-                putTimestamp(buf, b.receivedAtUs(i));
-                const QByteArrayView topic = b.topic(i);
-                putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
-                putJsonb(buf, b.payload(i));
-                if (!copy.rowDone(c))
-                    break;
-            }
-            out = copy.end(c);
-        }
-        if (out.ok() && !d->mapped->isEmpty())
-            out = d->mapped->write(c, set);
-    }
+    if (!set.good.empty())
+        out = d->writeReadings(c, set);
     const std::size_t deduplicated = out.deduplicated;
-    pgcopy::Stream deadCopy(d->buffer, QStringLiteral("COPY"));
     if (out.ok() && !set.dead.empty())
-        out = deadCopy.begin(c, d->copyDead);
-    if (out.ok() && !set.dead.empty()) {
-        // Few and rare: one chunk.
-        std::string &buf = deadCopy.buffer();
-        for (const WriteSet::DeadLetter &dl : set.dead) {
-            putBe16(buf, 4);
-            putTimestamp(buf, b.receivedAtUs(dl.row));
-            const QByteArrayView topic = b.topic(dl.row);
-            putBytes(buf, topic.data(), static_cast<std::size_t>(topic.size()));
-            const QByteArrayView payload = b.payload(dl.row);
-            putBytes(buf, payload.data(), static_cast<std::size_t>(payload.size()));
-            const QByteArray reason = dl.reason.toUtf8();
-            putBytes(buf, reason.constData(), static_cast<std::size_t>(reason.size()));
-        }
-        out = deadCopy.end(c);
-    }
-    if (out.ok() && set.checkpoint && !set.dryRun && !d->spoolId.isEmpty()) {
-        const QByteArray pos = QByteArray::number(static_cast<qulonglong>(set.checkpoint));
-        const char *params[2] = {d->spoolId.constData(), pos.constData()};
-        PGresult *res = PQexecParams(c,
-                                     "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
-                                     "VALUES ($1, $2, now()) ON CONFLICT (spool_id) DO UPDATE "
-                                     "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
-                                     2, nullptr, params, nullptr, nullptr, 0);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            out = pgcopy::failure(c, res, QStringLiteral("checkpoint"));
-        else
-            PQclear(res);
-        // A checkpoint failure is never the rows' fault: retry, do not split.
-        if (!out.ok())
-            out.failure = FailureClass::Connection;
-    }
+        out = d->writeDeadLetters(c, set);
+    if (out.ok() && set.checkpoint && !set.dryRun && !d->spoolId.isEmpty())
+        out = d->writeCheckpoint(c, set.checkpoint);
     if (!out.ok() || set.dryRun) {
         db.rollback();
         d->mapped->reset();  // staging tables created in this transaction are gone with it
