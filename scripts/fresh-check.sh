@@ -153,6 +153,9 @@ in_root() {
     unshare --mount --pid --fork --propagation private --kill-child -- bash -c '
         set -e
         root=$1; shift
+        # The root a mount point of its own, as / is on any machine: unshare -m inside (the tests use it for a
+        # small tmpfs) changes the propagation of / and fails when / is a plain directory.
+        mount --bind "$root" "$root"
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         mount --rbind /sys "$root/sys"
