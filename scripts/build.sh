@@ -6,13 +6,14 @@
 #
 # Build directory: ${IOT_BUILD_DIR:-<repo>/build}. Generator: Ninja when installed, else Unix Makefiles
 # (an existing build directory keeps the generator it was configured with). CI=true turns warnings into errors.
+# IOT_BUILD_TARGETS="a b" builds only those targets (run.sh: the two programs, not the tests).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${IOT_BUILD_DIR:-$repo/build}
 
 case "${1:-}" in
-    -h | --help) sed -n '3,8s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 configure=(-S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
@@ -41,8 +42,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "build.sh: cmake ${configure[*]} $*"
 cmake "${configure[@]}" "$@"
-echo "build.sh: building with -j$jobs"
-cmake --build "$build_dir" -j "$jobs"
+targets=()
+[[ -z "${IOT_BUILD_TARGETS:-}" ]] || read -r -a targets <<<"$IOT_BUILD_TARGETS"
+echo "build.sh: building ${targets[*]:-everything} with -j$jobs"
+cmake --build "$build_dir" -j "$jobs" ${targets[@]:+--target "${targets[@]}"}
 
 echo "build.sh: done"
 echo "  subscriber: $build_dir/app/iot-subscriber"
