@@ -317,6 +317,20 @@ void readObservability(TomlReader &reader, const toml::table &t, ObservabilityCo
         o.prometheusPort = int(*v);
     if (auto v = reader.string(t, Observability, "metrics_bind_address", true))
         o.metricsBindAddress = *v;
+    if (auto v = reader.string(t, Observability, "auth_token_file"))
+        o.authTokenFile = *v;
+    if (auto v = reader.string(t, Observability, "tls_cert_file"))
+        o.tlsCertFile = *v;
+    if (auto v = reader.string(t, Observability, "tls_key_file"))
+        o.tlsKeyFile = *v;
+    // A certificate without its key (or the reverse) cannot serve TLS; falling back to plain HTTP would be a
+    // surprise the operator finds out about from a scraper's error.
+    if (o.tlsCertFile.isEmpty() != o.tlsKeyFile.isEmpty()) {
+        const char *given = o.tlsCertFile.isEmpty() ? "tls_key_file" : "tls_cert_file";
+        reader.failExpected(*t.get(given), QStringLiteral("observability.") + QLatin1String(given),
+                            QStringLiteral("set together with observability.%1")
+                                .arg(QLatin1String(o.tlsCertFile.isEmpty() ? "tls_cert_file" : "tls_key_file")));
+    }
 }
 
 void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
@@ -351,6 +365,7 @@ void applyEnvironment(Config &config, const QProcessEnvironment &env)
     override(QStringLiteral("IOT_MQTT_PASSWORD"), config.mqtt.password);
     override(QStringLiteral("IOT_DATABASE_USER"), config.database.user);
     override(QStringLiteral("IOT_DATABASE_PASSWORD"), config.database.password);
+    override(QStringLiteral("IOT_OBSERVABILITY_TOKEN"), config.observability.authToken);
 }
 
 } // namespace
