@@ -319,18 +319,21 @@ void readObservability(TomlReader &reader, const toml::table &t, ObservabilityCo
         o.metricsBindAddress = *v;
     if (auto v = reader.string(t, Observability, "auth_token_file"))
         o.authTokenFile = *v;
-    if (auto v = reader.string(t, Observability, "tls_cert_file"))
-        o.tlsCertFile = *v;
-    if (auto v = reader.string(t, Observability, "tls_key_file"))
-        o.tlsKeyFile = *v;
-    // A certificate without its key (or the reverse) cannot serve TLS; falling back to plain HTTP would be a
-    // surprise the operator finds out about from a scraper's error.
-    if (o.tlsCertFile.isEmpty() != o.tlsKeyFile.isEmpty()) {
-        const char *given = o.tlsCertFile.isEmpty() ? "tls_key_file" : "tls_cert_file";
-        reader.failExpected(*t.get(given), QStringLiteral("observability.") + QLatin1String(given),
-                            QStringLiteral("set together with observability.%1")
-                                .arg(QLatin1String(o.tlsCertFile.isEmpty() ? "tls_cert_file" : "tls_key_file")));
-    }
+    const auto certFile = reader.string(t, Observability, "tls_cert_file");
+    if (certFile)
+        o.tlsCertFile = *certFile;
+    const auto keyFile = reader.string(t, Observability, "tls_key_file");
+    if (keyFile)
+        o.tlsKeyFile = *keyFile;
+    // A certificate without its key (or the reverse) cannot serve TLS, and plain HTTP instead would be a surprise
+    // found only by a scraper's error. Only keys that read well are compared, so a type error is not reported twice.
+    const auto usable = [&t](std::string_view key, const auto &value) { return !t.contains(key) || value; };
+    if (usable("tls_key_file", keyFile) && !o.tlsCertFile.isEmpty() && o.tlsKeyFile.isEmpty())
+        reader.fail(t.get("tls_cert_file")->source(), QStringLiteral("observability.tls_cert_file"),
+                    QStringLiteral("tls_key_file must be given as well"));
+    if (usable("tls_cert_file", certFile) && o.tlsCertFile.isEmpty() && !o.tlsKeyFile.isEmpty())
+        reader.fail(t.get("tls_key_file")->source(), QStringLiteral("observability.tls_key_file"),
+                    QStringLiteral("tls_cert_file must be given as well"));
 }
 
 void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
