@@ -59,7 +59,7 @@ QString toml(const QString &path)
 /// A test CA and a server certificate for 127.0.0.1 signed by it, made by openssl in `dir`.
 bool makeCertificates(const QString &dir, QString *output)
 {
-    const auto at = [&dir](const char *name) { return dir + u'/' + QLatin1String(name); };
+    const auto at = [&dir](const char *name) -> QString { return dir + u'/' + QLatin1String(name); };
     if (!writeFile(at("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
                                   "extendedKeyUsage=serverAuth\n"))
         return false;

@@ -393,7 +393,7 @@ void TstConfigLoader::errors_data()
         << QByteArray("[observability]\ntls_key_file = \"c.key\"\ntls_cert_file = \"\"")
         << QStringLiteral("config.toml:2:16: observability.tls_key_file: tls_cert_file must be given as well");
     QTest::newRow("the token is not a key") << QByteArray("[observability]\nauth_token = \"s3cr3t\"")
-        << QStringLiteral("PLACEHOLDER");
+        << QStringLiteral("config.toml:2:1: observability.auth_token: unknown key");
     QTest::newRow("tls file without tls") << QByteArray("[mqtt]\ntls_ca_file = \"ca.pem\"")
         << QStringLiteral("config.toml:2:15: mqtt.tls_ca_file: needs tls = true (the connection would not use it)");
 }
