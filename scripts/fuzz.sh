@@ -36,9 +36,11 @@ CONFIG_LIBS="-ltomlplusplus -lspdlog -lfmt" build_config=1 \
     "$repo/core/mapping/mappingconfig.cpp" "$repo/core/logging/logging.cpp"
 build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \
     "$repo/core/mapping/jsonpointer.cpp" "$repo/core/pipeline/payloadcheck.cpp"
+build fuzz_httprequest "$repo/tests/fuzz/fuzz_httprequest.cpp" "$repo/core/observability/httprequestparser.cpp" \
+    "$repo/core/observability/bearertoken.cpp"
 
 status=0
-for target in payloadcheck:payload spoolrecord:spool spoolfiles:spool configloader:config mapper:mapping; do
+for target in payloadcheck:payload spoolrecord:spool spoolfiles:spool configloader:config mapper:mapping httprequest:http; do
     name=fuzz_${target%%:*}
     corpus=$out/corpus-${target#*:}
     mkdir -p "$corpus"

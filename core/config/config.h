@@ -81,6 +81,10 @@ struct ObservabilityConfig
     QString serviceName = QStringLiteral("iot-subscriber");
     int prometheusPort = 8001;             // 0: metrics endpoint off
     QString metricsBindAddress = QStringLiteral("127.0.0.1");
+    QString authTokenFile;                 // bearer token for /metrics (and detail in the health checks); empty: none
+    QString authToken;                     // secret, never a config key: env IOT_OBSERVABILITY_TOKEN (wins over the file)
+    QString tlsCertFile;                   // PEM certificate (chain) for HTTPS on prometheus_port; empty: plain HTTP
+    QString tlsKeyFile;                    // its unencrypted PEM key; set both or neither
 
     bool operator==(const ObservabilityConfig &) const = default;
 };

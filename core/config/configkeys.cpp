@@ -115,6 +115,9 @@ const std::array Keys{
     IOT_KEY("observability", "service_name", str(c.observability.serviceName)),
     IOT_KEY("observability", "prometheus_port", integer(c.observability.prometheusPort)),
     IOT_KEY("observability", "metrics_bind_address", str(c.observability.metricsBindAddress)),
+    IOT_KEY("observability", "auth_token_file", str(c.observability.authTokenFile)),
+    IOT_KEY("observability", "tls_cert_file", str(c.observability.tlsCertFile)),
+    IOT_KEY("observability", "tls_key_file", str(c.observability.tlsKeyFile)),
 
     IOT_KEY("spool", "enabled", boolean(c.spool.enabled)),
     IOT_KEY("spool", "dir", str(c.spool.dir)),

@@ -317,6 +317,23 @@ void readObservability(TomlReader &reader, const toml::table &t, ObservabilityCo
         o.prometheusPort = int(*v);
     if (auto v = reader.string(t, Observability, "metrics_bind_address", true))
         o.metricsBindAddress = *v;
+    if (auto v = reader.string(t, Observability, "auth_token_file"))
+        o.authTokenFile = *v;
+    const auto certFile = reader.string(t, Observability, "tls_cert_file");
+    if (certFile)
+        o.tlsCertFile = *certFile;
+    const auto keyFile = reader.string(t, Observability, "tls_key_file");
+    if (keyFile)
+        o.tlsKeyFile = *keyFile;
+    // A certificate without its key (or the reverse) cannot serve TLS, and plain HTTP instead would be a surprise
+    // found only by a scraper's error. Only keys that read well are compared, so a type error is not reported twice.
+    const auto usable = [&t](std::string_view key, const auto &value) { return !t.contains(key) || value; };
+    if (usable("tls_key_file", keyFile) && !o.tlsCertFile.isEmpty() && o.tlsKeyFile.isEmpty())
+        reader.fail(t.get("tls_cert_file")->source(), QStringLiteral("observability.tls_cert_file"),
+                    QStringLiteral("tls_key_file must be given as well"));
+    if (usable("tls_cert_file", certFile) && o.tlsCertFile.isEmpty() && !o.tlsKeyFile.isEmpty())
+        reader.fail(t.get("tls_key_file")->source(), QStringLiteral("observability.tls_key_file"),
+                    QStringLiteral("tls_cert_file must be given as well"));
 }
 
 void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
@@ -351,6 +368,7 @@ void applyEnvironment(Config &config, const QProcessEnvironment &env)
     override(QStringLiteral("IOT_MQTT_PASSWORD"), config.mqtt.password);
     override(QStringLiteral("IOT_DATABASE_USER"), config.database.user);
     override(QStringLiteral("IOT_DATABASE_PASSWORD"), config.database.password);
+    override(QStringLiteral("IOT_OBSERVABILITY_TOKEN"), config.observability.authToken);
 }
 
 } // namespace

@@ -16,9 +16,11 @@ void checkLoop(HealthCheck::Verdict &v, const char *name, std::int64_t heartbeat
         return;
     if (heartbeatUs == 0) {
         v.ok = false;
+        v.states.insert(QLatin1String(name), QStringLiteral("not_running"));
         v.reasons << QStringLiteral("%1 loop not running").arg(QLatin1String(name));
     } else if (nowUs - heartbeatUs > stallUs) {
         v.ok = false;
+        v.states.insert(QLatin1String(name), QStringLiteral("stalled"));
         v.reasons << QStringLiteral("%1 loop stalled for %2 s")
                          .arg(QLatin1String(name))
                          .arg((nowUs - heartbeatUs) / 1e6, 0, 'f', 1);
@@ -33,10 +35,10 @@ QString withDetail(const QString &what, const QString &state, const QString &det
 
 } // namespace
 
-QByteArray HealthCheck::Verdict::json(const QString &failedStatus) const
+QByteArray HealthCheck::Verdict::json(const QString &failedStatus, bool withReasons) const
 {
     QJsonObject o{{QStringLiteral("status"), ok ? QStringLiteral("ok") : failedStatus}};
-    if (!ok)
+    if (!ok && withReasons)
         o.insert(QStringLiteral("reasons"), QJsonArray::fromStringList(reasons));
     for (auto it = states.cbegin(); it != states.cend(); ++it)
         o.insert(it.key(), it.value());
@@ -48,6 +50,7 @@ HealthCheck::Verdict HealthCheck::liveness(const EngineSnapshot &s, std::int64_t
     Verdict v;
     if (s.startedAtUs == 0) {
         v.ok = false;
+        v.states.insert(QStringLiteral("engine"), QStringLiteral("not_started"));
         v.reasons << QStringLiteral("engine not started");
         return v;
     }
@@ -60,6 +63,9 @@ HealthCheck::Verdict HealthCheck::liveness(const EngineSnapshot &s, std::int64_t
 HealthCheck::Verdict HealthCheck::readiness(const EngineSnapshot &s)
 {
     Verdict v;
+    // State names always, so that a probe without the token still learns which part is not ready.
+    v.states.insert(QStringLiteral("mqtt"), MessageSource::stateName(s.mqtt.state));
+    v.states.insert(QStringLiteral("database"), BatchWriter::stateName(s.db.state));
     if (s.mqtt.state != MessageSource::State::Connected) {
         v.ok = false;
         v.reasons << withDetail(QStringLiteral("mqtt"), MessageSource::stateName(s.mqtt.state), s.mqtt.detail());
@@ -78,12 +84,14 @@ HealthCheck::Verdict HealthCheck::readiness(const EngineSnapshot &s)
     }
     if (s.maxBuffered > 0 && (s.inFlight >= s.maxBuffered || (s.readingPaused && !s.operatorPaused))) {
         v.ok = false;
+        v.states.insert(QStringLiteral("buffer"), QStringLiteral("full"));
         v.reasons << QStringLiteral("buffer full: %1 of %2 messages in flight, reading paused")
                          .arg(s.inFlight)
                          .arg(s.maxBuffered);
     }
     if (s.operatorPaused) {
         v.ok = false;
+        v.states.insert(QStringLiteral("reading"), QStringLiteral("paused_by_operator"));
         v.reasons << QStringLiteral("reading paused by the operator");
     }
     return v;

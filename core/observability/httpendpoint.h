@@ -1,59 +1,87 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "observability/bearertoken.h"
 #include "util/result.h"
 
 #include <QByteArray>
-#include <QHash>
 #include <QHostAddress>
 #include <QObject>
-#include <QTcpServer>
 
 #include <functional>
+#include <memory>
 
 class QTcpSocket;
 
 namespace iot {
 
 /// A deliberately small HTTP/1.1 server for /metrics and the health checks: GET only, one request per connection
-/// (Connection: close), bounded request size, idle connections and connection count. Lives on the main thread,
-/// so an answer proves that the main event loop turns.
+/// (Connection: close), optional bearer token and TLS, and limits that keep one client from starving the others
+/// (connections per client, a deadline for the request head). Lives on the main thread, so an answer proves that
+/// the main event loop turns.
 class HttpEndpoint final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(HttpEndpoint)
 public:
+    /// Who may fetch a route once a token is set: Open routes answer everyone (the handler decides how much to
+    /// say), Token routes answer 401 without the token. With no token set, every route is open.
+    enum class Access { Open, Token };
+
+    struct Request
+    {
+        QByteArray path;
+        /// The request carries the token; or no token is set and it comes from a loopback address (the local
+        /// user, whom the program trusts anyway). Handlers show internal detail only then.
+        bool authenticated = false;
+    };
     struct Response
     {
         int status = 200;
         QByteArray contentType = QByteArrayLiteral("text/plain; charset=utf-8");
         QByteArray body;
     };
-    using Handler = std::function<Response()>;
+    using Handler = std::function<Response(const Request &)>;
+
+    struct Limits
+    {
+        int maxRequestBytes = 8192;     // request line + header fields
+        int headerTimeoutMs = 2000;     // from accept to the complete head, TLS handshake included
+        int responseTimeoutMs = 5000;   // for the client to take the answer before the connection is cut
+        int maxConnections = 64;        // in all
+        int maxPerClient = 8;           // per client address (IPv6: per /64)
+    };
 
     explicit HttpEndpoint(QObject *parent = nullptr);
     ~HttpEndpoint() override;
 
     /// Answers GET `path` (exact match, query string ignored) with what `handler` returns.
-    void addRoute(const QByteArray &path, Handler handler);
+    void addRoute(const QByteArray &path, Access access, Handler handler);
+    void setLimits(const Limits &limits);
+    /// Requires `token` on Access::Token routes from now on; an empty token turns authentication off.
+    void setToken(BearerToken token);
+    /// Serves TLS only from the next accepted connection on: the PEM certificate (chain) and unencrypted PEM key.
+    Status setTls(const QString &certFile, const QString &keyFile);
+    bool tls() const;
     Status listen(const QHostAddress &address, quint16 port);
     quint16 port() const;
-
-    void setLimits(int maxRequestBytes, int idleTimeoutMs, int maxConnections);
+    /// Connections held now (for tests and the limits).
+    int connectionCount() const;
 
     static QByteArray reasonPhrase(int status);
 
 private:
-    void accept();
-    void readRequest(QTcpSocket *socket);
-    void respond(QTcpSocket *socket, const Response &response, const QByteArray &extraHeaders = {});
+    struct Private;
 
-    QTcpServer m_server;
-    QHash<QByteArray, Handler> m_routes;
-    int m_maxRequestBytes = 8192;
-    int m_idleTimeoutMs = 10000;
-    int m_maxConnections = 32;
-    int m_connections = 0;
+    void accept();
+    void admit(QTcpSocket *socket);
+    void readRequest(QTcpSocket *socket);
+    Response route(bool loopback, const QByteArray &method, const QByteArray &path,
+                   const QByteArray &authorization, QByteArray &extraHeaders);
+    void respond(QTcpSocket *socket, const Response &response, const QByteArray &extraHeaders = {});
+    void drop(QTcpSocket *socket);
+
+    std::unique_ptr<Private> d;
 };
 
 } // namespace iot

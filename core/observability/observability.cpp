@@ -10,6 +10,7 @@
 #include "observability/tracer.h"
 #include "util/timeformat.h"
 
+#include <QFile>
 #include <QUrl>
 
 #include <algorithm>
@@ -99,6 +100,7 @@ struct Observability::Private
 
     explicit Private(Engine &e) : engine(&e) {}
     HttpEndpoint::Response metricsResponse() const;
+    Status secure(const ObservabilityConfig &o);
     void outageStep(Outage &outage, const char *target, bool failed, bool connected, const QString &detail);
 };
 
@@ -163,30 +165,64 @@ Status Observability::start()
     if (!address.setAddress(o.metricsBindAddress))
         return Error{QStringLiteral("observability.metrics_bind_address: not an IP address: ") + o.metricsBindAddress};
     d->http = std::make_unique<HttpEndpoint>();
-    d->http->addRoute(QByteArrayLiteral("/metrics"), [this] { return d->metricsResponse(); });
-    d->http->addRoute(QByteArrayLiteral("/healthz"), [this] {
+    // /metrics needs the token once one is set. /healthz and /readyz stay open: orchestrators probe them without
+    // credentials, and they say only ok or not plus state names; reasons (which may quote a server) need the token.
+    d->http->addRoute(QByteArrayLiteral("/metrics"), HttpEndpoint::Access::Token,
+                      [this](const HttpEndpoint::Request &) { return d->metricsResponse(); });
+    d->http->addRoute(QByteArrayLiteral("/healthz"), HttpEndpoint::Access::Open, [this](const HttpEndpoint::Request &r) {
         const auto v = HealthCheck::liveness(d->snapshot(), TimeFormat::nowUs(), d->stallUs);
         return HttpEndpoint::Response{v.httpStatus(), QByteArrayLiteral("application/json"),
-                                      v.json(QStringLiteral("unhealthy"))};
+                                      v.json(QStringLiteral("unhealthy"), r.authenticated)};
     });
-    d->http->addRoute(QByteArrayLiteral("/readyz"), [this] {
+    d->http->addRoute(QByteArrayLiteral("/readyz"), HttpEndpoint::Access::Open, [this](const HttpEndpoint::Request &r) {
         const auto v = HealthCheck::readiness(d->snapshot());
         return HttpEndpoint::Response{v.httpStatus(), QByteArrayLiteral("application/json"),
-                                      v.json(QStringLiteral("not ready"))};
+                                      v.json(QStringLiteral("not ready"), r.authenticated)};
     });
+    if (const Status st = d->secure(o); !st) {
+        d->http.reset();
+        return st;
+    }
     if (const Status st = d->http->listen(address, static_cast<quint16>(o.prometheusPort)); !st) {
         d->http.reset();
         return Error{QStringLiteral("observability.prometheus_port: ") + st.error().message};
     }
     const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
         ? QStringLiteral("[%1]").arg(address.toString()) : address.toString();
-    logger()->info("metrics on http://{}:{}/metrics, health checks on /healthz and /readyz", host, d->http->port());
+    const bool token = !o.authToken.isEmpty() || !o.authTokenFile.isEmpty();
+    logger()->info("metrics on {}://{}:{}/metrics ({}), health checks on /healthz and /readyz",
+                   d->http->tls() ? "https" : "http", host, d->http->port(),
+                   token ? "bearer token required" : "no token");
+    if (!token && !address.isLoopback())
+        logger()->warn("observability port on {} without a token: anyone who reaches it can read /metrics and the "
+                       "health checks' reasons; set auth_token_file or IOT_OBSERVABILITY_TOKEN", host);
     return Ok{};
 }
 
 quint16 Observability::metricsPort() const
 {
     return d->http ? d->http->port() : 0;
+}
+
+Status Observability::Private::secure(const ObservabilityConfig &o)
+{
+    // The environment wins, as for the other secrets; the token itself is never a config key.
+    if (!o.authToken.isEmpty() || !o.authTokenFile.isEmpty()) {
+        const Result<BearerToken> token = !o.authToken.isEmpty()
+            ? BearerToken::fromValue(o.authToken.toUtf8(), QStringLiteral("IOT_OBSERVABILITY_TOKEN"))
+            : BearerToken::fromFile(o.authTokenFile);
+        if (!token)
+            return Error{QStringLiteral("observability.auth_token_file: ") + token.error().message};
+        if (o.authToken.isEmpty() && (QFile::permissions(o.authTokenFile) & QFileDevice::ReadOther))
+            logger()->warn("the token file {} is readable by every local user (chmod 0640 or 0600)",
+                           o.authTokenFile);
+        http->setToken(token.value());
+    }
+    if (!o.tlsCertFile.isEmpty()) {
+        if (const Status st = http->setTls(o.tlsCertFile, o.tlsKeyFile); !st)
+            return Error{QStringLiteral("observability.tls_cert_file: ") + st.error().message};
+    }
+    return Ok{};
 }
 
 HttpEndpoint::Response Observability::Private::metricsResponse() const

@@ -45,9 +45,11 @@ HttpResult httpRequest(quint16 port, const QByteArray &request, int timeoutMs, c
     return result;
 }
 
-HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs)
+HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs, const QByteArray &extraHeaders)
 {
-    return httpRequest(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", timeoutMs);
+    return httpRequest(port,
+                       "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extraHeaders + "\r\n",
+                       timeoutMs);
 }
 
 } // namespace iot::test

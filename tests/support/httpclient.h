@@ -21,7 +21,7 @@ struct HttpResult
 /// thread can answer.
 HttpResult httpRequest(quint16 port, const QByteArray &request, int timeoutMs = 5000,
                        const QHostAddress &host = QHostAddress::LocalHost);
-/// GET `path` with Connection: close.
-HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs = 5000);
+/// GET `path` with Connection: close; `extraHeaders` are whole lines ("Authorization: Bearer x\r\n").
+HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs = 5000, const QByteArray &extraHeaders = {});
 
 } // namespace iot::test

@@ -33,6 +33,13 @@ QString PrometheusServer::binary()
 
 bool PrometheusServer::start(quint16 targetPort, QString *error)
 {
+    return startWithScrapeConfigs("  - job_name: iot-subscriber\n    static_configs:\n      - targets: ['127.0.0.1:"
+                                      + QByteArray::number(targetPort) + "']\n",
+                                  error);
+}
+
+bool PrometheusServer::startWithScrapeConfigs(const QByteArray &scrapeConfigs, QString *error)
+{
     const QString config = m_dir + QStringLiteral("/prometheus.yml");
     QFile f(config);
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
@@ -40,8 +47,7 @@ bool PrometheusServer::start(quint16 targetPort, QString *error)
         return false;
     }
     f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-            "scrape_configs:\n  - job_name: iot-subscriber\n    static_configs:\n      - targets: ['127.0.0.1:"
-            + QByteArray::number(targetPort) + "']\n");
+            "scrape_configs:\n" + scrapeConfigs);
     f.close();
     m_port = static_cast<quint16>(freePort());
     m_process.setProcessChannelMode(QProcess::MergedChannels);
@@ -88,6 +94,26 @@ QString PrometheusServer::queryValue(const QString &expression, QByteArray *raw)
         return {};
     // A vector sample is [ <unix time>, "<value>" ].
     return result.at(0).toObject().value(QStringLiteral("value")).toArray().at(1).toString();
+}
+
+QString PrometheusServer::targetHealth(const QString &job, QString *lastError) const
+{
+    const HttpResult r = httpGet(m_port, "/api/v1/targets?state=active", 5000);
+    const QJsonArray targets = QJsonDocument::fromJson(r.body)
+                                   .object()
+                                   .value(QStringLiteral("data"))
+                                   .toObject()
+                                   .value(QStringLiteral("activeTargets"))
+                                   .toArray();
+    for (const QJsonValue t : targets) {
+        const QJsonObject o = t.toObject();
+        if (o.value(QStringLiteral("labels")).toObject().value(QStringLiteral("job")).toString() != job)
+            continue;
+        if (lastError)
+            *lastError = o.value(QStringLiteral("lastError")).toString();
+        return o.value(QStringLiteral("health")).toString();
+    }
+    return {};
 }
 
 QString PrometheusServer::log() const

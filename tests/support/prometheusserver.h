@@ -19,6 +19,11 @@ public:
     static QString binary();
     /// Writes prometheus.yml, starts the server on a free loopback port and waits until it is ready.
     bool start(quint16 targetPort, QString *error);
+    /// The same with the `scrape_configs:` entries given as YAML (each starting "  - job_name: ...").
+    bool startWithScrapeConfigs(const QByteArray &scrapeConfigs, QString *error);
+    /// The target of job `job` from /api/v1/targets: its health ("up", "down", "unknown"; "" when not listed)
+    /// and its last scrape error.
+    QString targetHealth(const QString &job, QString *lastError = nullptr) const;
     void stop();
     quint16 port() const { return m_port; }
     /// The value of the first sample of an instant query ("" while there is none); `raw` gets the JSON answer.

@@ -78,6 +78,7 @@ private Q_SLOTS:
     void unreadableFile();
     void environment_data();
     void environment();
+    void observabilityToken();
     void roundTrip_data();
     void roundTrip();
     void maskedSecrets();
@@ -219,6 +220,11 @@ void TstConfigLoader::values_data()
                                  << QStringLiteral("prometheus_port = 0");
     QTest::newRow("https traces") << QByteArray("[observability]\ntrace_endpoint = \"https://c:4318/v1/traces\"")
                                   << obs << QStringLiteral("trace_endpoint = \"https://c:4318/v1/traces\"");
+    QTest::newRow("metrics token file") << QByteArray("[observability]\nauth_token_file = \"/etc/t\"") << obs
+                                        << QStringLiteral("auth_token_file = \"/etc/t\"");
+    QTest::newRow("metrics TLS")
+        << QByteArray("[observability]\ntls_cert_file = \"/etc/c.pem\"\ntls_key_file = \"/etc/c.key\"") << obs
+        << QStringLiteral("tls_key_file = \"/etc/c.key\"");
 }
 
 void TstConfigLoader::values()
@@ -381,6 +387,13 @@ void TstConfigLoader::errors_data()
         << QStringLiteral("config.toml:3:17: mqtt.tls_cert_file: tls_key_file must be given as well");
     QTest::newRow("key without cert") << QByteArray("[mqtt]\ntls = true\ntls_key_file = \"c.key\"")
         << QStringLiteral("config.toml:3:16: mqtt.tls_key_file: tls_cert_file must be given as well");
+    QTest::newRow("metrics cert without key") << QByteArray("[observability]\ntls_cert_file = \"c.pem\"")
+        << QStringLiteral("config.toml:2:17: observability.tls_cert_file: tls_key_file must be given as well");
+    QTest::newRow("metrics key without cert")
+        << QByteArray("[observability]\ntls_key_file = \"c.key\"\ntls_cert_file = \"\"")
+        << QStringLiteral("config.toml:2:16: observability.tls_key_file: tls_cert_file must be given as well");
+    QTest::newRow("the token is not a key") << QByteArray("[observability]\nauth_token = \"s3cr3t\"")
+        << QStringLiteral("config.toml:2:1: observability.auth_token: unknown key");
     QTest::newRow("tls file without tls") << QByteArray("[mqtt]\ntls_ca_file = \"ca.pem\"")
         << QStringLiteral("config.toml:2:15: mqtt.tls_ca_file: needs tls = true (the connection would not use it)");
 }
@@ -437,6 +450,20 @@ void TstConfigLoader::environment_data()
     QTest::newRow("defaults get overrides too") << QByteArray() << QStringLiteral("IOT_DATABASE_PASSWORD")
                                                 << QStringLiteral("d") << QStringLiteral("database")
                                                 << QStringLiteral("password = \"d\"");
+}
+
+void TstConfigLoader::observabilityToken()
+{
+    // From the environment only, and never written back out: no key carries it.
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("IOT_OBSERVABILITY_TOKEN"), QStringLiteral("tok-from-env"));
+    const Result<Config> c = ConfigLoader::loadString("[observability]\nauth_token_file = \"/etc/t\"",
+                                                      QStringLiteral("config.toml"), env);
+    QVERIFY(c.ok());
+    QCOMPARE(c.value().observability.authToken, QStringLiteral("tok-from-env"));
+    QCOMPARE(c.value().observability.authTokenFile, QStringLiteral("/etc/t"));
+    QVERIFY(!ConfigLoader::toToml(c.value(), false).contains(QStringLiteral("tok-from-env")));
+    QCOMPARE(ConfigLoader::defaults(noEnv()).observability.authToken, QString());
 }
 
 void TstConfigLoader::environment()

@@ -40,6 +40,7 @@ private Q_SLOTS:
     void readiness_data();
     void readiness();
     void json();
+    void jsonWithoutReasons();
 };
 
 void TstHealthCheck::liveness_data()
@@ -151,6 +152,30 @@ void TstHealthCheck::json()
     s.spoolState = SpoolState::DiskFull;
     const QJsonObject full = QJsonDocument::fromJson(HealthCheck::readiness(s).json(QStringLiteral("not ready"))).object();
     QCOMPARE(full.value(QStringLiteral("spool")).toString(), QStringLiteral("disk_full"));
+}
+
+void TstHealthCheck::jsonWithoutReasons()
+{
+    // For a request without the token: state names only, nothing a server wrote.
+    EngineSnapshot s = healthy();
+    s.mqtt = {.state = MessageSource::State::Reconnecting, .message = QStringLiteral("secret-broker-text")};
+    s.db = {.state = BatchWriter::State::Retrying, .message = QStringLiteral("secret-database-text")};
+    const HealthCheck::Verdict v = HealthCheck::readiness(s);
+    const QByteArray open = v.json(QStringLiteral("not ready"), false);
+    QVERIFY2(!open.contains("secret-"), open.constData());
+    const QJsonObject o = QJsonDocument::fromJson(open).object();
+    QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("not ready"));
+    QCOMPARE(o.value(QStringLiteral("mqtt")).toString(), QStringLiteral("reconnecting"));
+    QCOMPARE(o.value(QStringLiteral("database")).toString(), QStringLiteral("retrying"));
+    QVERIFY(!o.contains(QStringLiteral("reasons")));
+    // With it, the reasons as before.
+    const QByteArray full = v.json(QStringLiteral("not ready"), true);
+    QVERIFY2(full.contains("secret-broker-text") && full.contains("secret-database-text"), full.constData());
+    // Liveness names the loop that stopped.
+    const QJsonObject live = QJsonDocument::fromJson(
+        HealthCheck::liveness(EngineSnapshot{}, Now, 10 * Second).json(QStringLiteral("unhealthy"), false)).object();
+    QCOMPARE(live.value(QStringLiteral("engine")).toString(), QStringLiteral("not_started"));
+    QVERIFY(!live.contains(QStringLiteral("reasons")));
 }
 
 QTEST_APPLESS_MAIN(TstHealthCheck)

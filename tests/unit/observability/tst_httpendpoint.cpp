@@ -2,17 +2,21 @@
 #include "httpclient.h"
 #include "observability/httpendpoint.h"
 
+#include <QElapsedTimer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 using namespace iot;
 using iot::test::HttpResult;
 using iot::test::httpRequest;
 
-/// The small HTTP server behind /metrics, /healthz and /readyz: routing, status codes, limits.
+/// The small HTTP server behind /metrics, /healthz and /readyz: routing, status codes, the token, limits per client
+/// and the deadline for the request head.
 /// Server and client share the test's thread: the client helper spins an event loop while it waits.
 class TstHttpEndpoint final : public QObject
 {
@@ -29,17 +33,46 @@ private Q_SLOTS:
     void idleConnectionIsClosed();
     void connectionLimit();
     void portInUse();
+    void tokenRequired_data();
+    void tokenRequired();
+    void openRouteWithoutToken();
+    void noTokenTrustsLoopback();
+    void perClientLimit();
+    void manyClientsCannotStarve();
+    void headerDeadline();
 
 private:
+    /// `count` connections from `source` that never send a byte.
+    std::vector<std::unique_ptr<QTcpSocket>> idleConnections(int count, const QHostAddress &source);
     std::unique_ptr<HttpEndpoint> m_http;
 };
+
+std::vector<std::unique_ptr<QTcpSocket>> TstHttpEndpoint::idleConnections(int count, const QHostAddress &source)
+{
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    for (int i = 0; i < count; ++i) {
+        auto s = std::make_unique<QTcpSocket>();
+        // Any 127/8 address reaches a listener on 127.0.0.1: distinct clients on one machine.
+        s->bind(source);
+        s->connectToHost(QHostAddress::LocalHost, m_http->port());
+        sockets.push_back(std::move(s));
+    }
+    return sockets;
+}
 
 void TstHttpEndpoint::init()
 {
     m_http = std::make_unique<HttpEndpoint>();
-    m_http->addRoute("/metrics", [] { return HttpEndpoint::Response{200, "text/plain; version=0.0.4", "m 1\n"}; });
-    m_http->addRoute("/readyz", [] {
+    using Access = HttpEndpoint::Access;
+    using Request = HttpEndpoint::Request;
+    m_http->addRoute("/metrics", Access::Token, [](const Request &) {
+        return HttpEndpoint::Response{200, "text/plain; version=0.0.4", "m 1\n"};
+    });
+    m_http->addRoute("/readyz", Access::Open, [](const Request &) {
         return HttpEndpoint::Response{503, "application/json", R"({"status":"not ready"})"};
+    });
+    m_http->addRoute("/whoami", Access::Open, [](const Request &r) {
+        return HttpEndpoint::Response{200, "text/plain", r.authenticated ? "authenticated" : "anonymous"};
     });
     const Status st = m_http->listen(QHostAddress::LocalHost, 0);
     QVERIFY2(st.ok(), qPrintable(st.ok() ? QString() : st.error().message));
@@ -68,6 +101,8 @@ void TstHttpEndpoint::requests_data()
     QTest::newRow("garbage") << QByteArray("hello\r\n\r\n") << 400 << QByteArray("bad request\n");
     QTest::newRow("HTTP/2") << QByteArray("GET /metrics HTTP/2.0\r\n\r\n") << 400 << QByteArray("bad request\n");
     QTest::newRow("absolute URI") << "GET http://x/metrics" + end << 400 << QByteArray("bad request\n");
+    QTest::newRow("TLS on the plain port") << QByteArray("\x16\x03\x01\x00\xa5\x01\x00") << 400
+                                           << QByteArray("bad request\n");
 }
 
 void TstHttpEndpoint::requests()
@@ -94,7 +129,7 @@ void TstHttpEndpoint::responseHeaders()
 
 void TstHttpEndpoint::oversizedRequest()
 {
-    m_http->setLimits(1024, 10000, 32);
+    m_http->setLimits({.maxRequestBytes = 1024});
     const QByteArray big = "GET /metrics HTTP/1.1\r\nX-Pad: " + QByteArray(4000, 'a') + "\r\n\r\n";
     const HttpResult r = httpRequest(m_http->port(), big);
     QCOMPARE(r.status, 431);
@@ -129,7 +164,7 @@ void TstHttpEndpoint::requestInPieces()
 
 void TstHttpEndpoint::idleConnectionIsClosed()
 {
-    m_http->setLimits(8192, 200, 32);
+    m_http->setLimits({.headerTimeoutMs = 200});
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, m_http->port());
     QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
@@ -139,19 +174,19 @@ void TstHttpEndpoint::idleConnectionIsClosed()
 
 void TstHttpEndpoint::connectionLimit()
 {
-    m_http->setLimits(8192, 10000, 2);
+    m_http->setLimits({.maxConnections = 2});
     QTcpSocket a;
     QTcpSocket b;
     QTcpSocket c;
     for (QTcpSocket *s : {&a, &b})
         s->connectToHost(QHostAddress::LocalHost, m_http->port());
-    QTRY_VERIFY(a.state() == QAbstractSocket::ConnectedState && b.state() == QAbstractSocket::ConnectedState);
-    // Accepted in order: the third one finds the two slots taken.
+    QTRY_COMPARE(m_http->connectionCount(), 2);
+    // The newcomer gets a slot: the oldest connection that has not sent its head gives way.
     c.connectToHost(QHostAddress::LocalHost, m_http->port());
-    QTRY_COMPARE(c.state(), QAbstractSocket::UnconnectedState);
-    a.abort();
-    b.abort();
-    QTRY_COMPARE(iot::test::httpGet(m_http->port(), "/metrics").status, 200);
+    QTRY_COMPARE(a.state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(b.state(), QAbstractSocket::ConnectedState);
+    QCOMPARE(m_http->connectionCount(), 2);
+    QCOMPARE(iot::test::httpGet(m_http->port(), "/metrics").status, 200);
 }
 
 void TstHttpEndpoint::portInUse()
@@ -160,6 +195,108 @@ void TstHttpEndpoint::portInUse()
     const Status st = second.listen(QHostAddress::LocalHost, m_http->port());
     QVERIFY(!st.ok());
     QVERIFY2(st.error().message.contains(QString::number(m_http->port())), qPrintable(st.error().message));
+}
+
+void TstHttpEndpoint::tokenRequired_data()
+{
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("challenge");
+    const QByteArray realm = "Bearer realm=\"iot-subscriber\"";
+    QTest::newRow("none") << QByteArray() << 401 << realm;
+    QTest::newRow("wrong") << QByteArray("Authorization: Bearer nope\r\n") << 401
+                           << realm + ", error=\"invalid_token\"";
+    QTest::newRow("basic") << QByteArray("Authorization: Basic czNjcjN0\r\n") << 401
+                           << realm + ", error=\"invalid_token\"";
+    QTest::newRow("right") << QByteArray("Authorization: Bearer s3cr3t\r\n") << 200 << QByteArray();
+    QTest::newRow("right, scheme lower case") << QByteArray("authorization: bearer s3cr3t\r\n") << 200 << QByteArray();
+}
+
+void TstHttpEndpoint::tokenRequired()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(int, status);
+    QFETCH(QByteArray, challenge);
+    m_http->setToken(BearerToken(QByteArrayLiteral("s3cr3t")));
+    const HttpResult r = iot::test::httpGet(m_http->port(), "/metrics", 5000, header);
+    QCOMPARE(r.status, status);
+    QCOMPARE(r.headers.value("www-authenticate"), challenge);
+    QCOMPARE(r.body.contains("m 1"), status == 200);
+}
+
+void TstHttpEndpoint::openRouteWithoutToken()
+{
+    m_http->setToken(BearerToken(QByteArrayLiteral("s3cr3t")));
+    // Open routes answer everyone; only the handler learns whether the token came along.
+    HttpResult r = iot::test::httpGet(m_http->port(), "/whoami");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.body, QByteArray("anonymous"));
+    r = iot::test::httpGet(m_http->port(), "/whoami", 5000, "Authorization: Bearer wrong\r\n");
+    QCOMPARE(r.body, QByteArray("anonymous"));
+    r = iot::test::httpGet(m_http->port(), "/whoami", 5000, "Authorization: Bearer s3cr3t\r\n");
+    QCOMPARE(r.body, QByteArray("authenticated"));
+}
+
+void TstHttpEndpoint::noTokenTrustsLoopback()
+{
+    // Authentication off: everything is open, and the local user (loopback) counts as trusted.
+    QCOMPARE(iot::test::httpGet(m_http->port(), "/metrics").status, 200);
+    QCOMPARE(iot::test::httpGet(m_http->port(), "/whoami").body, QByteArray("authenticated"));
+}
+
+void TstHttpEndpoint::perClientLimit()
+{
+    m_http->setLimits({.maxConnections = 64, .maxPerClient = 4});
+    const auto idle = idleConnections(100, QHostAddress::LocalHost);
+    QTRY_VERIFY(std::all_of(idle.begin(), idle.end(), [](const auto &s) {
+        return s->state() == QAbstractSocket::ConnectedState || s->state() == QAbstractSocket::UnconnectedState;
+    }));
+    QTRY_COMPARE(m_http->connectionCount(), 4);
+    // The same client's probe still gets through: it pushes out an idle one, not the other way round.
+    QElapsedTimer clock;
+    clock.start();
+    const HttpResult r = iot::test::httpGet(m_http->port(), "/readyz", 1000);
+    QCOMPARE(r.status, 503);
+    QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+    QVERIFY(m_http->connectionCount() <= 4);
+}
+
+void TstHttpEndpoint::manyClientsCannotStarve()
+{
+    m_http->setLimits({.maxConnections = 16, .maxPerClient = 4});
+    std::vector<std::unique_ptr<QTcpSocket>> idle;
+    for (int client = 2; client <= 11; ++client)
+        for (auto &s : idleConnections(10, QHostAddress(QStringLiteral("127.0.0.%1").arg(client))))
+            idle.push_back(std::move(s));
+    QTRY_VERIFY(m_http->connectionCount() >= 16);
+    QVERIFY(m_http->connectionCount() <= 16);
+    // A newcomer from an address with nothing open pushes out an idle connection of the busiest client.
+    for (int i = 0; i < 5; ++i) {
+        QElapsedTimer clock;
+        clock.start();
+        const HttpResult r = iot::test::httpGet(m_http->port(), "/metrics", 1000);
+        QCOMPARE(r.status, 200);
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+    }
+}
+
+void TstHttpEndpoint::headerDeadline()
+{
+    m_http->setLimits({.headerTimeoutMs = 300});
+    QTcpSocket slow;
+    QElapsedTimer clock;
+    clock.start();
+    slow.connectToHost(QHostAddress::LocalHost, m_http->port());
+    QTRY_COMPARE(slow.state(), QAbstractSocket::ConnectedState);
+    // A byte now and then does not buy more time: the deadline is for the whole head, from accept.
+    slow.write("GET /metrics HTTP/1.1\r\n");
+    QTest::qWait(150);
+    slow.write("Host: x\r\n");
+    QTRY_COMPARE_WITH_TIMEOUT(slow.state(), QAbstractSocket::UnconnectedState, 3000);
+    const qint64 closedAfter = clock.elapsed();
+    qInfo("head unfinished: closed after %lld ms (deadline 300 ms)", closedAfter);
+    QVERIFY2(closedAfter >= 250 && closedAfter < 2000, qPrintable(QString::number(closedAfter)));
+    QTRY_COMPARE(m_http->connectionCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TstHttpEndpoint)
