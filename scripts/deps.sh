@@ -43,7 +43,7 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
 # mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
-    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap)
+    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl)
 
 mode=${1:---test}
 case "$mode" in

@@ -14,6 +14,8 @@ command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install
 read -r -a qt_flags <<<"$(pkg-config --cflags --libs Qt6Core)"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fPIC
        -DQT_NO_CAST_FROM_ASCII -I"$repo/core")
+# Built side by side (clang over Qt headers with ASan is slow; the targets are independent).
+builds=()
 build() { # name sources...
     local name=$1; shift
     if [[ ! -x $out/$name || -n $(find "$@" -newer "$out/$name" 2>/dev/null) ]]; then
@@ -21,7 +23,9 @@ build() { # name sources...
         local extra=()
         [[ -z "${build_config:-}" ]] || extra=("${config_flags[@]}")
         # shellcheck disable=SC2086  # CONFIG_LIBS is a list of -l flags
-        "$cxx" "${flags[@]}" "${extra[@]}" "$@" -o "$out/$name" "${qt_flags[@]}" -lz ${CONFIG_LIBS:-}
+        "$cxx" "${flags[@]}" "${extra[@]}" "$@" -o "$out/$name.tmp" "${qt_flags[@]}" -lz ${CONFIG_LIBS:-} &&
+            mv "$out/$name.tmp" "$out/$name" &
+        builds+=($!)
     fi
 }
 build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/pipeline/payloadcheck.cpp"
@@ -38,6 +42,9 @@ build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.
     "$repo/core/mapping/jsonpointer.cpp" "$repo/core/pipeline/payloadcheck.cpp"
 build fuzz_httprequest "$repo/tests/fuzz/fuzz_httprequest.cpp" "$repo/core/observability/httprequestparser.cpp" \
     "$repo/core/observability/bearertoken.cpp"
+for pid in "${builds[@]}"; do
+    wait "$pid" || { echo "fuzz.sh: a fuzz target did not build" >&2; exit 1; }
+done
 
 status=0
 for target in payloadcheck:payload spoolrecord:spool spoolfiles:spool configloader:config mapper:mapping httprequest:http; do
