@@ -241,10 +241,11 @@ void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
         else if (v)
             *field = *v;
     }
-    if (t.contains("sslcert") != t.contains("sslkey")) {
-        const std::string_view given = t.contains("sslcert") ? "sslcert"sv : "sslkey"sv;
-        reader.fail(t.get(given)->source(), TomlReader::keyPath(Database, given),
-                    QStringLiteral("sslcert and sslkey go together (the client certificate and its key)"));
+    if (db.sslCert.isEmpty() != db.sslKey.isEmpty()) {
+        const std::string_view given = db.sslCert.isEmpty() ? "sslkey"sv : "sslcert"sv;
+        if (const toml::node *node = t.get(given))
+            reader.fail(node->source(), TomlReader::keyPath(Database, given),
+                        QStringLiteral("sslcert and sslkey go together (the client certificate and its key)"));
     }
 
     for (auto [key, field] : {std::pair{"table"sv, &db.table}, std::pair{"dead_letter_table"sv, &db.deadLetterTable}}) {

@@ -213,6 +213,7 @@ void TstTls::readingsArrive_data()
     QTest::newRow("CA file") << TlsRow{.ca = u"ca.pem"_s};
     QTest::newRow("CA directory") << TlsRow{.ca = u"capath"_s};
     QTest::newRow("mutual TLS") << TlsRow{.port = Port::Mutual, .ca = u"ca.pem"_s, .cert = u"client.pem"_s, .key = u"client.key"_s};
+    QTest::newRow("verification off (warned)") << TlsRow{.ca = u"foreign-ca.pem"_s, .verify = false};
 }
 
 void TstTls::readingsArrive()
@@ -237,6 +238,8 @@ void TstTls::readingsArrive()
                            : QStringList{});
     QVERIFY(sub.start(subscriberConfig(*m_srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to ") + setup.topic, 15000), qPrintable(sub.log()));
+    // Never silently: every start says so.
+    QCOMPARE(sub.log().contains(QStringLiteral("SECURITY: TLS CERTIFICATE VERIFICATION IS OFF")), !row.verify);
 
     // Published in plain text on the same broker; the subscriber reads it over TLS.
     const SimStats stats = runSimulation(simulation(*m_srv, tag, Count, 0, m_env->plainPort(), 5));
