@@ -411,7 +411,11 @@ void MqttClient::Private::onDisconnect(int rc)
     }
     if (!wasConnected && handleTlsFailure())
         return;
-    scheduleReconnect(Cause::ConnectionLost, rc == 0 ? QStringLiteral("disconnected") : mosqError(rc));
+    QString reason = rc == 0 ? QStringLiteral("disconnected") : mosqError(rc);
+    // An attempt that ended before the broker answered: libmosquitto's own words (OpenSSL's error) say more.
+    if (!wasConnected && !libraryError.isEmpty())
+        reason += QStringLiteral(" (") + libraryError + QLatin1Char(')');
+    scheduleReconnect(Cause::ConnectionLost, reason);
 }
 
 bool MqttClient::Private::handleTlsFailure()
