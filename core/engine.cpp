@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "engine.h"
 
+#include "config/transportsecurity.h"
 #include "logging/log.h"
 #include "mqtt/mqttclient.h"
 #include "pipeline/batchqueue.h"
@@ -144,6 +145,9 @@ Status Engine::start()
     } else if (d->spool) {
         replayTo = d->spool->endPosition();
     }
+    // At every start, not only the first: an operator who reads the log after a restart must see them too.
+    for (const QString &w : TransportSecurity::warnings(d->config))
+        log::get("engine")->warn("SECURITY: {}", w);
     d->running = true;
     d->last = EngineSnapshot{};
     d->last.startedAtUs = TimeFormat::nowUs();
@@ -180,6 +184,9 @@ Status Engine::start()
         if (info.state == MessageSource::State::Connected && d->mqttConnects++ > 0)
             d->counters.mqttReconnects.fetch_add(1, std::memory_order_relaxed);
         Q_EMIT mqttStateChanged(info);
+        // The source gave up (a TLS file or certificate that no retry can fix): fatal, as the writer's Failed.
+        if (info.state == MessageSource::State::Failed)
+            Q_EMIT fatalError(QStringLiteral("MQTT: ") + info.detail());
     });
     connect(d->batcher, &Batcher::sourceError, this, &Engine::errorOccurred);
     connect(d->batcher, &Batcher::stopped, this, [this] {

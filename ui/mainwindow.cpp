@@ -164,14 +164,19 @@ void MainWindow::connectEngine()
         box->open();
     });
     connect(&host, &EngineHost::fatalError, this, [this](const QString &message) {
-        m_events->addEvent(TimeFormat::nowUs(), tr("Database"), StatusLevel::Error,
-                           tr("Stopped writing, retrying cannot help: %1").arg(message.section(QLatin1Char('\n'), 0, 0)));
+        // The side that gave up: the MQTT source (a TLS file or certificate) or the writer (a schema conflict).
+        const bool mqtt = m_host.snapshot().mqtt.state == MessageSource::State::Failed;
+        m_events->addEvent(TimeFormat::nowUs(), mqtt ? tr("MQTT") : tr("Database"), StatusLevel::Error,
+                           (mqtt ? tr("Stopped reading, retrying cannot help: %1")
+                                 : tr("Stopped writing, retrying cannot help: %1"))
+                               .arg(message.section(QLatin1Char('\n'), 0, 0)));
         // Not modal and the window stays: an operator must be able to read it; quitting then exits with code 2.
-        auto *box = new QMessageBox(QMessageBox::Critical, tr("Ingestion stopped"),
-                                    tr("The database side stopped and retrying cannot fix it:\n\n%1\n\nReceived "
-                                       "messages stay in the spool. Fix the configuration (File → Settings) or the "
-                                       "database, then apply or restart.")
-                                        .arg(message),
+        const QString text = mqtt
+            ? tr("The MQTT side stopped and retrying cannot fix it:\n\n%1\n\nFix the configuration (File → "
+                 "Settings) or the broker's certificate, then apply or restart.")
+            : tr("The database side stopped and retrying cannot fix it:\n\n%1\n\nReceived messages stay in the "
+                 "spool. Fix the configuration (File → Settings) or the database, then apply or restart.");
+        auto *box = new QMessageBox(QMessageBox::Critical, tr("Ingestion stopped"), text.arg(message),
                                     QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();

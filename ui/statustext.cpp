@@ -48,12 +48,17 @@ StatusView StatusText::mqtt(const EngineSnapshot &s, qint64 nowUs, bool running)
                 QStringLiteral("Connection lost or refused at ") + clock(m.sinceUs)};
     case State::Stopping:
         return {StatusLevel::Busy, QStringLiteral("Disconnecting…"), {}};
+    case State::Failed:
+        return {StatusLevel::Error, QStringLiteral("Stopped, retrying cannot help: ") + m.detail(),
+                QStringLiteral("Fix the settings (File → Settings: [mqtt] host, tls_ca_file, tls_cert_file, "
+                               "tls_key_file) or the broker's certificate and apply")};
     case State::Disconnected:
         break;
     }
     switch (m.cause) {
     case MessageSource::Cause::None: return {StatusLevel::Busy, QStringLiteral("Starting…"), {}};
     case MessageSource::Cause::Stopped: return {StatusLevel::Off, QStringLiteral("Stopped"), {}};
+    case MessageSource::Cause::Tls:
     case MessageSource::Cause::SetupFailed:
     case MessageSource::Cause::ConnectFailed:
     case MessageSource::Cause::ConnectionLost: break;
@@ -126,7 +131,7 @@ StatusLevel StatusText::overall(const EngineSnapshot &s, bool running)
     if (!running)
         return StatusLevel::Off;
     if (s.db.state == BatchWriter::State::Retrying || s.db.state == BatchWriter::State::Blocked
-        || s.db.state == BatchWriter::State::Failed)
+        || s.db.state == BatchWriter::State::Failed || s.mqtt.state == MessageSource::State::Failed)
         return StatusLevel::Error;
     if (s.mqtt.state == MessageSource::State::Reconnecting || s.readingPaused
         || (s.spoolEnabled && s.spoolState != SpoolState::Ok))

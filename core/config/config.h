@@ -50,6 +50,9 @@ struct DatabaseConfig
     QString host = QStringLiteral("localhost");
     int port = 5432;
     QString sslmode = QStringLiteral("prefer");
+    QString sslRootCert;         // CA file that verify-ca / verify-full check the server against (libpq sslrootcert)
+    QString sslCert;             // client certificate (libpq sslcert), with sslKey
+    QString sslKey;
     QString table = QStringLiteral("readings");
     QString deadLetterTable = QStringLiteral("dead_letters");
     int connectTimeoutSec = 5;

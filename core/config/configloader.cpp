@@ -232,6 +232,22 @@ void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
                                 QStringLiteral("one of disable, allow, prefer, require, verify-ca, verify-full"));
     }
 
+    // Paths for libpq. Qt's QPSQL turns ';' in its connect options into spaces, so such a path cannot be passed on.
+    for (auto [key, field] : {std::pair{"sslrootcert"sv, &db.sslRootCert}, std::pair{"sslcert"sv, &db.sslCert},
+                              std::pair{"sslkey"sv, &db.sslKey}}) {
+        const auto v = reader.string(t, Database, key);
+        if (v && v->contains(QLatin1Char(';')))
+            reader.failExpected(*t.get(key), TomlReader::keyPath(Database, key), QStringLiteral("a path without ';'"));
+        else if (v)
+            *field = *v;
+    }
+    if (db.sslCert.isEmpty() != db.sslKey.isEmpty()) {
+        const std::string_view given = db.sslCert.isEmpty() ? "sslkey"sv : "sslcert"sv;
+        if (const toml::node *node = t.get(given))
+            reader.fail(node->source(), TomlReader::keyPath(Database, given),
+                        QStringLiteral("sslcert and sslkey go together (the client certificate and its key)"));
+    }
+
     for (auto [key, field] : {std::pair{"table"sv, &db.table}, std::pair{"dead_letter_table"sv, &db.deadLetterTable}}) {
         const toml::node *node = t.get(key);
         if (!node)

@@ -28,16 +28,43 @@ QString MessageSource::StateInfo::detail() const
     case State::Reconnecting:
         return QStringLiteral("attempt %1 in %2 s: %3").arg(attempt).arg(double(retryDelayUs) / 1e6, 0, 'f', 1).arg(message);
     case State::Stopping: return QStringLiteral("disconnecting");
+    case State::Failed:
     case State::Disconnected: break;
     }
     switch (cause) {
-    case Cause::SetupFailed: return QStringLiteral("client setup failed");
+    case Cause::SetupFailed:
+        return message.isEmpty() ? QStringLiteral("client setup failed") : QStringLiteral("client setup failed: ") + message;
     case Cause::Stopped: return QStringLiteral("stopped");
+    case Cause::Tls: return QStringLiteral("TLS to ") + endpoint + QStringLiteral(": ") + message;
     case Cause::None:
     case Cause::ConnectFailed:
     case Cause::ConnectionLost: break;
     }
     return message;
+}
+
+bool MessageSource::isConfigProblem(TlsProblem problem)
+{
+    switch (problem) {
+    case TlsProblem::CaFile:
+    case TlsProblem::CertFile:
+    case TlsProblem::KeyFile:
+    case TlsProblem::KeyMismatch:
+    case TlsProblem::Settings:
+    case TlsProblem::UnknownAuthority:
+    case TlsProblem::HostMismatch:
+    case TlsProblem::BadCertificate:
+    case TlsProblem::RefusedByBroker:
+    case TlsProblem::Handshake: return true;
+    // A certificate out of its dates is fixed on the broker (renewal) or by the clock, without touching our
+    // configuration: retried like a network problem.
+    case TlsProblem::NotValidNow:
+    // A broker that closes in the middle of a handshake may be restarting: as a reset, retried (a plain port
+    // taken for a TLS one ends so too, and shows as this reason on every try).
+    case TlsProblem::Interrupted:
+    case TlsProblem::None: break;
+    }
+    return false;
 }
 
 QString MessageSource::stateName(State state)

@@ -15,11 +15,33 @@ class MessageSource : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Disconnected, Connecting, Connected, Reconnecting, Stopping };
+    /// Failed: a problem of the configuration that no retry can fix (a TLS file that cannot be used, a broker
+    /// certificate that the configured trust refuses): nothing is tried any more, the engine reports it as fatal.
+    enum class State { Disconnected, Connecting, Connected, Reconnecting, Stopping, Failed };
     Q_ENUM(State)
     /// Why the source is not (or no longer) connected.
-    enum class Cause { None, SetupFailed, ConnectFailed, ConnectionLost, Stopped };
+    enum class Cause { None, SetupFailed, ConnectFailed, ConnectionLost, Stopped, Tls };
     Q_ENUM(Cause)
+    /// Cause::Tls: what TLS refused. The first five are found while reading the configured files, the rest in a
+    /// handshake; isConfigProblem() says which no retry can fix.
+    enum class TlsProblem {
+        None,
+        CaFile,            // tls_ca_file missing, unreadable, or without a certificate
+        CertFile,          // tls_cert_file
+        KeyFile,           // tls_key_file
+        KeyMismatch,       // the key does not belong to the certificate
+        Settings,          // OpenSSL refused the TLS settings themselves
+        UnknownAuthority,  // the broker's certificate does not lead to a trusted CA
+        HostMismatch,      // the broker's certificate is not for the host name or address configured
+        NotValidNow,       // expired or not yet valid (the broker's certificate, or our clock)
+        BadCertificate,    // any other reason the broker's certificate was refused
+        RefusedByBroker,   // the broker refused us (our client certificate missing or not trusted there)
+        Handshake,         // any other handshake failure (protocol version, ciphers)
+        Interrupted,       // the connection ended in the middle of the handshake (a restart, or not a TLS port)
+    };
+    Q_ENUM(TlsProblem)
+    /// True when retrying cannot help: the configuration (ours or the broker's) must change.
+    static bool isConfigProblem(TlsProblem problem);
 
     /// A state with what goes with it, emitted whole on every change and carried by EngineSnapshot: the window and
     /// /readyz format it, nothing parses it.
@@ -31,7 +53,9 @@ public:
         int attempt = 0;             // Reconnecting: the try that comes next, from 1
         qint64 retryDelayUs = 0;     // Reconnecting: the wait announced at sinceUs
         Cause cause = Cause::None;
-        QString message{};           // the library's or broker's words for the cause: "connection refused"
+        TlsProblem tls = TlsProblem::None;  // Cause::Tls: which
+        QString message{};           // the library's or broker's words for the cause: "connection refused",
+                                     // "certificate verify failed: unable to get local issuer certificate"
 
         /// The one-line text of logs and /readyz: "connected to h:1883", "attempt 3 in 4.2 s: connection refused".
         QString detail() const;

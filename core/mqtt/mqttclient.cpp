@@ -3,6 +3,7 @@
 
 #include "logging/log.h"
 #include "mqtt/backoff.h"
+#include "mqtt/tlscontext.h"
 
 #include <QHash>
 #include <QSocketNotifier>
@@ -49,6 +50,9 @@ struct MqttClient::Private
     QTimer retryTimer;
     QTimer stopTimer;
     Backoff backoff;
+    std::unique_ptr<TlsContext> tls;  // with [mqtt] tls; outlives mosq, whose SSL objects call back into it
+    QString libraryError;             // libmosquitto's last error line this attempt ("OpenSSL Error[0]: ...")
+    bool failed = false;              // State::Failed: nothing is tried any more
     QHash<int, QString> pendingSubscriptions;  // mid → filter, to name a refused one
     bool stopping = false;
     bool paused = false;
@@ -77,7 +81,11 @@ struct MqttClient::Private
     void attachSocket();
     void detachSocket();
     void updateWriteInterest();
-    void scheduleReconnect(Cause cause, const QString &reason);
+    void scheduleReconnect(Cause cause, const QString &reason, TlsProblem tlsProblem = TlsProblem::None);
+    bool handleTlsFailure();
+    void fail(Cause cause, TlsProblem tlsProblem, const QString &message);
+    void loopFailed(int rc);
+    bool connectFailedUnderneath();
     void finishStop();
     void readReady();
     void writeReady();
@@ -88,6 +96,16 @@ struct MqttClient::Private
     void onSubscribe(int mid, int count, const int *granted);
 
     static void cbConnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onConnect(rc); }
+    static void cbLog(mosquitto *, void *self, int level, const char *text)
+    {
+        // libmosquitto says what went wrong (OpenSSL's errors among it) only here; the state takes its reasons
+        // from TlsContext, this line is the fallback and the debug log.
+        auto *d = static_cast<Private *>(self);
+        if (level == MOSQ_LOG_ERR) {
+            d->libraryError = QString::fromUtf8(text);
+            d->log->debug("libmosquitto: {}", text);
+        }
+    }
     static void cbDisconnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onDisconnect(rc); }
     static void cbSubscribe(mosquitto *, void *self, int mid, int count, const int *granted)
     {
@@ -167,23 +185,23 @@ bool MqttClient::Private::configure()
             return false;
         }
     }
+    mosquitto_log_callback_set(mosq, &Private::cbLog);
     if (cfg.tls) {
-        const QByteArray ca = cfg.tlsCaFile.toLocal8Bit();
-        const QByteArray cert = cfg.tlsCertFile.toLocal8Bit();
-        const QByteArray key = cfg.tlsKeyFile.toLocal8Bit();
-        if (ca.isEmpty())
-            mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-        const int rc = mosquitto_tls_set(mosq, ca.isEmpty() ? nullptr : ca.constData(), nullptr,
-                                         cert.isEmpty() ? nullptr : cert.constData(),
-                                         key.isEmpty() ? nullptr : key.constData(), nullptr);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            log->error("TLS setup failed: {}", mosqError(rc));
+        // Our own SSL_CTX: mosquitto_tls_set() refuses the system store without a CA path, and the context lets
+        // us read why a handshake failed (verification result, the broker's alert) as values.
+        TlsContext::Problem problem;
+        tls = TlsContext::create(cfg, &problem);
+        if (!tls) {
+            fail(Cause::Tls, problem.kind, problem.message);
             return false;
         }
-        if (!cfg.tlsVerify) {
-            log->warn("TLS certificate verification is OFF (mqtt.tls_verify = false): the broker is not authenticated");
-            mosquitto_tls_opts_set(mosq, 0 /* SSL_VERIFY_NONE */, nullptr, nullptr);
-            mosquitto_tls_insecure_set(mosq, true);
+        for (const QString &w : tls->warnings())
+            log->warn("{}", w);
+        mosquitto_int_option(mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+        const int rc = mosquitto_void_option(mosq, MOSQ_OPT_SSL_CTX, tls->sslContext());
+        if (rc != MOSQ_ERR_SUCCESS) {
+            fail(Cause::SetupFailed, TlsProblem::None, QStringLiteral("TLS setup failed: ") + mosqError(rc));
+            return false;
         }
     }
     return true;
@@ -196,8 +214,8 @@ void MqttClient::start()
     d->stopping = false;
     d->stopEmitted = false;
     if (!d->configure()) {
-        setState({.state = State::Disconnected, .cause = Cause::SetupFailed});
-        Q_EMIT errorOccurred(QStringLiteral("MQTT client setup failed"));
+        if (!d->failed)
+            d->fail(Cause::SetupFailed, TlsProblem::None, QString());
         return;
     }
     d->connectNow();
@@ -205,8 +223,11 @@ void MqttClient::start()
 
 void MqttClient::Private::connectNow()
 {
-    if (stopping || !mosq)
+    if (stopping || failed || !mosq)
         return;
+    if (tls)
+        tls->resetHandshake();
+    libraryError.clear();
     q->setState({.state = State::Connecting, .endpoint = where()});
     log->info("connecting to {} as client id {} (MQTT {}, {} session)", where(), clientId,
               cfg.protocolVersion == 5 ? "5" : "3.1.1", cfg.cleanSession ? "clean" : "persistent");
@@ -226,7 +247,8 @@ void MqttClient::Private::connectNow()
         rc = mosquitto_connect_async(mosq, host.constData(), cfg.port, cfg.keepAliveSec);
     }
     if (rc != MOSQ_ERR_SUCCESS) {
-        scheduleReconnect(Cause::ConnectFailed, mosqError(rc));
+        if (!handleTlsFailure())
+            scheduleReconnect(Cause::ConnectFailed, mosqError(rc));
         return;
     }
     attachSocket();
@@ -268,27 +290,68 @@ void MqttClient::Private::updateWriteInterest()
         writeNotifier->setEnabled(mosquitto_want_write(mosq));
 }
 
+bool MqttClient::Private::connectFailedUnderneath()
+{
+    // libmosquitto's TLS connect takes a socket error (SSL_ERROR_SYSCALL: refused, reset) for "try again", and a
+    // refused socket wakes the read notifier without end: look at the socket itself and retry as for any network
+    // failure. What the broker sent first is read first: its alert says more than the reset that follows it.
+    const int fd = mosquitto_socket(mosq);
+    if (fd < 0)
+        return false;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = 0;
+    char byte;
+    if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return false;
+    tcp_info ti{};
+    socklen_t tlen = sizeof ti;
+    const bool closed = ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 && ti.tcpi_state == TCP_CLOSE;
+    if (err == 0 && !closed)
+        return false;
+    detachSocket();
+    scheduleReconnect(Cause::ConnectFailed, err != 0 ? QString::fromLocal8Bit(std::strerror(err))
+                                                     : QStringLiteral("connection refused or reset"));
+    return true;
+}
+
 void MqttClient::Private::readReady()
 {
+    if (tls && q->state() == State::Connecting && connectFailedUnderneath())
+        return;
     // mosquitto_loop_read handles one packet per call; calling it until the socket is drained saves an event-loop
     // round trip per message. "Drained" is a call that delivered no message (EAGAIN, a partial packet, or a control
     // packet; the notifier fires again if more is waiting). errno cannot tell: at QoS 1 every PUBACK also writes a
     // byte to libmosquitto's wake-up socket pair, which nobody reads in our loop, so that write fails with EAGAIN
     // once the pair is full — and an errno test then ended the loop after every single message.
+    int rc = MOSQ_ERR_SUCCESS;
     for (int i = 0; i < MaxPacketsPerWakeup && readNotifier && !paused; ++i) {
         const quint64 before = delivered;
-        if (mosquitto_loop_read(mosq, 1) != MOSQ_ERR_SUCCESS || delivered == before)
+        rc = mosquitto_loop_read(mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS || delivered == before)
             break;
     }
     if (corked)
         setCorked(false);  // sends the PUBACKs held back during the burst
+    loopFailed(rc);
     updateWriteInterest();
 }
 
 void MqttClient::Private::writeReady()
 {
-    mosquitto_loop_write(mosq, 1);
+    if (tls && q->state() == State::Connecting && connectFailedUnderneath())
+        return;
+    loopFailed(mosquitto_loop_write(mosq, 1));
     updateWriteInterest();
+}
+
+void MqttClient::Private::loopFailed(int rc)
+{
+    // A failed TLS handshake step closes the socket; not every path through libmosquitto reports that through
+    // the disconnect callback, and a closed socket raises no notifier: report it here so the attempt ends.
+    if (rc != MOSQ_ERR_SUCCESS && readNotifier && mosquitto_socket(mosq) < 0)
+        onDisconnect(rc);
 }
 
 void MqttClient::Private::misc()
@@ -340,15 +403,49 @@ void MqttClient::Private::onSubscribe(int mid, int count, const int *granted)
 
 void MqttClient::Private::onDisconnect(int rc)
 {
+    const bool wasConnected = q->state() == State::Connected;
     detachSocket();
     if (stopping) {
         finishStop();
         return;
     }
-    scheduleReconnect(Cause::ConnectionLost, rc == 0 ? QStringLiteral("disconnected") : mosqError(rc));
+    if (!wasConnected && handleTlsFailure())
+        return;
+    QString reason = rc == 0 ? QStringLiteral("disconnected") : mosqError(rc);
+    // An attempt that ended before the broker answered: libmosquitto's own words (OpenSSL's error) say more.
+    if (!wasConnected && !libraryError.isEmpty())
+        reason += QStringLiteral(" (") + libraryError + QLatin1Char(')');
+    scheduleReconnect(Cause::ConnectionLost, reason);
 }
 
-void MqttClient::Private::scheduleReconnect(Cause cause, const QString &reason)
+bool MqttClient::Private::handleTlsFailure()
+{
+    // Only a refusal is a TLS failure: a connection refused, reset or timed out during the handshake leaves no
+    // problem behind and is retried as any network failure.
+    const TlsContext::Problem p = tls ? tls->handshakeProblem() : TlsContext::Problem{};
+    if (p.kind == TlsProblem::None)
+        return false;
+    if (MessageSource::isConfigProblem(p.kind))
+        fail(Cause::Tls, p.kind, p.message);
+    else
+        scheduleReconnect(Cause::Tls, p.message, p.kind);
+    return true;
+}
+
+void MqttClient::Private::fail(Cause cause, TlsProblem tlsProblem, const QString &message)
+{
+    failed = true;
+    retryTimer.stop();
+    detachSocket();
+    const StateInfo info{.state = State::Failed, .endpoint = where(), .cause = cause, .tls = tlsProblem, .message = message};
+    log->critical("{}; retrying cannot fix this: fix the configuration ([mqtt] tls_*, host) or the broker's "
+                  "certificate{}",
+                  info.detail(), libraryError.isEmpty() ? QString() : QStringLiteral(" (libmosquitto: %1)").arg(libraryError));
+    q->setState(info);
+    Q_EMIT q->errorOccurred(info.detail());
+}
+
+void MqttClient::Private::scheduleReconnect(Cause cause, const QString &reason, TlsProblem tlsProblem)
 {
     const int delayMs = backoff.nextDelayMs();
     log->warn("connection to {} lost or failed ({}); retry {} in {:.1f} s", where(), reason, backoff.attempt(),
@@ -358,6 +455,7 @@ void MqttClient::Private::scheduleReconnect(Cause cause, const QString &reason)
                  .attempt = backoff.attempt(),
                  .retryDelayUs = qint64(delayMs) * 1000,
                  .cause = cause,
+                 .tls = tlsProblem,
                  .message = reason});
     Q_EMIT q->errorOccurred(reason);
     retryTimer.start(delayMs);
@@ -415,7 +513,7 @@ void MqttClient::setReadingPaused(bool paused)
 
 void MqttClient::reconnectNow()
 {
-    if (d->stopping || !d->mosq)
+    if (d->stopping || d->failed || !d->mosq)
         return;
     d->backoff.reset();
     if (state() == State::Reconnecting) {

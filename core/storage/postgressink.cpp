@@ -4,6 +4,7 @@
 #include "mapping/mappedwriter.h"
 #include "storage/pgcopy.h"
 
+#include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlDriver>
 #include <QSqlError>
@@ -160,9 +161,20 @@ Status PostgresSink::open()
     db.setDatabaseName(d->cfg.name);
     db.setUserName(d->cfg.user);
     db.setPassword(d->cfg.password);
-    db.setConnectOptions(QStringLiteral("connect_timeout=%1;sslmode=%2;application_name=iot-subscriber")
-                             .arg(d->cfg.connectTimeoutSec)
-                             .arg(d->cfg.sslmode));
+    // A TLS file that is missing or unreadable is the configuration's fault, and no retry brings it back: say
+    // which one and stop (exit 2). What libpq refuses later (a certificate the CA does not sign, a host name the
+    // certificate does not name) comes back as its own words and is retried: the server's certificate can be
+    // replaced without touching ours.
+    for (const auto &[key, path] : {std::pair{"sslrootcert", d->cfg.sslRootCert}, std::pair{"sslcert", d->cfg.sslCert},
+                                    std::pair{"sslkey", d->cfg.sslKey}}) {
+        const QFileInfo fi(path);
+        if (!path.isEmpty() && (!fi.isFile() || !fi.isReadable()))
+            return Error{QStringLiteral("database.%1: %2 %3")
+                             .arg(QLatin1String(key), path,
+                                  fi.exists() ? QStringLiteral("is not a readable file") : QStringLiteral("does not exist")),
+                         true};
+    }
+    db.setConnectOptions(connectOptions(d->cfg));
     if (!db.open())
         return Error{db.lastError().text()};
     if (!d->conn()) {
@@ -195,6 +207,24 @@ Status PostgresSink::open()
         }
     }
     return Ok{};
+}
+
+QString PostgresSink::connectOptions(const DatabaseConfig &config)
+{
+    // libpq's conninfo quoting: in single quotes, backslash and quote escaped. Qt joins the options with ';'.
+    const auto quoted = [](QString v) -> QString {
+        v.replace(QLatin1Char('\\'), QLatin1String("\\\\")).replace(QLatin1Char('\''), QLatin1String("\\'"));
+        return QLatin1Char('\'') + v + QLatin1Char('\'');
+    };
+    QStringList o{QStringLiteral("connect_timeout=%1").arg(config.connectTimeoutSec),
+                  QStringLiteral("sslmode=") + config.sslmode};
+    for (const auto &[key, value] : {std::pair{"sslrootcert", config.sslRootCert}, std::pair{"sslcert", config.sslCert},
+                                     std::pair{"sslkey", config.sslKey}}) {
+        if (!value.isEmpty())
+            o << QLatin1String(key) + QLatin1Char('=') + quoted(value);
+    }
+    o << QStringLiteral("application_name=iot-subscriber");
+    return o.join(QLatin1Char(';'));
 }
 
 void PostgresSink::close()

@@ -28,6 +28,10 @@ public:
     QString describe() const override;
     QString table() const override;
 
+    /// QPSQL's connect options for `config`: connect_timeout, sslmode, the TLS files (sslrootcert, sslcert,
+    /// sslkey) quoted for libpq, application_name. Pure, for tests.
+    static QString connectOptions(const DatabaseConfig &config);
+
 private:
     struct Private;
     std::unique_ptr<Private> d;

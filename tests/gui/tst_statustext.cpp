@@ -50,6 +50,14 @@ void TstStatusText::mqttWords_data()
                              << QStringLiteral("Stopped") << int(StatusLevel::Off);
     QTest::newRow("setup failed") << Info{.state = S::Disconnected, .cause = C::SetupFailed} << qint64(0) << true
                                   << QStringLiteral("Client setup failed") << int(StatusLevel::Error);
+    QTest::newRow("TLS refused: failed, red")
+        << Info{.state = S::Failed, .endpoint = endpoint, .cause = C::Tls,
+                .tls = MessageSource::TlsProblem::UnknownAuthority,
+                .message = QStringLiteral("certificate verify failed: unable to get local issuer certificate")}
+        << qint64(0) << true
+        << QStringLiteral("Stopped, retrying cannot help: TLS to 127.0.0.1:1883: certificate verify failed: unable "
+                          "to get local issuer certificate")
+        << int(StatusLevel::Error);
     QTest::newRow("stopped engine") << Info{.state = S::Connected, .endpoint = QStringLiteral("h:1")} << qint64(0)
                                     << false << QStringLiteral("Stopped") << int(StatusLevel::Off);
 }
@@ -132,6 +140,10 @@ void TstStatusText::readingAndOverall()
     s.db.state = BatchWriter::State::Retrying;
     QCOMPARE(StatusText::overall(s, true), StatusLevel::Error);
     QCOMPARE(StatusText::overall(s, false), StatusLevel::Off);
+    // The MQTT side given up (a TLS refusal) is red, as the writer's Failed is.
+    s.db.state = BatchWriter::State::Connected;
+    s.mqtt.state = MessageSource::State::Failed;
+    QCOMPARE(StatusText::overall(s, true), StatusLevel::Error);
 }
 
 void TstStatusText::numbers()

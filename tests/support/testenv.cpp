@@ -79,19 +79,21 @@ QString subscriberConfig(const Servers &s, const SubscriberSetup &u)
 {
     QString t;
     t += QStringLiteral("[mqtt]\nhost = \"%1\"\nport = %2\ntopic = \"%3\"\nqos = %4\nclient_id = \"%5\"\n")
-             .arg(s.mqttHost)
+             .arg(u.mqttHost.isEmpty() ? s.mqttHost : u.mqttHost)
              .arg(u.mqttPort ? u.mqttPort : s.mqttPort)
              .arg(u.topic)
              .arg(u.qos)
              .arg(u.clientId);
     if (u.mqtt5)
         t += QStringLiteral("protocol = \"5\"\n");
+    t += u.extraMqttKeys;
     if (u.postgres)
         t += QStringLiteral("\n[database]\ndriver = \"postgresql\"\nhost = \"%1\"\nport = %2\nname = \"%3\"\n"
-                            "user = \"%4\"\npassword = \"%5\"\nsslmode = \"disable\"\nconnect_timeout_sec = 2\n")
+                            "user = \"%4\"\npassword = \"%5\"\nsslmode = \"%6\"\nconnect_timeout_sec = 2\n")
                  .arg(s.pgHost)
                  .arg(s.pgPort)
-                 .arg(u.database, s.pgUser, s.pgPassword);
+                 .arg(u.database, s.pgUser, s.pgPassword, u.sslmode)
+             + u.extraDatabaseKeys;
     else
         t += QStringLiteral("\n[database]\ndriver = \"sqlite\"\npath = \"%1\"\n").arg(u.database);
     t += QStringLiteral("\n[subscriber]\nbatch_size = %1\nflush_interval = %2\nmqtt_reconn_delay_sec = 0.3\n"

@@ -41,6 +41,10 @@ struct SubscriberSetup
     QString clientId;
     bool mqtt5 = false;           // protocol = "5" (session expiry, MQTT 5 subscribe)
     int mqttPort = 0;             // 0: the shared test broker
+    QString mqttHost;             // empty: the shared test broker's
+    QString extraMqttKeys;        // raw TOML lines appended to [mqtt] (tls = true, ...)
+    QString sslmode = QStringLiteral("disable");
+    QString extraDatabaseKeys;    // raw TOML lines appended to [database] (sslrootcert, ...)
     int batchSize = 500;
     double flushInterval = 0.2;
     double retryDelay = 0.5;

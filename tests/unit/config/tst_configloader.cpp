@@ -396,6 +396,11 @@ void TstConfigLoader::errors_data()
         << QStringLiteral("config.toml:2:1: observability.auth_token: unknown key");
     QTest::newRow("tls file without tls") << QByteArray("[mqtt]\ntls_ca_file = \"ca.pem\"")
         << QStringLiteral("config.toml:2:15: mqtt.tls_ca_file: needs tls = true (the connection would not use it)");
+    QTest::newRow("database cert without key") << QByteArray("[database]\nsslcert = \"c.pem\"")
+        << QStringLiteral("config.toml:2:11: database.sslcert: sslcert and sslkey go together (the client certificate "
+                          "and its key)");
+    QTest::newRow("database path with ;") << QByteArray("[database]\nsslrootcert = \"a;b.pem\"")
+        << QStringLiteral("config.toml:2:15: database.sslrootcert: expected a path without ';', got \"a;b.pem\"");
 }
 
 void TstConfigLoader::errors()
