@@ -24,7 +24,8 @@ build() { # name sources...
 build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/pipeline/payloadcheck.cpp"
 build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spool/spoolrecord.cpp"
 build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \
-    "$repo/core/mapping/jsonpointer.cpp" "$repo/core/pipeline/payloadcheck.cpp"
+    "$repo/core/mapping/valueconverter.cpp" "$repo/core/mapping/jsonpointer.cpp" \
+    "$repo/core/pipeline/payloadcheck.cpp"
 
 status=0
 for target in payloadcheck:payload spoolrecord:spool mapper:mapping; do
