@@ -97,9 +97,7 @@ void TstFaults::hostilePayloadsAreDeadLettered()
         : QStringLiteral("SELECT hex(payload) FROM dead_letters WHERE topic = '%1/bad/3'").arg(tag));
     QCOMPARE(stored.toLower(), QString::fromLatin1(bad[2].payload.toHex()));
     QVERIFY(SeqReport::check(probe.seqCounts(), 1, 50).missing == 0);
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
 void TstFaults::postgresOutageLosesNothing()
@@ -125,7 +123,7 @@ void TstFaults::postgresOutageLosesNothing()
     const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, Count);
     qInfo("after a PostgreSQL outage: %s", qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
-    QVERIFY2(run.stopCleanly(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
 }
 
 void TstFaults::brokerRestartReconnects()
@@ -154,7 +152,7 @@ void TstFaults::brokerRestartReconnects()
     // QoS 1 is at-least-once: a PUBACK lost with the broker may bring a redelivery; count it, never a gap.
     qInfo("after a broker restart: %s", qPrintable(report.describe()));
     QCOMPARE(report.unexpected, qint64(0));
-    QVERIFY2(run.stopCleanly(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     srv.stopBroker(brokerDir);
 }
 
@@ -186,7 +184,7 @@ void TstFaults::sigtermCommitsEverythingReceived()
     QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(Count), 60000);
     const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, Count);
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
-    QVERIFY2(run.stopCleanly(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
 }
 
 void TstFaults::badConfigurationExitsTwo_data()

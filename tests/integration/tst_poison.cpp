@@ -132,7 +132,7 @@ required = true
     QCOMPARE(scrape(run.setup.prometheusPort, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 1.0);
     QCOMPARE(scrape(run.setup.prometheusPort, "iot_subscriber_writing_blocked"), 0.0);
     QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
-    QVERIFY2(run.stopCleanly(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
     QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.deadLettered, qint64(1));
@@ -201,9 +201,7 @@ void TstPoison::rowRefusedByTriggerIsSetAside()
     QCOMPARE(report.firstMissing, QString::number(Refused));
     QCOMPARE(report.duplicated, qint64(0));
     QVERIFY2(sub.isRunning(), qPrintable(sub.log().right(2000)));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
 void TstPoison::everyRowRefusedStopsWritingUntilFixed()
@@ -256,7 +254,7 @@ void TstPoison::everyRowRefusedStopsWritingUntilFixed()
     QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
     QCOMPARE(scrape(port, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 0.0);
     pub.disconnect();
-    QVERIFY2(run.stopCleanly(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
     QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.deadLettered, qint64(0));
@@ -299,7 +297,7 @@ void TstPoison::droppedTableIsCreatedAgain()
     QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
     QCOMPARE(scrape(port, "iot_subscriber_writing_blocked"), 0.0);
     QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
-    QVERIFY2(run.stopCleanly(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
     QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.deadLettered, qint64(0));

@@ -40,6 +40,15 @@ QByteArray FakeMessageSource::payload(int seq, const QByteArray &marker)
     return p + '}';
 }
 
+QList<int> FakeMessageSource::seqs(int first, int last, const QList<int> &except)
+{
+    QList<int> r;
+    for (int i = first; i <= last; ++i)
+        if (!except.contains(i))
+            r << i;
+    return r;
+}
+
 int FakeMessageSource::seqOf(const QByteArray &payload)
 {
     if (!payload.startsWith("{\"seq\":"))

@@ -38,6 +38,8 @@ public:
     static QByteArray payload(int seq, const QByteArray &marker = {});
     /// The seq of a payload() (0 if none).
     static int seqOf(const QByteArray &payload);
+    /// The seq numbers first..last without `except`: what a test expects to find stored, in order.
+    static QList<int> seqs(int first, int last, const QList<int> &except = {});
 
 private:
     QByteArray m_topic;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "fakesink.h"
 
+#include "fakemessagesource.h"
+
 #include <chrono>
 
 namespace iot::test {
@@ -74,52 +76,52 @@ std::vector<QByteArray> FakeDatabase::payloads() const
     return out;
 }
 
+QList<int> FakeDatabase::storedSeqs() const
+{
+    QList<int> seqs;
+    for (const QByteArray &p : payloads())
+        seqs << FakeMessageSource::seqOf(p);
+    return seqs;
+}
+
 std::vector<FakeDatabase::Row> FakeDatabase::rows() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_rows;
+    return locked(m_rows);
 }
 
 std::vector<FakeDatabase::DeadRow> FakeDatabase::deadLetters() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_dead;
+    return locked(m_dead);
 }
 
 std::vector<std::size_t> FakeDatabase::transactions() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_transactions;
+    return locked(m_transactions);
 }
 
 std::uint64_t FakeDatabase::checkpoint() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_checkpoint;
+    return locked(m_checkpoint);
 }
 
 int FakeDatabase::opens() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_opens;
+    return locked(m_opens);
 }
 
 int FakeDatabase::writes() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_writes;
+    return locked(m_writes);
 }
 
 int FakeDatabase::dryRuns() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_dryRuns;
+    return locked(m_dryRuns);
 }
 
 bool FakeDatabase::isHanging() const
 {
-    const std::lock_guard lock(m_mutex);
-    return m_waiting;
+    return locked(m_waiting);
 }
 
 std::function<std::unique_ptr<SqlSink>()> FakeDatabase::factory(std::shared_ptr<FakeDatabase> self) const

@@ -5,6 +5,7 @@
 #include "storage/sqlsink.h"
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 
 #include <condition_variable>
@@ -50,6 +51,8 @@ public:
     void hang(bool on);
 
     std::vector<QByteArray> payloads() const;
+    /// The seq numbers of the stored rows (FakeMessageSource payloads), in commit order.
+    QList<int> storedSeqs() const;
     std::vector<Row> rows() const;
     std::vector<DeadRow> deadLetters() const;
     /// Rows (readings + dead letters) of each committed transaction, in commit order.
@@ -70,6 +73,12 @@ private:
     WriteOutcome write(const WriteSet &set);
     void waitWhileHung(std::unique_lock<std::mutex> &lock);
     WriteOutcome refusal(const WriteSet &set) const;
+    template <typename T>
+    T locked(const T &member) const
+    {
+        const std::lock_guard lock(m_mutex);
+        return member;
+    }
 
     mutable std::mutex m_mutex;
     std::condition_variable m_released;

@@ -31,10 +31,4 @@ bool TaggedRun::start(bool waitForDatabase)
     return sub.waitForLog(QStringLiteral("subscribed to"), 15000);
 }
 
-bool TaggedRun::stopCleanly(int timeoutMs)
-{
-    sub.terminate();
-    return sub.waitForFinished(timeoutMs) && sub.exitStatus() == QProcess::NormalExit && sub.exitCode() == 0;
-}
-
 } // namespace iot::test

@@ -21,8 +21,6 @@ struct TaggedRun
     /// Starts the subscriber with `setup` and waits until it has subscribed (and, with `waitForDatabase`, until the
     /// database is ready first). False when it did not get there in 15 s: the log says why.
     bool start(bool waitForDatabase = false);
-    /// SIGTERM, then waits: true when the subscriber ended by itself with exit code 0.
-    bool stopCleanly(int timeoutMs = 20000);
 
     const Servers &servers;
     const QString tag;

@@ -68,22 +68,7 @@ struct EngineRig
         QMetaObject::invokeMethod(s, [&] { ok = s->publishRaw("fake/raw", payload); }, Qt::BlockingQueuedConnection);
         return ok;
     }
-    QList<int> stored() const
-    {
-        QList<int> seqs;
-        for (const QByteArray &p : db->payloads())
-            seqs << FakeMessageSource::seqOf(p);
-        return seqs;
-    }
 };
-
-QList<int> range(int first, int last)
-{
-    QList<int> r;
-    for (int i = first; i <= last; ++i)
-        r << i;
-    return r;
-}
 
 /// received (+ replayed) = written + deduplicated + dead-lettered + dropped + in flight, spelled out and as the
 /// balance line (CounterTable) adds it up.
@@ -112,13 +97,13 @@ void TstEngine::stopCommitsTheOpenBatchBeforeStopped()
     EngineRig rig;
     QVERIFY(rig.start());
     QCOMPARE(rig.publish(1234), 1234);
-    QTRY_COMPARE(rig.stored().size(), 1200);  // 24 full batches; 34 messages wait in the open batch
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 1200);  // 24 full batches; 34 messages wait in the open batch
     QCOMPARE(rig.engine->snapshot().mqtt.state, MessageSource::State::Connected);
     QSignalSpy stopped(rig.engine.get(), &Engine::stopped);
     rig.engine->stop();
     QVERIFY(stopped.wait(10000));
     QCOMPARE(stopped.at(0).at(0).value<quint64>(), quint64(0));
-    QCOMPARE(rig.stored(), range(1, 1234));
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 1234));
     const EngineSnapshot s = rig.engine->snapshot();
     QCOMPARE(s.received, quint64(1234));
     QCOMPARE(s.written, quint64(1234));
@@ -132,7 +117,7 @@ void TstEngine::stopCommitsTheOpenBatchBeforeStopped()
     QCOMPARE(rig.engine->snapshot().replayed, quint64(0));
     rig.engine->stop();
     QVERIFY(QSignalSpy(rig.engine.get(), &Engine::stopped).wait(10000));
-    QCOMPARE(rig.stored().size(), 1234);
+    QCOMPARE(rig.db->storedSeqs().size(), 1234);
 }
 
 void TstEngine::messagesWaitForADatabaseThatIsDown()
@@ -149,7 +134,7 @@ void TstEngine::messagesWaitForADatabaseThatIsDown()
     }());
     QCOMPARE(rig.db->payloads().size(), std::size_t(0));
     rig.db->failOpens(0);
-    QTRY_COMPARE(rig.stored(), range(1, 100));
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 100));
     QTRY_COMPARE(rig.engine->snapshot().inFlight, quint64(0));
     QCOMPARE(rig.engine->snapshot().db.state, BatchWriter::State::Connected);
     rig.engine->stop();
@@ -189,7 +174,7 @@ void TstEngine::hungDatabaseHoldsTheShutdownUntilItAnswers()
     EngineRig rig;
     QVERIFY(rig.start());
     QCOMPARE(rig.publish(100), 100);
-    QTRY_COMPARE(rig.stored().size(), 100);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 100);
     rig.db->hang(true);
     QCOMPARE(rig.publish(60), 60);
     QTRY_VERIFY(rig.db->isHanging());  // the writer waits in a write of the next 50
@@ -201,7 +186,7 @@ void TstEngine::hungDatabaseHoldsTheShutdownUntilItAnswers()
     rig.db->hang(false);
     QVERIFY(stopped.wait(10000));
     QCOMPARE(stopped.at(0).at(0).value<quint64>(), quint64(0));
-    QCOMPARE(rig.stored(), range(1, 160));
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 160));
 }
 
 void TstEngine::restartReplaysWhatTheDatabaseMissed()
@@ -221,7 +206,7 @@ void TstEngine::restartReplaysWhatTheDatabaseMissed()
 
     rig.db->failOpens(0);
     QVERIFY(rig.start());
-    QTRY_COMPARE(rig.stored(), range(1, 300));
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 300));
     QTRY_COMPARE(rig.engine->snapshot().replayed, quint64(300));
     QCOMPARE(rig.engine->snapshot().received, quint64(0));
     QCOMPARE(rig.engine->snapshot().inFlight, quint64(0));

@@ -46,14 +46,6 @@ QList<int> drain(BatchQueue &queue, Spool &spool, int *spills = nullptr)
     return seqs;
 }
 
-QList<int> range(int first, int last)
-{
-    QList<int> r;
-    for (int i = first; i <= last; ++i)
-        r << i;
-    return r;
-}
-
 /// A Batcher over a FakeMessageSource, on the test thread; `spool` optional.
 struct Rig
 {
@@ -139,7 +131,7 @@ void TstBatcher::pastTheMemoryBoundBatchesGoAsSpoolRanges()
     QCOMPARE(rig.queue.inMemoryMessages(), std::size_t(30));  // the bound; the rest is on disk only
     QVERIFY(!rig.source->isPaused());
     int spills = 0;
-    QCOMPARE(drain(rig.queue, *spool, &spills), range(1, 200));
+    QCOMPARE(drain(rig.queue, *spool, &spills), FakeMessageSource::seqs(1, 200));
     QCOMPARE(spills, 1);  // consecutive spilled batches merge into one range
 }
 
@@ -157,7 +149,7 @@ void TstBatcher::readingPausesAtTheSpoolCapAndResumesOnRelease()
     QCOMPARE(rig.source->publish(10), 0);
     // The writer commits everything and releases the segments before the last record: reading resumes.
     const QList<int> seqs = drain(rig.queue, *spool);
-    QCOMPARE(seqs, range(1, delivered));
+    QCOMPARE(seqs, FakeMessageSource::seqs(1, delivered));
     spool->release(spool->endPosition());
     QVERIFY(spool->bytesInUse() < spool->maxBytes() / 10 * 9);
     rig.batcher->checkBuffer();

@@ -77,24 +77,7 @@ struct Rig
         queue.push(make(count, poison));
         writer->drain();
     }
-    /// The seq numbers stored, in commit order.
-    QList<int> stored() const
-    {
-        QList<int> seqs;
-        for (const QByteArray &p : db->payloads())
-            seqs << FakeMessageSource::seqOf(p);
-        return seqs;
-    }
 };
-
-QList<int> range(int first, int last, QList<int> except = {})
-{
-    QList<int> r;
-    for (int i = first; i <= last; ++i)
-        if (!except.contains(i))
-            r << i;
-    return r;
-}
 
 QList<BatchWriter::StateInfo> states(const QSignalSpy &spy)
 {
@@ -153,7 +136,7 @@ void TstBatchWriter::oneBadRowIsSetAside()
     rig.db->refuseRowsContaining("poison", code, FailureClass(cls));
     rig.start();
     rig.push(500, poison);
-    QTRY_COMPARE(rig.stored().size(), 499);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 499);
     const auto dead = rig.db->deadLetters();
     QCOMPARE(dead.size(), std::size_t(1));
     QCOMPARE(dead.front().kind, Reasons::DeadLetter::DbRejected);
@@ -163,10 +146,10 @@ void TstBatchWriter::oneBadRowIsSetAside()
     QCOMPARE(rig.counters.deadLetteredBy[std::size_t(Reasons::DeadLetter::DbRejected)].load(), std::uint64_t(1));
     QCOMPARE(rig.counters.inFlight(), std::uint64_t(0));
     // Spool order kept: every stored row once, in sequence.
-    QCOMPARE(rig.stored(), range(1, 500, {poison}));
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 500, {poison}));
     // Ingestion goes on.
     rig.push(100);
-    QTRY_COMPARE(rig.stored().size(), 599);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 599);
 }
 
 void TstBatchWriter::twoBadRowsAreBisectedOut()
@@ -182,8 +165,8 @@ void TstBatchWriter::twoBadRowsAreBisectedOut()
     b.appendAll(rig.make(98));
     rig.queue.push(std::move(b));
     rig.writer->drain();
-    QTRY_COMPARE(rig.stored().size(), 998);
-    QCOMPARE(rig.stored(), range(1, 1000, {401, 902}));
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 998);
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 1000, {401, 902}));
     const auto dead = rig.db->deadLetters();
     QCOMPARE(dead.size(), std::size_t(2));
     QCOMPARE(FakeMessageSource::seqOf(dead[0].payload), 401);
@@ -213,7 +196,7 @@ void TstBatchWriter::everyRowRefusedBlocksAndKeepsRows()
     QCOMPARE(rig.counters.dropped.load(), std::uint64_t(0));
     QCOMPARE(rig.counters.inFlight(), std::uint64_t(300));
     rig.db->refuseEveryRow(false);
-    QTRY_COMPARE(rig.stored(), range(1, 300));
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 300));
     QCOMPARE(rig.db->deadLetters().size(), std::size_t(0));
     QCOMPARE(rig.counters.inFlight(), std::uint64_t(0));
 }
@@ -225,7 +208,7 @@ void TstBatchWriter::unknownErrorIsRetriedThenSplit()
     rig.start();
     QSignalSpy spy(rig.writer.get(), &BatchWriter::stateChanged);
     rig.push(8, 4);
-    QTRY_COMPARE(rig.stored(), range(1, 8, {4}));
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 8, {4}));
     QCOMPARE(rig.db->deadLetters().size(), std::size_t(1));
     const auto all = states(spy);
     const auto retrying = std::count_if(all.begin(), all.end(), [](const BatchWriter::StateInfo &s) {
@@ -241,7 +224,7 @@ void TstBatchWriter::connectionFailuresAreRetriedWithoutSplitting()
     QSignalSpy spy(rig.writer.get(), &BatchWriter::stateChanged);
     rig.db->failWrites(3);
     rig.push(50);
-    QTRY_COMPARE(rig.stored(), range(1, 50));
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 50));
     // Retried as long as it lasts, counting attempts; never split: one transaction of all 50 rows.
     QList<int> attempts;
     for (const BatchWriter::StateInfo &s : states(spy))
@@ -269,7 +252,7 @@ void TstBatchWriter::quietStreamJudgesWithTheNextRow()
     QTRY_VERIFY(reached(spy, BatchWriter::State::Blocked));
     QCOMPARE(rig.db->deadLetters().size(), std::size_t(0));
     rig.push(1);
-    QTRY_COMPARE(rig.stored(), QList<int>{2});
+    QTRY_COMPARE(rig.db->storedSeqs(), QList<int>{2});
     QCOMPARE(rig.db->deadLetters().size(), std::size_t(1));
     QCOMPARE(rig.counters.inFlight(), std::uint64_t(0));
 }
@@ -282,7 +265,7 @@ void TstBatchWriter::unavailableDatabaseIsRetriedUntilItOpens()
     QSignalSpy spy(rig.writer.get(), &BatchWriter::stateChanged);
     rig.writer->start();
     rig.push(30);
-    QTRY_COMPARE(rig.stored(), range(1, 30));
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 30));
     QCOMPARE(rig.db->opens(), 4);
     QList<int> attempts;
     for (const BatchWriter::StateInfo &s : states(spy))
@@ -322,14 +305,14 @@ void TstBatchWriter::lostCommitReplyWritesNothingTwice()
     rig.start();
     QSignalSpy spy(rig.writer.get(), &BatchWriter::stateChanged);
     rig.push(100);
-    QTRY_COMPARE(rig.stored().size(), 100);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 100);
     rig.db->loseNextCommitReply();
     rig.push(150);
     QTRY_VERIFY(reached(spy, BatchWriter::State::Retrying));
     rig.push(50);
     QTRY_COMPARE(rig.counters.inFlight(), std::uint64_t(0));
     // The reconnection read the checkpoint and dropped the 150 rows it covers: each row stored once.
-    QCOMPARE(rig.stored(), range(1, 300));
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 300));
     QCOMPARE(rig.counters.written.load(), std::uint64_t(300));
     QCOMPARE(rig.db->checkpoint(), rig.spool->endPosition());
     QCOMPARE(rig.counters.dbReconnects.load(), std::uint64_t(1));
@@ -343,13 +326,13 @@ void TstBatchWriter::groupCommitStaysWithinTheCap()
     for (int i = 0; i < 10; ++i)
         rig.queue.push(rig.make(30));
     rig.writer->drain();
-    QTRY_COMPARE(rig.stored().size(), 300);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 300);
     QCOMPARE(rig.db->transactions(), (std::vector<std::size_t>{90, 90, 90, 30}));
     // A batch larger than the cap is not cut: it is one transaction of its own.
     rig.push(250);
-    QTRY_COMPARE(rig.stored().size(), 550);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 550);
     QCOMPARE(rig.db->transactions().back(), std::size_t(250));
-    QCOMPARE(rig.stored(), range(1, 550));
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 550));
     QCOMPARE(rig.counters.transactions.load(), std::uint64_t(5));
 }
 
@@ -364,8 +347,8 @@ void TstBatchWriter::spilledRangesAreReadBackInOrder()
     rig.queue.pushSpill({from, onDisk.lastSpoolEnd(), onDisk.size()});
     rig.push(5);
     rig.writer->drain();
-    QTRY_COMPARE(rig.stored().size(), 275);
-    QCOMPARE(rig.stored(), range(1, 275));
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 275);
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 275));
     // Read back in pieces of at most max_transaction_rows.
     for (const std::size_t rows : rig.db->transactions())
         QVERIFY(rows <= 100);
@@ -397,8 +380,8 @@ void TstBatchWriter::replayStartsAtTheDatabasesCheckpoint()
     }
     rig.start();
     rig.push(10);
-    QTRY_COMPARE(rig.stored().size(), 70);
-    QCOMPARE(rig.stored(), range(41, 110));
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 70);
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(41, 110));
     QCOMPARE(rig.counters.replayed.load(), std::uint64_t(60));
     QCOMPARE(rig.counters.inFlight(), std::uint64_t(0));
 }

@@ -77,6 +77,19 @@ QList<int> seqsIn(Spool &spool)
     return seqs;
 }
 
+/// Appends records first..last; returns the position after each.
+std::vector<std::uint64_t> appendNumbered(Spool &spool, int first, int last)
+{
+    std::vector<std::uint64_t> ends;
+    std::uint64_t end = 0;
+    for (int n = first; n <= last; ++n) {
+        if (!spool.append("s/1", payloadOf(n), n * 1000, end))
+            break;
+        ends.push_back(end);
+    }
+    return ends;
+}
+
 QList<int> range(int first, int last)
 {
     QList<int> r;
@@ -138,13 +151,10 @@ void TstSpool::readStopsAtTheLimitAndGoesOnFromNext()
     ScriptedDisk disk;
     auto spool = openSpool(dir.path(), disk, 64 << 10);
     QVERIFY(spool);
-    std::vector<std::uint64_t> ends;
-    std::uint64_t end = 0;
-    for (int n = 1; n <= 700; ++n) {
-        QVERIFY(spool->append("s/1", payloadOf(n), n * 1000, end));
-        ends.push_back(end);
-    }
-    Batch b;
+    Batch b;  // what the writer reads into
+    const std::vector<std::uint64_t> ends = appendNumbered(*spool, 1, 700);
+    const std::uint64_t end = ends.back();
+    QCOMPARE(ends.size(), std::size_t(700));
     const Spool::ReadResult first = spool->read(0, end, 300, b);
     QCOMPARE(first.records, std::size_t(300));
     QCOMPARE(first.next, ends[299]);
@@ -165,12 +175,8 @@ void TstSpool::releaseDeletesWholeSegmentsOnly()
     ScriptedDisk disk;
     auto spool = openSpool(dir.path(), disk, 64 << 10);
     QVERIFY(spool);
-    std::vector<std::uint64_t> ends;
-    std::uint64_t end = 0;
-    for (int n = 1; n <= 1500; ++n) {
-        QVERIFY(spool->append("s/1", payloadOf(n), n, end));
-        ends.push_back(end);
-    }
+    const std::vector<std::uint64_t> ends = appendNumbered(*spool, 1, 1500);
+    QCOMPARE(ends.size(), std::size_t(1500));
     const auto segments = [&dir] { return QDir(dir.path()).entryList({QStringLiteral("*.seg")}, QDir::Files).size(); };
     const qsizetype before = segments();
     QVERIFY(before >= 4);
@@ -199,11 +205,8 @@ void TstSpool::damageIsSkippedAndReported()
     {
         auto spool = openSpool(dir.path(), disk);
         QVERIFY(spool);
-        std::uint64_t end = 0;
-        for (int n = 1; n <= 300; ++n) {
-            QVERIFY(spool->append("s/1", payloadOf(n), n, end));
-            ends.push_back(end);
-        }
+        ends = appendNumbered(*spool, 1, 300);
+        QCOMPARE(ends.size(), std::size_t(300));
     }
     // A bit flip in record 100's payload (the first segment starts at position 0).
     const QStringList files = QDir(dir.path()).entryList({QStringLiteral("*.seg")}, QDir::Files, QDir::Name);
