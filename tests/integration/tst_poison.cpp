@@ -84,7 +84,7 @@ name = "seq"
 source = "/seq"
 type = "integer"
 required = true
-)").arg(tag);
+)").arg(run.tag);
     QVERIFY2(run.start(), qPrintable(run.sub.log()));
 
     // Random characters, so that TOAST compression cannot shrink the key under the b-tree limit.
