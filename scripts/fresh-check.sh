@@ -179,6 +179,12 @@ run_step() {
     notes=$(sed -n 's/^@ //p' "$work/$name.log" | paste -sd ';' | sed 's/;/; /g')
     if ((rc != 0)); then
         say "$name: FAILED (exit $rc) after $(clock $((SECONDS - t0)))${notes:+ — $notes}; its log ends:"
+        # The failed checks themselves (Qt Test's FAIL! and its Loc: line, with the messages just before), which
+        # the tail alone may not reach: a failure early in a long test is followed by its other functions.
+        if grep -q '^FAIL!' "$work/$name.log"; then
+            say "$name: the failed checks:"
+            grep -B 8 -A 1 '^FAIL!' "$work/$name.log" | cut -c1-400 | sed 's/^/  ! /'
+        fi
         tail -n 60 "$work/$name.log" | sed 's/^/  | /'
         exit 1
     fi

@@ -18,17 +18,28 @@ build() { # name sources...
     local name=$1; shift
     if [[ ! -x $out/$name || -n $(find "$@" -newer "$out/$name" 2>/dev/null) ]]; then
         echo "fuzz.sh: building $name"
-        "$cxx" "${flags[@]}" "$@" -o "$out/$name" "${qt_flags[@]}" -lz
+        local extra=()
+        [[ -z "${build_config:-}" ]] || extra=("${config_flags[@]}")
+        # shellcheck disable=SC2086  # CONFIG_LIBS is a list of -l flags
+        "$cxx" "${flags[@]}" "${extra[@]}" "$@" -o "$out/$name" "${qt_flags[@]}" -lz ${CONFIG_LIBS:-}
     fi
 }
 build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/pipeline/payloadcheck.cpp"
 build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spool/spoolrecord.cpp"
+build fuzz_spoolfiles "$repo/tests/fuzz/fuzz_spoolfiles.cpp" "$repo/core/spool/spool.cpp" \
+    "$repo/core/spool/spoolrecord.cpp" "$repo/core/pipeline/batch.cpp"
+# The config loader links toml++ and spdlog as Debian ships them (shared libraries built with g++).
+config_flags=(-DSPDLOG_COMPILED_LIB -DSPDLOG_SHARED_LIB -DSPDLOG_FMT_EXTERNAL -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1)
+CONFIG_LIBS="-ltomlplusplus -lspdlog -lfmt" build_config=1 \
+    build fuzz_configloader "$repo/tests/fuzz/fuzz_configloader.cpp" "$repo/core/config/configloader.cpp" \
+    "$repo/core/config/configkeys.cpp" "$repo/core/config/tomlreader.cpp" "$repo/core/config/logconfig.cpp" \
+    "$repo/core/mapping/mappingconfig.cpp" "$repo/core/logging/logging.cpp"
 build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \
     "$repo/core/mapping/valueconverter.cpp" "$repo/core/mapping/jsonpointer.cpp" \
     "$repo/core/pipeline/payloadcheck.cpp"
 
 status=0
-for target in payloadcheck:payload spoolrecord:spool mapper:mapping; do
+for target in payloadcheck:payload spoolrecord:spool spoolfiles:spool configloader:config mapper:mapping; do
     name=fuzz_${target%%:*}
     corpus=$out/corpus-${target#*:}
     mkdir -p "$corpus"

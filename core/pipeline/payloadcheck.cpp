@@ -167,8 +167,10 @@ struct Scanner
     }
     bool number()
     {
+        const std::size_t start = pos;
         if (peek() == '-')
             ++pos;
+        const std::size_t intStart = pos;
         if (peek() == '0') {
             ++pos;
         } else if (peek() >= '1' && peek() <= '9') {
@@ -176,18 +178,61 @@ struct Scanner
         } else {
             return fail(PayloadVerdict::InvalidJson, "expected a digit");
         }
+        const std::size_t intDigits = pos - intStart;
+        std::size_t fracStart = pos, fracDigits = 0;
         if (peek() == '.') {
             ++pos;
+            fracStart = pos;
             if (!digits())
                 return false;
+            fracDigits = pos - fracStart;
         }
+        long long exponent = 0;
         if (peek() == 'e' || peek() == 'E') {
             ++pos;
+            const bool negative = peek() == '-';
             if (peek() == '+' || peek() == '-')
                 ++pos;
+            const std::size_t expStart = pos;
             if (!digits())
                 return false;
+            for (std::size_t i = expStart; i < pos && exponent < NumericMaxExponent; ++i)
+                exponent = exponent * 10 + (s[i] - '0');  // saturates: anything this large is refused below
+            exponent = negative ? -exponent : exponent;
         }
+        return inNumericRange(start, intStart, intDigits, fracStart, fracDigits, exponent);
+    }
+    // What PostgreSQL's numeric (and so jsonb) can hold, as numeric_in decides it: an exponent below 2^30 - 1,
+    // at most 16,383 digits after the point as written (trailing zeros count), and the first significant digit
+    // at most 131,071 places before the point. Checked against PostgreSQL 15 (tst_payloadcheck's table).
+    static constexpr long long NumericMaxExponent = 1073741823;  // INT_MAX / 2
+    static constexpr long long NumericMaxScale = 16383;
+    static constexpr long long NumericMaxLeadingPlace = 131071;
+    bool inNumericRange(std::size_t start, std::size_t intStart, std::size_t intDigits, std::size_t fracStart,
+                        std::size_t fracDigits, long long exponent)
+    {
+        const auto refuse = [&](const char *why) {
+            pos = start;
+            return fail(PayloadVerdict::OutOfRange, why);
+        };
+        if (exponent >= NumericMaxExponent || exponent <= -NumericMaxExponent)
+            return refuse("number outside PostgreSQL's numeric range (exponent)");
+        if (static_cast<long long>(fracDigits) - exponent > NumericMaxScale)
+            return refuse("number outside PostgreSQL's numeric range (more than 16383 digits after the point)");
+        // The place of the first non-zero digit: 0 for the units, 2 for hundreds, -1 for tenths.
+        long long leading = 0;
+        if (s[intStart] != '0') {
+            leading = static_cast<long long>(intDigits) - 1;
+        } else {
+            std::size_t i = 0;
+            while (i < fracDigits && s[fracStart + i] == '0')
+                ++i;
+            if (i == fracDigits)
+                return true;  // zero: only the scale limits it
+            leading = -static_cast<long long>(i) - 1;
+        }
+        if (leading + exponent > NumericMaxLeadingPlace)
+            return refuse("number outside PostgreSQL's numeric range (too large)");
         return true;
     }
     bool literal(const char *word)
@@ -324,6 +369,7 @@ const char *PayloadCheck::verdictName(PayloadVerdict v)
     case PayloadVerdict::InvalidJson: return "invalid_json";
     case PayloadVerdict::NulCharacter: return "nul_character";
     case PayloadVerdict::TooDeep: return "too_deep";
+    case PayloadVerdict::OutOfRange: return "out_of_range";
     }
     return "unknown";
 }
@@ -346,6 +392,7 @@ Reasons::DeadLetter PayloadCheckResult::deadLetter() const
     case PayloadVerdict::InvalidJson: return DeadLetter::InvalidJson;
     case PayloadVerdict::NulCharacter: return DeadLetter::NulCharacter;
     case PayloadVerdict::TooDeep: return DeadLetter::TooDeep;
+    case PayloadVerdict::OutOfRange: return DeadLetter::OutOfRange;
     case PayloadVerdict::Ok: break;
     }
     return DeadLetter::Other;

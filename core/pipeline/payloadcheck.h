@@ -19,6 +19,7 @@ enum class PayloadVerdict {
     InvalidJson,
     NulCharacter,   // \u0000 or a raw NUL: PostgreSQL's jsonb and text cannot hold it
     TooDeep,
+    OutOfRange,     // a number PostgreSQL's numeric refuses ("value overflows numeric format")
 };
 
 /// The outcome of checking one payload: a verdict plus, when it is not Ok, where and what.
@@ -36,8 +37,9 @@ struct PayloadCheckResult
 };
 
 /// Validates payloads against RFC 8259 JSON with the extra rules PostgreSQL's jsonb enforces (valid UTF-8, no
-/// \u0000, paired surrogates), without building a document: it runs per message on the writer thread, so it
-/// allocates nothing. Hand-written because Qt's parser allocates a tree per message and accepts what jsonb refuses.
+/// \u0000, paired surrogates, numbers within numeric's range), without building a document: it runs per message on
+/// the writer thread, so it allocates nothing. Hand-written because Qt's parser allocates a tree per message and
+/// accepts what jsonb refuses.
 class PayloadCheck final
 {
 public:

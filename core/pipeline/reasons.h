@@ -12,7 +12,8 @@ namespace iot {
 namespace Reasons {
 
 enum class DeadLetter : std::size_t {
-    InvalidJson, InvalidUtf8, NulCharacter, Empty, TooLarge, TooDeep, DbRejected, Mapping, Unmatched, Other, Count
+    InvalidJson, InvalidUtf8, NulCharacter, Empty, TooLarge, TooDeep, OutOfRange, DbRejected, Mapping, Unmatched, Other,
+    Count
 };
 enum class Drop : std::size_t { ShutdownTimeout, SpoolUnreadable, DeadLetterRefused, Count };
 
@@ -20,7 +21,7 @@ constexpr std::size_t DeadLetterCount = std::size_t(DeadLetter::Count);
 constexpr std::size_t DropCount = std::size_t(Drop::Count);
 
 constexpr std::array<const char *, DeadLetterCount> DeadLetterNames{"invalid_json", "invalid_utf8", "nul_character",
-    "empty", "too_large", "too_deep", "db_rejected", "mapping", "unmatched", "other"};
+    "empty", "too_large", "too_deep", "out_of_range", "db_rejected", "mapping", "unmatched", "other"};
 constexpr std::array<const char *, DropCount> DropNames{"shutdown_timeout", "spool_unreadable", "dead_letter_refused"};
 
 } // namespace Reasons

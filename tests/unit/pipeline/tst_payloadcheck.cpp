@@ -213,6 +213,31 @@ void TstPayloadCheck::check_data()
     ok("0e0", "0e0");
     ok("long integer", "123456789012345678901234567890");
     ok("beyond double range (jsonb numeric holds it)", "[1e400]");
+    // numeric's limits, each row checked against PostgreSQL 15 ('...'::jsonb): the first significant digit at most
+    // 131,071 places before the point, at most 16,383 digits after it as written, an exponent below 2^30 - 1.
+    ok("largest leading place", "[1e131071]");
+    ok("largest leading place, more digits", "[9.99e131071]");
+    ok("largest leading place from a fraction", "[0.1e131072]");
+    ok("smallest scale", "[1e-16383]");
+    ok("zero with a huge exponent", "[0e200000]");
+    ok("zero with the largest exponent", "[0e1073741822]");
+    ok("131,072 digits", "[" + QByteArray(131072, '9') + "]");
+    bad("one place too large", "[1e131072]", V::OutOfRange, 1, "number outside PostgreSQL's numeric range (too large)");
+    bad("the issue's number", R"({"v":1e200000})", V::OutOfRange, 5,
+        "number outside PostgreSQL's numeric range (too large)");
+    bad("negative too large", "[-1e131072]", V::OutOfRange, 1, "number outside PostgreSQL's numeric range (too large)");
+    bad("131,073 digits", "[1" + QByteArray(131072, '0') + "]", V::OutOfRange, 1,
+        "number outside PostgreSQL's numeric range (too large)");
+    bad("scale one too many", "[1e-16384]", V::OutOfRange, 1,
+        "number outside PostgreSQL's numeric range (more than 16383 digits after the point)");
+    bad("zero's scale counts", "[0e-16384]", V::OutOfRange, 1,
+        "number outside PostgreSQL's numeric range (more than 16383 digits after the point)");
+    bad("written fraction digits count", "[1.0e-16383]", V::OutOfRange, 1,
+        "number outside PostgreSQL's numeric range (more than 16383 digits after the point)");
+    bad("exponent at 2^30 - 1", "[0e1073741823]", V::OutOfRange, 1,
+        "number outside PostgreSQL's numeric range (exponent)");
+    bad("exponent beyond 64 bits", "[1e99999999999999999999999]", V::OutOfRange, 1,
+        "number outside PostgreSQL's numeric range (exponent)");
     ok("empty string", R"("")");
     ok("all simple escapes", R"(["\" \\ \/ \b \f \n \r \t"])");
     ok("BMP escapes", R"("\u00e9\u20AC\u0001\uFFFF")");
@@ -458,6 +483,7 @@ void TstPayloadCheck::verdictName_data()
     QTest::newRow("InvalidJson") << PayloadVerdict::InvalidJson << QByteArray("invalid_json");
     QTest::newRow("NulCharacter") << PayloadVerdict::NulCharacter << QByteArray("nul_character");
     QTest::newRow("TooDeep") << PayloadVerdict::TooDeep << QByteArray("too_deep");
+    QTest::newRow("OutOfRange") << PayloadVerdict::OutOfRange << QByteArray("out_of_range");
 }
 
 void TstPayloadCheck::verdictName()

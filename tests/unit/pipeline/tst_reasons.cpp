@@ -28,6 +28,7 @@ void TstReasons::payloadVerdict_data()
     QTest::newRow("empty") << QByteArray() << int(DeadLetter::Empty);
     QTest::newRow("too large") << QByteArray(100, ' ') << int(DeadLetter::TooLarge);
     QTest::newRow("too deep") << QByteArray(10, '[') + QByteArray(10, ']') << int(DeadLetter::TooDeep);
+    QTest::newRow("out of range") << QByteArray("[1e200000]") << int(DeadLetter::OutOfRange);
 }
 
 void TstReasons::payloadVerdict()
@@ -44,7 +45,8 @@ void TstReasons::everyPayloadVerdictHasItsLabel()
     // PayloadCheck's verdict names (the start of the stored reason text) and the dead-letter labels must not drift
     // apart.
     for (PayloadVerdict v : {PayloadVerdict::Empty, PayloadVerdict::TooLarge, PayloadVerdict::InvalidUtf8,
-                             PayloadVerdict::InvalidJson, PayloadVerdict::NulCharacter, PayloadVerdict::TooDeep}) {
+                             PayloadVerdict::InvalidJson, PayloadVerdict::NulCharacter, PayloadVerdict::TooDeep,
+                             PayloadVerdict::OutOfRange}) {
         PayloadCheckResult r;
         r.verdict = v;
         r.detail = "x";
