@@ -48,6 +48,8 @@ struct Engine::Private
     bool operatorPaused = false;
     int mqttConnects = 0;
 
+    Result<std::uint64_t> openSpool();
+    void connectWorkers();
     void takeSnapshot();
     void finishWriter();
     void onWriterFinished(quint64 unwritten);
@@ -123,28 +125,9 @@ Status Engine::start()
 {
     if (d->running)
         return Ok{};
-    const SpoolConfig &sp = d->config.spool;
-    std::uint64_t replayTo = 0;
-    if (sp.enabled && !d->spool) {
-        Spool::Options options;
-        options.dir = sp.dir;
-        options.segmentBytes = std::uint64_t(sp.segmentMb) << 20;
-        options.maxBytes = std::uint64_t(sp.maxMb) << 20;
-        auto opened = Spool::open(options);
-        if (!opened)
-            return opened.error();
-        d->spool = std::move(opened).value();
-        const Spool::Recovery &r = d->spool->recovery();
-        auto lg = log::get("engine");
-        lg->info("spool {}: {} segments, {} records on disk, positions {}..{}", d->spool->directory(), r.segments,
-                 r.records, r.startPosition, r.endPosition);
-        for (const QString &p : r.problems)
-            lg->error("spool damage found at start-up (skipped, the rest is replayed): {}", p);
-        d->counters.spoolDamagedBytes.store(r.damagedBytes, std::memory_order_relaxed);
-        replayTo = r.endPosition;
-    } else if (d->spool) {
-        replayTo = d->spool->endPosition();
-    }
+    const Result<std::uint64_t> replayTo = d->openSpool();
+    if (!replayTo)
+        return replayTo.error();
     // At every start, not only the first: an operator who reads the log after a restart must see them too.
     for (const QString &w : TransportSecurity::warnings(d->config))
         log::get("engine")->warn("SECURITY: {}", w);
@@ -154,7 +137,7 @@ Status Engine::start()
     d->last.maxBuffered = static_cast<quint64>(d->config.subscriber.maxBufferedMessages);
     const SubscriberConfig &sub = d->config.subscriber;
 
-    d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters, d->spool.get(), replayTo);
+    d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters, d->spool.get(), replayTo.value());
     for (const auto &o : d->observers)
         d->writer->addObserver(o);
     d->writer->setMappings(d->config.mappings, d->config.unmatchedToDeadLetter);
@@ -163,42 +146,72 @@ Status Engine::start()
     auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
     d->batcher = new Batcher(d->sourceFactory, FlushPolicy(static_cast<std::size_t>(sub.batchSize), sub.flushIntervalSec),
                              static_cast<std::size_t>(sub.maxBufferedMessages), &d->queue, &d->counters, wake,
-                             d->spool.get(), sp.syncIntervalMs);
+                             d->spool.get(), d->config.spool.syncIntervalMs);
     d->batcher->moveToThread(&d->ingestThread);
 
-    connect(&d->writerThread, &QThread::started, d->writer, &BatchWriter::start);
-    connect(&d->writerThread, &QThread::finished, d->writer, &QObject::deleteLater);
-    connect(&d->ingestThread, &QThread::started, d->batcher, &Batcher::start);
-    connect(&d->ingestThread, &QThread::finished, d->batcher, &QObject::deleteLater);
-
-    connect(d->writer, &BatchWriter::committed, d->batcher, &Batcher::checkBuffer);
-    connect(d->writer, &BatchWriter::stateChanged, this, [this](const BatchWriter::StateInfo &info) {
-        d->last.db = info;
-        Q_EMIT databaseStateChanged(info);
-    });
-    connect(d->writer, &BatchWriter::deadLettered, this, &Engine::deadLettered);
-    connect(d->writer, &BatchWriter::fatalError, this, &Engine::fatalError);
-    connect(d->writer, &BatchWriter::finished, this, [this](quint64 unwritten) { d->onWriterFinished(unwritten); });
-    connect(d->batcher, &Batcher::sourceStateChanged, this, [this](const MessageSource::StateInfo &info) {
-        d->last.mqtt = info;
-        if (info.state == MessageSource::State::Connected && d->mqttConnects++ > 0)
-            d->counters.mqttReconnects.fetch_add(1, std::memory_order_relaxed);
-        Q_EMIT mqttStateChanged(info);
-        // The source gave up (a TLS file or certificate that no retry can fix): fatal, as the writer's Failed.
-        if (info.state == MessageSource::State::Failed)
-            Q_EMIT fatalError(QStringLiteral("MQTT: ") + info.detail());
-    });
-    connect(d->batcher, &Batcher::sourceError, this, &Engine::errorOccurred);
-    connect(d->batcher, &Batcher::stopped, this, [this] {
-        d->ingestStopTimer.stop();
-        d->finishWriter();
-    });
-
+    d->connectWorkers();
     d->writerThread.start();
     d->ingestThread.start();
     d->snapshotTimer.start();
     d->takeSnapshot();
     return Ok{};
+}
+
+Result<std::uint64_t> Engine::Private::openSpool()
+{
+    // Where the spool ends as it is opened: the writer replays what lies before it and after the checkpoint.
+    if (spool)
+        return spool->endPosition();
+    const SpoolConfig &sp = config.spool;
+    if (!sp.enabled)
+        return std::uint64_t(0);
+    Spool::Options options;
+    options.dir = sp.dir;
+    options.segmentBytes = std::uint64_t(sp.segmentMb) << 20;
+    options.maxBytes = std::uint64_t(sp.maxMb) << 20;
+    auto opened = Spool::open(options);
+    if (!opened)
+        return opened.error();
+    spool = std::move(opened).value();
+    const Spool::Recovery &r = spool->recovery();
+    auto lg = log::get("engine");
+    lg->info("spool {}: {} segments, {} records on disk, positions {}..{}", spool->directory(), r.segments,
+             r.records, r.startPosition, r.endPosition);
+    for (const QString &p : r.problems)
+        lg->error("spool damage found at start-up (skipped, the rest is replayed): {}", p);
+    counters.spoolDamagedBytes.store(r.damagedBytes, std::memory_order_relaxed);
+    return r.endPosition;
+}
+
+void Engine::Private::connectWorkers()
+{
+    QObject::connect(&writerThread, &QThread::started, writer, &BatchWriter::start);
+    QObject::connect(&writerThread, &QThread::finished, writer, &QObject::deleteLater);
+    QObject::connect(&ingestThread, &QThread::started, batcher, &Batcher::start);
+    QObject::connect(&ingestThread, &QThread::finished, batcher, &QObject::deleteLater);
+
+    QObject::connect(writer, &BatchWriter::committed, batcher, &Batcher::checkBuffer);
+    QObject::connect(writer, &BatchWriter::stateChanged, q, [this](const BatchWriter::StateInfo &info) {
+        last.db = info;
+        Q_EMIT q->databaseStateChanged(info);
+    });
+    QObject::connect(writer, &BatchWriter::deadLettered, q, &Engine::deadLettered);
+    QObject::connect(writer, &BatchWriter::fatalError, q, &Engine::fatalError);
+    QObject::connect(writer, &BatchWriter::finished, q, [this](quint64 unwritten) { onWriterFinished(unwritten); });
+    QObject::connect(batcher, &Batcher::sourceStateChanged, q, [this](const MessageSource::StateInfo &info) {
+        last.mqtt = info;
+        if (info.state == MessageSource::State::Connected && mqttConnects++ > 0)
+            counters.mqttReconnects.fetch_add(1, std::memory_order_relaxed);
+        Q_EMIT q->mqttStateChanged(info);
+        // The source gave up (a TLS file or certificate that no retry can fix): fatal, as the writer's Failed.
+        if (info.state == MessageSource::State::Failed)
+            Q_EMIT q->fatalError(QStringLiteral("MQTT: ") + info.detail());
+    });
+    QObject::connect(batcher, &Batcher::sourceError, q, &Engine::errorOccurred);
+    QObject::connect(batcher, &Batcher::stopped, q, [this] {
+        ingestStopTimer.stop();
+        finishWriter();
+    });
 }
 
 void Engine::stop()

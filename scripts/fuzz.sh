@@ -39,7 +39,8 @@ CONFIG_LIBS="-ltomlplusplus -lspdlog -lfmt" build_config=1 \
     "$repo/core/config/configkeys.cpp" "$repo/core/config/tomlreader.cpp" "$repo/core/config/logconfig.cpp" \
     "$repo/core/mapping/mappingconfig.cpp" "$repo/core/logging/logging.cpp"
 build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \
-    "$repo/core/mapping/jsonpointer.cpp" "$repo/core/pipeline/payloadcheck.cpp"
+    "$repo/core/mapping/valueconverter.cpp" "$repo/core/mapping/jsonpointer.cpp" \
+    "$repo/core/pipeline/payloadcheck.cpp"
 build fuzz_httprequest "$repo/tests/fuzz/fuzz_httprequest.cpp" "$repo/core/observability/httprequestparser.cpp" \
     "$repo/core/observability/bearertoken.cpp"
 for pid in "${builds[@]}"; do

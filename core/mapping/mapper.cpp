@@ -1,51 +1,22 @@
 // SPDX-License-Identifier: MIT
 #include "mapping/mapper.h"
 
-#include <QDateTime>
+#include "mapping/valueconverter.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTimeZone>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstring>
-#include <limits>
 
 namespace iot {
 namespace {
 
 using Type = ColumnMapping::Type;
 using Source = ColumnMapping::Source;
-using Enc = ColumnMapping::TimeEncoding;
 
 constexpr std::size_t MaxCachedTopics = 100000;
-
-QString jsonText(const QJsonValue &v)
-{
-    switch (v.type()) {
-    case QJsonValue::String: return QLatin1Char('"') + v.toString() + QLatin1Char('"');
-    case QJsonValue::Double: return QString::number(v.toDouble(), 'g', 17);
-    case QJsonValue::Bool: return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Object: return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Array: return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
-    case QJsonValue::Undefined: break;
-    }
-    return QStringLiteral("(missing)");
-}
-
-QByteArray compactJson(const QJsonValue &v)
-{
-    if (v.isObject())
-        return QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact);
-    if (v.isArray())
-        return QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact);
-    // A scalar: serialise through a one-element array and strip the brackets.
-    const QByteArray wrapped = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
-    return wrapped.mid(1, wrapped.size() - 2);
-}
 
 // RFC 6901: "/a/b~1c/0" → a → "b/c" → index 0.
 QJsonValue resolve(const QJsonValue &root, const QString &pointer)
@@ -74,239 +45,6 @@ QJsonValue resolve(const QJsonValue &root, const QString &pointer)
         }
     }
     return cur;
-}
-
-std::int64_t epochToUs(double v, Enc enc)
-{
-    if (enc == Enc::Auto) {
-        // Magnitude tells the unit for any date between 1973 and 5138: seconds < 1e11 ≤ ms < 1e14 ≤ µs.
-        const double a = std::fabs(v);
-        enc = a < 1e11 ? Enc::EpochSeconds : a < 1e14 ? Enc::EpochMillis : Enc::EpochMicros;
-    }
-    const double scale = enc == Enc::EpochSeconds ? 1e6 : enc == Enc::EpochMillis ? 1e3 : 1.0;
-    return std::llround(v * scale);
-}
-
-struct Converter
-{
-    MappedRows &out;
-    QString error;
-
-    void text(QByteArrayView bytes, MappedValue::Kind kind)
-    {
-        MappedValue v;
-        v.kind = kind;
-        v.i = static_cast<std::int64_t>(out.arena.size());
-        v.size = static_cast<std::uint32_t>(bytes.size());
-        out.arena.append(bytes.data(), static_cast<std::size_t>(bytes.size()));
-        out.values.push_back(v);
-    }
-    void integer(MappedValue::Kind kind, std::int64_t i)
-    {
-        MappedValue v;
-        v.kind = kind;
-        v.i = i;
-        out.values.push_back(v);
-    }
-    void real(double d) { out.values.push_back(MappedValue::ofReal(d)); }
-    void null() { out.values.push_back(MappedValue{}); }
-
-    bool fail(const ColumnMapping &c, const QString &why)
-    {
-        error = QStringLiteral("column %1 (%2): %3")
-                    .arg(c.name, c.source == Source::JsonPointer ? c.path : QStringLiteral("source"), why);
-        return false;
-    }
-
-    // A value from JSON.
-    bool fromJson(const ColumnMapping &c, const QJsonValue &v)
-    {
-        if (v.isUndefined() || v.isNull()) {
-            if (c.required)
-                return fail(c, v.isNull() ? QStringLiteral("is null") : QStringLiteral("is missing"));
-            null();
-            return true;
-        }
-        switch (c.type) {
-        case Type::Integer: {
-            // Whole numbers of the payload are exact up to the full 64 bits (Qt keeps them as integers); a number
-            // written as a fraction or exponent must be a whole number a double holds exactly (|n| <= 2^53).
-            constexpr qint64 None = std::numeric_limits<qint64>::min();
-            const qint64 exact = v.isDouble() ? v.toInteger(None) : None;
-            const double d = v.toDouble();
-            if (exact == None && !(v.isDouble() && d == std::trunc(d) && std::fabs(d) <= 9007199254740992.0))
-                return fail(c, QStringLiteral("expected an integer, got ") + jsonText(v));
-            integer(MappedValue::Kind::Integer, exact != None ? exact : static_cast<std::int64_t>(d));
-            return true;
-        }
-        case Type::Double:
-            if (!v.isDouble())
-                return fail(c, QStringLiteral("expected a number, got ") + jsonText(v));
-            real(v.toDouble());
-            return true;
-        case Type::Boolean:
-            if (!v.isBool())
-                return fail(c, QStringLiteral("expected true or false, got ") + jsonText(v));
-            integer(MappedValue::Kind::Boolean, v.toBool() ? 1 : 0);
-            return true;
-        case Type::Text:
-            text(v.isString() ? v.toString().toUtf8() : compactJson(v), MappedValue::Kind::Text);
-            return true;
-        case Type::Jsonb:
-            text(compactJson(v), MappedValue::Kind::Json);
-            return true;
-        case Type::Timestamptz: {
-            std::int64_t us = 0;
-            if (v.isString() && c.time != Enc::EpochSeconds && c.time != Enc::EpochMillis && c.time != Enc::EpochMicros) {
-                const QByteArray s = v.toString().toUtf8();
-                if (!Mapper::parseIso8601(s, us))
-                    return fail(c, QStringLiteral("expected an ISO-8601 time, got ") + jsonText(v));
-            } else if (v.isDouble() && c.time != Enc::Iso8601) {
-                us = epochToUs(v.toDouble(), c.time);
-            } else {
-                return fail(c, QStringLiteral("expected a time (%1), got ").arg(c.time == Enc::Iso8601
-                                   ? QStringLiteral("ISO-8601 text") : QStringLiteral("epoch number")) + jsonText(v));
-            }
-            integer(MappedValue::Kind::Timestamp, us);
-            return true;
-        }
-        }
-        return fail(c, QStringLiteral("unsupported type"));
-    }
-
-    // A value from text (topic, topic segment): converted to numbers when the column wants one.
-    bool fromText(const ColumnMapping &c, QByteArrayView s)
-    {
-        switch (c.type) {
-        case Type::Text:
-            text(s, MappedValue::Kind::Text);
-            return true;
-        case Type::Integer: {
-            std::int64_t i = 0;
-            const auto r = std::from_chars(s.data(), s.data() + s.size(), i);
-            if (r.ec != std::errc() || r.ptr != s.data() + s.size())
-                return fail(c, QStringLiteral("expected an integer, got \"%1\"").arg(QString::fromUtf8(s)));
-            integer(MappedValue::Kind::Integer, i);
-            return true;
-        }
-        case Type::Double: {
-            double d = 0;
-            const auto r = std::from_chars(s.data(), s.data() + s.size(), d);
-            if (r.ec != std::errc() || r.ptr != s.data() + s.size())
-                return fail(c, QStringLiteral("expected a number, got \"%1\"").arg(QString::fromUtf8(s)));
-            real(d);
-            return true;
-        }
-        case Type::Boolean:
-            if (s == "true" || s == "false") {
-                integer(MappedValue::Kind::Boolean, s == "true");
-                return true;
-            }
-            return fail(c, QStringLiteral("expected true or false, got \"%1\"").arg(QString::fromUtf8(s)));
-        case Type::Jsonb: {
-            const QByteArray quoted = QJsonDocument(QJsonArray{QString::fromUtf8(s)}).toJson(QJsonDocument::Compact);
-            text(QByteArrayView(quoted).sliced(1, quoted.size() - 2), MappedValue::Kind::Json);
-            return true;
-        }
-        case Type::Timestamptz: {
-            std::int64_t us = 0;
-            if (!Mapper::parseIso8601(s, us))
-                return fail(c, QStringLiteral("expected an ISO-8601 time, got \"%1\"").arg(QString::fromUtf8(s)));
-            integer(MappedValue::Kind::Timestamp, us);
-            return true;
-        }
-        }
-        return fail(c, QStringLiteral("unsupported type"));
-    }
-};
-
-constexpr double MaxExactInteger = 9007199254740992.0;   // 2^53: beyond it a JSON number is not exact in a double
-
-bool hasBackslash(QByteArrayView s)
-{
-    return std::memchr(s.data(), '\\', std::size_t(s.size())) != nullptr;
-}
-
-template <typename T>
-bool parseWhole(QByteArrayView s, T &value)
-{
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), value);
-    return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-// The fast path's conversion of a value's raw JSON text (empty: missing). False when it cannot produce exactly what
-// Converter::fromJson would from the parsed value — including every error, whose message the reference path writes.
-bool fastJson(const ColumnMapping &c, QByteArrayView raw, Converter &conv)
-{
-    if (raw.isEmpty() || raw == "null") {
-        if (c.required)
-            return false;
-        conv.null();
-        return true;
-    }
-    const bool isString = raw[0] == '"';
-    const bool isNumber = raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9');
-    const QByteArrayView inner = isString ? raw.sliced(1, raw.size() - 2) : QByteArrayView();
-    switch (c.type) {
-    case Type::Integer: {
-        if (!isNumber)
-            return false;
-        std::int64_t i = 0;
-        if (parseWhole(raw, i)) {
-            conv.integer(MappedValue::Kind::Integer, i);
-            return true;
-        }
-        double d = 0;
-        if (!parseWhole(raw, d) || d != std::trunc(d) || std::fabs(d) > MaxExactInteger)
-            return false;
-        conv.integer(MappedValue::Kind::Integer, static_cast<std::int64_t>(d));
-        return true;
-    }
-    case Type::Double: {
-        // Qt's parser keeps whole numbers as integers, so "-0", "-0.0" and "-0e5" come out as 0, not -0.0.
-        double d = 0;
-        if (!isNumber || !parseWhole(raw, d))
-            return false;
-        conv.real(d == 0 ? 0.0 : d);
-        return true;
-    }
-    case Type::Boolean:
-        if (raw != "true" && raw != "false")
-            return false;
-        conv.integer(MappedValue::Kind::Boolean, raw == "true");
-        return true;
-    case Type::Text:
-        if (!isString || hasBackslash(inner))
-            return false;
-        conv.text(inner, MappedValue::Kind::Text);
-        return true;
-    case Type::Jsonb:
-        // Only what Qt's compact serialisation writes back unchanged: plain ASCII strings and true/false.
-        if (raw == "true" || raw == "false") {
-            conv.text(raw, MappedValue::Kind::Json);
-            return true;
-        }
-        if (!isString || !std::all_of(inner.begin(), inner.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '\\'; }))
-            return false;
-        conv.text(raw, MappedValue::Kind::Json);
-        return true;
-    case Type::Timestamptz: {
-        std::int64_t us = 0;
-        if (isString) {
-            if (c.time == Enc::EpochSeconds || c.time == Enc::EpochMillis || c.time == Enc::EpochMicros
-                || hasBackslash(inner) || !Mapper::parseIso8601(inner, us))
-                return false;
-        } else {
-            double d = 0;
-            if (!isNumber || c.time == Enc::Iso8601 || !parseWhole(raw, d))
-                return false;
-            us = epochToUs(d, c.time);
-        }
-        conv.integer(MappedValue::Kind::Timestamp, us);
-        return true;
-    }
-    }
-    return false;
 }
 
 } // namespace
@@ -412,7 +150,7 @@ Mapper::Step Mapper::mapColumns(const CompiledRule &cr, const MappingRule &rule,
                                 QByteArrayView payload, std::int64_t receivedAtUs, MappedRows &rows,
                                 const QJsonValue *root, QString &error)
 {
-    Converter conv{rows, {}};
+    ValueConverter conv(rows);
     for (qsizetype k = 0; k < rule.columns.size(); ++k) {
         const ColumnMapping &c = rule.columns[k];
         bool ok = true;
@@ -425,7 +163,7 @@ Mapper::Step Mapper::mapColumns(const CompiledRule &cr, const MappingRule &rule,
                 QByteArrayView raw;
                 const JsonPointer::Result r = cr.pointers[std::size_t(k)].resolve(payload, raw);
                 ok = r != JsonPointer::Result::Unsure
-                    && fastJson(c, r == JsonPointer::Result::Found ? raw : QByteArrayView(), conv);
+                    && conv.fromRawJson(c, r == JsonPointer::Result::Found ? raw : QByteArrayView());
             }
             break;
         case Source::TopicSegment: ok = conv.fromText(c, m_segments[std::size_t(cr.segmentOf[std::size_t(k)])]); break;
@@ -445,7 +183,7 @@ Mapper::Step Mapper::mapColumns(const CompiledRule &cr, const MappingRule &rule,
             // The fast path hands whatever it cannot map to the reference path, which also words the error.
             if (!root)
                 return Step::Unsure;
-            error = conv.error;
+            error = conv.error();
             return Step::Failed;
         }
     }
@@ -534,30 +272,6 @@ Mapper::Outcome Mapper::map(QByteArrayView topic, QByteArrayView payload, std::i
     o.kind = Outcome::Kind::Mapped;
     o.rule = ruleIndex;
     return o;
-}
-
-bool Mapper::parseIso8601(QByteArrayView text, std::int64_t &epochUs)
-{
-    const QString s = QString::fromUtf8(text).trimmed();
-    QDateTime dt = QDateTime::fromString(s, Qt::ISODateWithMs);
-    if (!dt.isValid())
-        return false;
-    // No zone given: UTC, not the host's local time (sensors rarely know our time zone).
-    if (dt.timeSpec() == Qt::LocalTime)
-        dt.setTimeZone(QTimeZone::utc());
-    // QDateTime keeps milliseconds; recover microseconds from a fraction with more digits.
-    std::int64_t us = dt.toMSecsSinceEpoch() * 1000;
-    const qsizetype dot = s.indexOf(QLatin1Char('.'));
-    if (dot > 0) {
-        qsizetype e = dot + 1;
-        while (e < s.size() && s[e].isDigit())
-            ++e;
-        const QString frac = s.mid(dot + 1, e - dot - 1);
-        if (frac.size() > 3)
-            us += frac.left(6).leftJustified(6, QLatin1Char('0')).mid(3).toLongLong();
-    }
-    epochUs = us;
-    return true;
 }
 
 } // namespace iot

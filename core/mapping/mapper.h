@@ -84,8 +84,6 @@ public:
 
     /// Rule and pattern for a topic, -1 when none matches (cached).
     std::pair<int, int> match(QByteArrayView topic);
-    /// Parses an ISO-8601 date-time ("2026-11-27T02:21:05.123Z", offsets allowed, no zone = UTC) to µs.
-    static bool parseIso8601(QByteArrayView text, std::int64_t &epochUs);
 
 private:
     struct Pattern

@@ -4,11 +4,8 @@
 #include "logging/log.h"
 #include "pipeline/batchqueue.h"
 #include "pipeline/pipelinecounters.h"
-#include "spool/spool.h"
 #include "util/threadcleanup.h"
 #include "util/timeformat.h"
-
-#include <QMetaEnum>
 
 #include <algorithm>
 #include <iterator>
@@ -30,7 +27,7 @@ constexpr int MaxDeadLetterSignals = 20;
 BatchWriter::BatchWriter(SinkFactory factory, const SubscriberConfig &config, BatchQueue *queue,
                          PipelineCounters *counters, Spool *spool, std::uint64_t replayTo)
     : m_factory(std::move(factory)), m_config(config), m_queue(queue), m_counters(counters),
-      m_check(static_cast<std::size_t>(config.maxPayloadBytes)), m_spool(spool), m_replayTo(replayTo)
+      m_check(static_cast<std::size_t>(config.maxPayloadBytes)), m_spool(spool, replayTo, counters)
 {
     // Parented so that moveToThread takes the timers along to the writer thread.
     m_retryTimer.setParent(this);
@@ -57,11 +54,6 @@ BatchWriter::~BatchWriter()
     releaseThreadLocalLibraryState();
 }
 
-QString BatchWriter::stateName(State state)
-{
-    return QString::fromLatin1(QMetaEnum::fromType<State>().valueToKey(static_cast<int>(state))).toLower();
-}
-
 void BatchWriter::setState(StateInfo info)
 {
     if (info.state == m_state && info.state != State::Retrying && info.state != State::Blocked)
@@ -76,35 +68,6 @@ void BatchWriter::setState(StateInfo info)
     if (info.target.isEmpty() && m_sink)
         info.target = m_sink->describe();
     Q_EMIT stateChanged(info);
-}
-
-QString BatchWriter::StateInfo::reason() const
-{
-    switch (cause) {
-    case Cause::CheckpointUnreadable: return QStringLiteral("cannot read the spool checkpoint: ") + message;
-    case Cause::TableRefusesEveryRow:
-        return QStringLiteral("%1 refuses every row%2: %3")
-            .arg(table, code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(code), message);
-    case Cause::DeadLetterTableRefuses: return QStringLiteral("the dead-letter table refuses rows: ") + message;
-    case Cause::None:
-    case Cause::Unavailable:
-    case Cause::Fatal: break;
-    }
-    return message;
-}
-
-QString BatchWriter::StateInfo::detail() const
-{
-    const QString delay = QString::number(double(retryDelayUs) / 1e6, 'f', 1);
-    switch (state) {
-    case State::Connecting: return QStringLiteral("connecting to ") + target;
-    case State::Connected: return QStringLiteral("connected to ") + target;
-    case State::Retrying: return QStringLiteral("retry in %1 s: %2").arg(delay, reason());
-    case State::Blocked: return QStringLiteral("%1; retry in %2 s").arg(reason(), delay);
-    case State::Failed: return message.simplified();
-    case State::Disconnected: break;
-    }
-    return {};
 }
 
 void BatchWriter::addObserver(std::shared_ptr<PipelineObserver> observer)
@@ -180,7 +143,7 @@ void BatchWriter::tryOpen()
         scheduleRetry(st.error().message);
         return;
     }
-    if (m_spool && !syncCheckpoint())
+    if (m_spool.enabled() && !syncCheckpoint())
         return;
     logger()->info("database ready: {}", m_sink->describe());
     if (m_everConnected)
@@ -197,93 +160,23 @@ bool BatchWriter::syncCheckpoint()
         scheduleRetry({.cause = Cause::CheckpointUnreadable, .message = c.error().message});
         return false;
     }
-    std::uint64_t committed = c.value();
-    if (!m_committedThisRun && committed > m_replayTo) {
-        // Positions restart at 0 in a new spool directory; a checkpoint from an older one means nothing here.
-        logger()->warn("the database's spool checkpoint ({}) is beyond this spool's end ({}): the spool directory "
-                       "was replaced; ignoring the old checkpoint",
-                       committed, m_replayTo);
-        committed = 0;
-    }
-    m_committed = std::max(m_committed, committed);
-    if (!m_replayPlanned) {
-        m_replayPlanned = true;
-        m_replayFrom = std::max(m_committed, m_spool->startPosition());
-        if (m_replayFrom < m_replayTo)
-            logger()->info("replaying the spool from position {} to {}: messages received before the last stop "
-                           "but not committed",
-                           m_replayFrom, m_replayTo);
-        else
-            m_replayFrom = m_replayTo;
-    }
-    dropCommitted();
+    m_spool.adopt(c.value());
+    m_spool.dropCommitted(m_pieces);
     return true;
-}
-
-void BatchWriter::dropCommitted()
-{
-    // A commit whose acknowledgement was lost with the connection did happen if the checkpoint says so: those rows
-    // must not be written twice.
-    std::size_t written = 0, dead = 0;
-    const auto done = [this](std::uint64_t end) { return end != 0 && end <= m_committed; };
-    for (auto it = m_pieces.begin(); it != m_pieces.end();) {
-        const Batch &b = *it->batch;
-        const auto g = std::remove_if(it->good.begin(), it->good.end(), [&](std::uint32_t i) { return done(b.spoolEnd(i)); });
-        written += static_cast<std::size_t>(it->good.end() - g);
-        it->good.erase(g, it->good.end());
-        const auto dl = std::remove_if(it->dead.begin(), it->dead.end(),
-                                       [&](const WriteSet::DeadLetter &x) { return done(b.spoolEnd(x.row)); });
-        dead += static_cast<std::size_t>(it->dead.end() - dl);
-        it->dead.erase(dl, it->dead.end());
-        it = it->rows() == 0 ? m_pieces.erase(it) : std::next(it);
-    }
-    if (written + dead == 0)
-        return;
-    m_counters->written.fetch_add(written, std::memory_order_relaxed);
-    m_counters->deadLettered.fetch_add(dead, std::memory_order_relaxed);
-    logger()->info("{} rows were committed just before the connection was lost; not writing them again",
-                   written + dead);
-}
-
-bool BatchWriter::readSpool(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next)
-{
-    const Spool::ReadResult r = m_spool->read(from, to, max, into);
-    next = r.next;
-    if (r.damagedBytes) {
-        m_counters->spoolDamagedBytes.fetch_add(r.damagedBytes, std::memory_order_relaxed);
-        logger()->error("spool damage: {} bytes between positions {} and {} could not be read", r.damagedBytes,
-                        from, to);
-    }
-    return r.records > 0;
 }
 
 bool BatchWriter::loadWork(Batch &into)
 {
     const auto cap = static_cast<std::size_t>(m_config.maxTransactionRows);
-    if (m_spool && m_replayFrom < m_replayTo) {
-        std::uint64_t next = m_replayTo;
-        const bool got = readSpool(into, m_replayFrom, m_replayTo, cap, next);
-        m_replayFrom = got ? next : m_replayTo;
-        m_counters->replayed.fetch_add(into.size(), std::memory_order_relaxed);
-        if (got)
-            return true;
-    }
+    if (m_spool.replay(into, cap))
+        return true;
     // Straight into `into` (m_pending), whose buffers (grown to the largest transaction so far) are reused.
     if (!m_queue->takeUpTo(cap, into))
         return false;
-    if (!into.isSpilled())
-        return true;
-    const Batch::Spill sp = into.spill();
-    into.clear();
-    std::uint64_t next = sp.to;
-    readSpool(into, sp.from, sp.to, std::min(cap, sp.count), next);
-    const std::size_t got = into.size();
-    if (got < sp.count && next < sp.to) {
-        m_queue->pushFront(Batch::spilled({next, sp.to, sp.count - got}));
-    } else if (got < sp.count) {
-        // The disk lost them (damage found while reading back): counted, never silent.
-        m_counters->drop(Reasons::Drop::SpoolUnreadable, sp.count - got);
-        logger()->error("{} spilled messages could not be read back from the spool and are lost", sp.count - got);
+    if (into.isSpilled()) {
+        const Batch::Spill sp = into.spill();
+        into.clear();
+        m_spool.readBack(sp, into, cap, *m_queue);
     }
     return true;
 }
@@ -421,39 +314,45 @@ bool BatchWriter::writeNextPiece()
     m_lastWriteUs = startUs;
     const WriteOutcome out = m_sink->write(piece);
     report(piece, out, startUs);
-    if (out.ok()) {
-        const std::int64_t now = TimeFormat::nowUs();
-        m_counters->written.fetch_add(piece.good.size() - std::min(piece.good.size(), out.deduplicated),
-                                      std::memory_order_relaxed);
-        m_counters->deduplicated.fetch_add(out.deduplicated, std::memory_order_relaxed);
-        m_counters->deadLettered.fetch_add(piece.dead.size(), std::memory_order_relaxed);
-        for (const WriteSet::DeadLetter &dl : piece.dead)
-            m_counters->deadLetteredBy[std::size_t(dl.kind)].fetch_add(1, std::memory_order_relaxed);
-        m_counters->transactions.fetch_add(1, std::memory_order_relaxed);
-        m_counters->lastCommitUs.store(now, std::memory_order_relaxed);
-        m_counters->lastCommitLatencyUs.store(now - m_pending.firstReceivedAtUs(), std::memory_order_relaxed);
-        if (!piece.dead.empty())
-            log::withFields(*logger(), spdlog::level::warn,
-                            {{"rows", piece.dead.size()}, {"topic", m_pending.topic(piece.dead.front().row)},
-                             {"error", piece.dead.front().reason}},
-                            "{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
-        if (piece.bisecting) {
-            // Evidence for judging a row that fails alone later in this split: its table took other rows.
-            for (const std::uint32_t i : piece.good)
-                m_proven[target(i)] = true;
-        }
-        if (m_spool && piece.checkpoint) {
-            m_committed = std::max(m_committed, piece.checkpoint);
-            m_committedThisRun = true;
-            m_spool->release(m_committed);
-        }
-        const quint64 rows = piece.rows();
-        m_pieces.pop_front();
-        m_attempt = 1;
-        m_unknownFailures = 0;
-        Q_EMIT committed(rows);
-        return true;
+    if (!out.ok())
+        return handleFailure(out);
+    countCommitted(piece, out);
+    if (piece.bisecting) {
+        // Evidence for judging a row that fails alone later in this split: its table took other rows.
+        for (const std::uint32_t i : piece.good)
+            m_bisection.noteCommitted(target(i));
     }
+    m_spool.commit(piece.checkpoint);
+    const quint64 rows = piece.rows();
+    m_pieces.pop_front();
+    m_attempt = 1;
+    m_unknownFailures = 0;
+    Q_EMIT committed(rows);
+    return true;
+}
+
+void BatchWriter::countCommitted(const WriteSet &piece, const WriteOutcome &out)
+{
+    const std::int64_t now = TimeFormat::nowUs();
+    m_counters->written.fetch_add(piece.good.size() - std::min(piece.good.size(), out.deduplicated),
+                                  std::memory_order_relaxed);
+    m_counters->deduplicated.fetch_add(out.deduplicated, std::memory_order_relaxed);
+    m_counters->deadLettered.fetch_add(piece.dead.size(), std::memory_order_relaxed);
+    for (const WriteSet::DeadLetter &dl : piece.dead)
+        m_counters->deadLetteredBy[std::size_t(dl.kind)].fetch_add(1, std::memory_order_relaxed);
+    m_counters->transactions.fetch_add(1, std::memory_order_relaxed);
+    m_counters->lastCommitUs.store(now, std::memory_order_relaxed);
+    m_counters->lastCommitLatencyUs.store(now - m_pending.firstReceivedAtUs(), std::memory_order_relaxed);
+    if (!piece.dead.empty())
+        log::withFields(*logger(), spdlog::level::warn,
+                        {{"rows", piece.dead.size()}, {"topic", m_pending.topic(piece.dead.front().row)},
+                         {"error", piece.dead.front().reason}},
+                        "{} messages dead-lettered, first: {}", piece.dead.size(), piece.dead.front().reason);
+}
+
+bool BatchWriter::handleFailure(const WriteOutcome &out)
+{
+    WriteSet &piece = m_pieces.front();
     m_counters->writeFailures.fetch_add(1, std::memory_order_relaxed);
     // The rule (docs/architecture.md, "Failure model"): the connection's or the server's trouble is retried as long
     // as it lasts; an error of no known class is retried a few times; then, and at once for the rows' errors, the
@@ -470,7 +369,7 @@ bool BatchWriter::writeNextPiece()
         return false;
     }
     if (!piece.bisecting)
-        m_proven.assign(m_mapper ? std::size_t(m_mapper->rules().size()) + 1 : 1, false);  // a new split begins
+        m_bisection.begin(m_mapper ? std::size_t(m_mapper->rules().size()) + 1 : 1);  // a new split begins
     m_attempt = 1;
     m_unknownFailures = 0;
     if (piece.rows() > 1) {
@@ -494,31 +393,10 @@ bool BatchWriter::writeNextPiece()
 
 void BatchWriter::splitFront()
 {
-    // Split by position so the two halves stay in spool order (dead letters too, each going to its own half):
-    // the checkpoint of the first never covers a row of the second.
-    WriteSet failed = std::move(m_pieces.front());
-    m_pieces.pop_front();
-    std::vector<std::uint32_t> rows(failed.good);
-    for (const WriteSet::DeadLetter &dl : failed.dead)
-        rows.push_back(dl.row);
-    std::sort(rows.begin(), rows.end());
-    const std::uint32_t midRow = rows[rows.size() / 2];  // > the piece's first row
-    WriteSet second;
-    second.batch = failed.batch;
-    second.mapped = failed.mapped;
-    second.bisecting = failed.bisecting = true;
-    const auto g = std::partition_point(failed.good.begin(), failed.good.end(),
-                                        [midRow](std::uint32_t i) { return i < midRow; });
-    second.good.assign(g, failed.good.end());
-    failed.good.erase(g, failed.good.end());
-    const auto dl = std::stable_partition(failed.dead.begin(), failed.dead.end(),
-                                          [midRow](const WriteSet::DeadLetter &x) { return x.row < midRow; });
-    second.dead.assign(std::make_move_iterator(dl), std::make_move_iterator(failed.dead.end()));
-    failed.dead.erase(dl, failed.dead.end());
-    second.checkpoint = failed.checkpoint;
-    failed.checkpoint = failed.batch->spoolEndOfFirst(midRow);
-    m_pieces.push_front(std::move(second));
-    m_pieces.push_front(std::move(failed));
+    // Split by position so the two halves stay in spool order: the checkpoint of the first never covers a row of
+    // the second.
+    WriteSet second = Bisection::halve(m_pieces.front());
+    m_pieces.insert(std::next(m_pieces.begin()), std::move(second));
 }
 
 bool BatchWriter::judgeRow(const WriteOutcome &out)
@@ -530,7 +408,7 @@ bool BatchWriter::judgeRow(const WriteOutcome &out)
     WriteSet &piece = m_pieces.front();
     const std::uint32_t row = piece.good.front();
     const std::size_t t = target(row);
-    bool poison = t < m_proven.size() && m_proven[t];
+    bool poison = m_bisection.proven(t);
     bool extended = false;
     while (!poison) {
         std::vector<std::uint32_t> others;
@@ -543,12 +421,7 @@ bool BatchWriter::judgeRow(const WriteOutcome &out)
             if (extendWork())
                 continue;
         }
-        std::vector<std::uint32_t> probes;
-        for (int k = 0; k < ProbeRows && !others.empty(); ++k) {
-            const std::uint32_t pick = others[std::min(others.size() - 1, others.size() * std::size_t(k) / ProbeRows)];
-            if (probes.empty() || probes.back() != pick)
-                probes.push_back(pick);
-        }
+        const std::vector<std::uint32_t> probes = Bisection::probes(others, ProbeRows);
         if (probes.empty())
             break;
         for (const std::uint32_t p : probes) {

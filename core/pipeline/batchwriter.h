@@ -4,8 +4,10 @@
 #include "config/config.h"
 #include "mapping/mapper.h"
 #include "pipeline/batch.h"
+#include "pipeline/bisection.h"
 #include "pipeline/payloadcheck.h"
 #include "pipeline/pipelineobserver.h"
+#include "pipeline/spoolcursor.h"
 #include "storage/sqlsink.h"
 
 #include <QDeadlineTimer>
@@ -109,11 +111,11 @@ private:
     void tryOpen();
     bool loadWork(Batch &into);
     bool extendWork();
-    bool readSpool(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
     bool syncCheckpoint();
-    void dropCommitted();
     void prepareWork(std::uint32_t from);
     bool writeNextPiece();
+    void countCommitted(const WriteSet &piece, const WriteOutcome &out);
+    bool handleFailure(const WriteOutcome &out);
     void splitFront();
     bool judgeRow(const WriteOutcome &out);
     std::size_t target(std::uint32_t row) const;
@@ -134,7 +136,7 @@ private:
     MappedBatch m_mapped;            // what the mapper made of m_pending
     int m_attempt = 1;               // tries of the piece at the head of m_pieces
     int m_unknownFailures = 0;       // of those, failures of no known class
-    std::vector<bool> m_proven;      // per target (0: readings, 1 + rule): rows committed since a split began
+    Bisection m_bisection;           // of the piece at the head of m_pieces, while a failed transaction is split
     Batch m_extra;                   // more queued work, taken to find rows to compare a refused row with
     PayloadCheck m_check;
     Batch m_pending;                 // taken off the queue, not yet fully committed
@@ -150,12 +152,7 @@ private:
     bool m_finished = false;
     bool m_failed = false;   // a fatal error (fatalError): nothing is tried any more
     bool m_drainPosted = false;
-    Spool *m_spool;
-    std::uint64_t m_replayFrom = 0;
-    std::uint64_t m_replayTo = 0;
-    bool m_replayPlanned = false;
-    std::uint64_t m_committed = 0;     // spool checkpoint known to be in the database
-    bool m_committedThisRun = false;
+    SpoolCursor m_spool;             // checkpoint, replay and read-back (no spool: a no-op)
 };
 
 } // namespace iot

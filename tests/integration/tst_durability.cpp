@@ -77,9 +77,7 @@ void TstDurability::killNineLosesAndDuplicatesNothing()
     const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
     qInfo("kill -9 after %lld rows, restart: %s", atKill, qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0 && report.unexpected == 0, qPrintable(report.describe()));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
 void TstDurability::longPostgresOutageUsesDiskNotMemory()
@@ -120,9 +118,7 @@ void TstDurability::longPostgresOutageUsesDiskNotMemory()
           qPrintable(report.describe()), peakKiB);
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
     QVERIFY2(peakKiB > 0 && peakKiB < RssBoundKiB, qPrintable(QString::number(peakKiB)));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(30000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(30000), qPrintable(sub.log().right(2000)));
 }
 
 void TstDurability::spoolCapPausesReadingAndLosesNothing()
@@ -152,9 +148,7 @@ void TstDurability::spoolCapPausesReadingAndLosesNothing()
     qInfo("spool cap 2 MiB, %llu messages during an outage: %s", Count, qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
     QVERIFY2(sub.log().contains(QStringLiteral("resuming MQTT reading")), qPrintable(sub.log().right(3000)));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(30000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(30000), qPrintable(sub.log().right(2000)));
 }
 
 void TstDurability::damagedSpoolIsReportedAndTheRestReplayed()
@@ -178,9 +172,7 @@ void TstDurability::damagedSpoolIsReportedAndTheRestReplayed()
     const SimStats stats = runSimulation(simulation(srv, tag, Count, 0, 0, 25));
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
     QVERIFY2(sub.waitForLog(QStringLiteral("received 1000 "), 15000), qPrintable(sub.log()));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
     QVERIFY2(sub.log().contains(QStringLiteral("stay in the spool")), qPrintable(sub.log().right(2000)));
 
     // 2. Damage the segment that holds the records: a bit flip in the middle, and a torn last record.
@@ -223,9 +215,7 @@ void TstDurability::damagedSpoolIsReportedAndTheRestReplayed()
     }());
     QVERIFY(more.allDelivered());
     QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count) - report.missing + 100, 20000);
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
 QTEST_GUILESS_MAIN(TstDurability)

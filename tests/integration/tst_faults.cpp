@@ -6,6 +6,7 @@
 #include "readingsprobe.h"
 #include "simulation.h"
 #include "subscriberprocess.h"
+#include "taggedrun.h"
 #include "testenv.h"
 
 #include <QFileInfo>
@@ -96,85 +97,62 @@ void TstFaults::hostilePayloadsAreDeadLettered()
         : QStringLiteral("SELECT hex(payload) FROM dead_letters WHERE topic = '%1/bad/3'").arg(tag));
     QCOMPARE(stored.toLower(), QString::fromLatin1(bad[2].payload.toHex()));
     QVERIFY(SeqReport::check(probe.seqCounts(), 1, 50).missing == 0);
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
 void TstFaults::postgresOutageLosesNothing()
 {
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 10000;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/pgdown-XXXXXX"));
-    const QString tag = QStringLiteral("pg_outage");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(sub.log()));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    TaggedRun run(srv, QStringLiteral("pg_outage"));
+    QVERIFY2(run.start(true), qPrintable(run.sub.log()));
 
-    BackgroundPublisher publisher(simulation(srv, tag, Count, 2500));
-    QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 1000, 20000);
+    BackgroundPublisher publisher(simulation(srv, run.tag, Count, 2500));
+    QTRY_VERIFY_WITH_TIMEOUT(run.probe.count() > 1000, 20000);
     QString out;
     QVERIFY2(srv.stopPostgres(&out), qPrintable(out));
     QTest::qWait(3000);
-    const bool noticed = sub.log().contains(QStringLiteral("database unavailable"));
+    const bool noticed = run.sub.log().contains(QStringLiteral("database unavailable"));
     QVERIFY2(srv.startPostgres(&out), qPrintable(out));
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
     QVERIFY2(noticed, "the subscriber did not report the outage");
-    QVERIFY2(sub.isRunning(), "the subscriber must survive a database outage");
+    QVERIFY2(run.sub.isRunning(), "the subscriber must survive a database outage");
 
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 60000);
-    const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(Count), 60000);
+    const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, Count);
     qInfo("after a PostgreSQL outage: %s", qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
 }
 
 void TstFaults::brokerRestartReconnects()
 {
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 4000;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/broker-XXXXXX"));
-    const QString brokerDir = dir.filePath(QStringLiteral("broker"));
+    TaggedRun run(srv, QStringLiteral("broker_restart"));
+    const QString brokerDir = run.dir.filePath(QStringLiteral("broker"));
     const int port = freePort();
     QString out;
     QVERIFY2(srv.startBroker(brokerDir, port, &out), qPrintable(out));
-    const QString tag = QStringLiteral("broker_restart");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    setup.mqttPort = port;
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    run.setup.mqttPort = port;
+    QVERIFY2(run.start(), qPrintable(run.sub.log()));
 
-    BackgroundPublisher publisher(simulation(srv, tag, Count, 1000, port));
-    QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 500, 20000);
+    BackgroundPublisher publisher(simulation(srv, run.tag, Count, 1000, port));
+    QTRY_VERIFY_WITH_TIMEOUT(run.probe.count() > 500, 20000);
     QVERIFY2(srv.stopBroker(brokerDir, &out), qPrintable(out));
     QTest::qWait(1000);
     QVERIFY2(srv.startBroker(brokerDir, port, &out), qPrintable(out));
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
-    QVERIFY2(sub.waitForLog(QStringLiteral("retry 1"), 1000), qPrintable(sub.log()));
+    QVERIFY2(run.sub.waitForLog(QStringLiteral("retry 1"), 1000), qPrintable(run.sub.log()));
 
-    QTRY_VERIFY_WITH_TIMEOUT(SeqReport::check(probe.seqCounts(), 1, Count).missing == 0, 60000);
-    const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
+    QTRY_VERIFY_WITH_TIMEOUT(SeqReport::check(run.probe.seqCounts(), 1, Count).missing == 0, 60000);
+    const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, Count);
     // QoS 1 is at-least-once: a PUBACK lost with the broker may bring a redelivery; count it, never a gap.
     qInfo("after a broker restart: %s", qPrintable(report.describe()));
     QCOMPARE(report.unexpected, qint64(0));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     srv.stopBroker(brokerDir);
 }
 
@@ -182,41 +160,31 @@ void TstFaults::sigtermCommitsEverythingReceived()
 {
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 20000;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/sigterm-XXXXXX"));
-    const QString tag = QStringLiteral("sigterm");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    setup.flushInterval = 5;  // long, so that SIGTERM finds an open batch to hand over
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    TaggedRun run(srv, QStringLiteral("sigterm"));
+    run.setup.flushInterval = 5;  // long, so that SIGTERM finds an open batch to hand over
+    QVERIFY2(run.start(), qPrintable(run.sub.log()));
 
-    BackgroundPublisher publisher(simulation(srv, tag, Count, 5000));
-    QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 2000, 20000);
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitStatus(), QProcess::NormalExit);
-    QCOMPARE(sub.exitCode(), 0);
+    BackgroundPublisher publisher(simulation(srv, run.tag, Count, 5000));
+    QTRY_VERIFY_WITH_TIMEOUT(run.probe.count() > 2000, 20000);
+    run.sub.terminate();
+    QVERIFY(run.sub.waitForFinished(20000));
+    QCOMPARE(run.sub.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(run.sub.exitCode(), 0);
     FinalBalance b;
-    QVERIFY2(FinalBalance::parse(sub.log(), b), qPrintable(sub.log().right(2000)));
+    QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.inFlight, qint64(0));
     QCOMPARE(b.dropped, qint64(0));
     QCOMPARE(b.written, b.received);
-    QCOMPARE(probe.count(), b.written);
+    QCOMPARE(run.probe.count(), b.written);
 
     // The persistent session kept the rest at the broker: a restart picks it up, with nothing lost or doubled.
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
+    QVERIFY(run.sub.start(subscriberConfig(srv, run.setup)));
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 60000);
-    const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(Count), 60000);
+    const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, Count);
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
 }
 
 void TstFaults::badConfigurationExitsTwo_data()

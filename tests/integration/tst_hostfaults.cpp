@@ -7,6 +7,7 @@
 #include "readingsprobe.h"
 #include "simulation.h"
 #include "subscriberprocess.h"
+#include "taggedrun.h"
 #include "testenv.h"
 
 #include <QDir>
@@ -220,28 +221,18 @@ void TstHostFaults::failedFdatasyncIsCountedAndLosesNothing()
     QVERIFY2(sub.isRunning(), qPrintable(ended(sub)));
     // Logged once per transition, not per failed call.
     QCOMPARE(occurrences(sub.log(), QStringLiteral("spool sync failed in")), 1);
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(30000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(30000), qPrintable(sub.log().right(2000)));
 }
 
 void TstHostFaults::sigpipeIsIgnored()
 {
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 200;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/sigpipe-XXXXXX"));
-    const QString tag = QStringLiteral("sigpipe");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    TaggedRun run(srv, QStringLiteral("sigpipe"));
+    QVERIFY2(run.start(), qPrintable(run.sub.log()));
 
     // The disposition, as the kernel reports it: SIGPIPE's bit in the SigIgn mask.
-    QFile status(QStringLiteral("/proc/%1/status").arg(sub.pid()));
+    QFile status(QStringLiteral("/proc/%1/status").arg(run.sub.pid()));
     QVERIFY(status.open(QIODevice::ReadOnly));
     quint64 ignored = 0;
     for (const QByteArray &line : status.readAll().split('\n'))
@@ -250,14 +241,12 @@ void TstHostFaults::sigpipeIsIgnored()
     QVERIFY2(ignored & (quint64(1) << (SIGPIPE - 1)), qPrintable(QString::number(ignored, 16)));
 
     // And the effect: a SIGPIPE (as a write to a socket the broker closed would raise) leaves it working.
-    QCOMPARE(::kill(pid_t(sub.pid()), SIGPIPE), 0);
-    const SimStats stats = runSimulation(simulation(srv, tag, Count, 0));
+    QCOMPARE(::kill(pid_t(run.sub.pid()), SIGPIPE), 0);
+    const SimStats stats = runSimulation(simulation(srv, run.tag, Count, 0));
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 20000);
-    QVERIFY(sub.isRunning());
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(Count), 20000);
+    QVERIFY(run.sub.isRunning());
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
 }
 
 QTEST_GUILESS_MAIN(TstHostFaults)

@@ -223,9 +223,7 @@ void TstObservability::metricsReachPrometheusAndSpansTheCollector()
     QTRY_VERIFY(scrape(port, "iot_subscriber_trace_spans_exported_total") >= 1);
     QCOMPARE(scrape(port, "iot_subscriber_trace_export_failures_total"), 0.0);
 
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
     prometheus.stop();
 }
 
@@ -295,9 +293,7 @@ void TstObservability::readinessFollowsBrokerAndDatabase()
     for (const OtlpReceiver::Request &r : receiver.requests())
         QVERIFY2(OtlpReceiver::problems(r.body).isEmpty(), qPrintable(OtlpReceiver::problems(r.body).join(u'\n')));
 
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
     srv.stopBroker(brokerDir);
 }
 
@@ -337,9 +333,7 @@ void TstObservability::deadCollectorCostsNothing()
             QCOMPARE(scrape(port, "iot_subscriber_trace_spans_exported_total"), 0.0);
             QCOMPARE(httpGet(port, "/readyz").status, 200);
         }
-        sub.terminate();
-        QVERIFY(sub.waitForFinished(20000));
-        QCOMPARE(sub.exitCode(), 0);
+        QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
         log = sub.log();
     }
     qInfo("%llu messages stored in %lld ms without tracing, %lld ms with a dead collector", Count, ms[0], ms[1]);

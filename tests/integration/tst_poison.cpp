@@ -7,6 +7,7 @@
 #include "publisher.h"
 #include "readingsprobe.h"
 #include "subscriberprocess.h"
+#include "taggedrun.h"
 #include "testenv.h"
 
 #include <QRandomGenerator>
@@ -60,14 +61,9 @@ void TstPoison::keyTooLargeForItsIndexIsSetAside()
     // topic; now the row goes to the dead letters and the 1,999 around it (and what follows) are stored.
     IOT_REQUIRE_SERVERS(srv);
     constexpr int Count = 2000, After = 200, Poison = 1000;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/poison-key-XXXXXX"));
-    const QString tag = QStringLiteral("poison_key");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    setup.prometheusPort = freePort();
-    setup.extraToml = QStringLiteral(R"(
+    TaggedRun run(srv, QStringLiteral("poison_key"));
+    run.setup.prometheusPort = freePort();
+    run.setup.extraToml = QStringLiteral(R"(
 [[mappings]]
 name = "keyed"
 topics = ["%1/dev/{device}"]
@@ -88,11 +84,8 @@ name = "seq"
 source = "/seq"
 type = "integer"
 required = true
-)").arg(tag);
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+)").arg(run.tag);
+    QVERIFY2(run.start(), qPrintable(run.sub.log()));
 
     // Random characters, so that TOAST compression cannot shrink the key under the b-tree limit.
     static const char Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -108,41 +101,40 @@ required = true
         const QByteArray key = seq == Poison ? huge : QByteArrayLiteral("key-") + QByteArray::number(seq);
         const QByteArray payload = QByteArrayLiteral("{\"seq\":") + QByteArray::number(seq) + QByteArrayLiteral(",\"k\":\"")
             + key + QByteArrayLiteral("\"}");
-        return pub.publish((tag + QStringLiteral("/dev/d%1").arg(seq % 10)).toUtf8(), payload, 1);
+        return pub.publish((run.tag + QStringLiteral("/dev/d%1").arg(seq % 10)).toUtf8(), payload, 1);
     };
     for (int seq = 1; seq <= Count; ++seq)
         QVERIFY(publish(seq));
     QVERIFY(pub.waitAllDelivered(20000));
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(QStringLiteral("keyed")), qint64(Count - 1), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(QStringLiteral("keyed")), qint64(Count - 1), 60000);
     // Ingestion goes on after it.
     for (int seq = Count + 1; seq <= Count + After; ++seq)
         QVERIFY(publish(seq));
     QVERIFY(pub.waitAllDelivered(20000));
     pub.disconnect();
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(QStringLiteral("keyed")), qint64(Count + After - 1), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(QStringLiteral("keyed")), qint64(Count + After - 1), 30000);
 
-    QCOMPARE(probe.count(QStringLiteral("dead_letters")), qint64(1));
-    const auto letters = probe.deadLetters();
+    QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(1));
+    const auto letters = run.probe.deadLetters();
     QCOMPARE(letters.size(), 1);
     QVERIFY2(letters.front().second.startsWith(QStringLiteral("rejected by database (54000): ")),
              qPrintable(letters.front().second));
     QVERIFY2(letters.front().second.contains(QStringLiteral("index row")), qPrintable(letters.front().second));
-    QCOMPARE(probe.scalar(QStringLiteral("SELECT convert_from(payload, 'UTF8')::jsonb->>'seq' FROM dead_letters")),
-             QString::number(Poison));
-    const SeqReport report = SeqReport::check(probe.columnCounts(QStringLiteral("keyed"), QStringLiteral("seq")), 1,
+    QCOMPARE(
+        run.probe.scalar(QStringLiteral("SELECT convert_from(payload, 'UTF8')::jsonb->>'seq' FROM dead_letters")),
+        QString::number(Poison));
+    const SeqReport report = SeqReport::check(run.probe.columnCounts(QStringLiteral("keyed"), QStringLiteral("seq")), 1,
                                               Count + After);
     qInfo("a 54000 row among %d: %s", Count, qPrintable(report.describe()));
     QCOMPARE(report.missing, qint64(1));
     QCOMPARE(report.firstMissing, QString::number(Poison));
     QCOMPARE(report.duplicated, qint64(0));
-    QCOMPARE(scrape(setup.prometheusPort, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 1.0);
-    QCOMPARE(scrape(setup.prometheusPort, "iot_subscriber_writing_blocked"), 0.0);
-    QVERIFY2(sub.isRunning(), qPrintable(sub.log().right(2000)));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QCOMPARE(scrape(run.setup.prometheusPort, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 1.0);
+    QCOMPARE(scrape(run.setup.prometheusPort, "iot_subscriber_writing_blocked"), 0.0);
+    QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
-    QVERIFY2(FinalBalance::parse(sub.log(), b), qPrintable(sub.log().right(2000)));
+    QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.deadLettered, qint64(1));
     QCOMPARE(b.dropped, qint64(0));
     QCOMPARE(b.inFlight, qint64(0));
@@ -209,9 +201,7 @@ void TstPoison::rowRefusedByTriggerIsSetAside()
     QCOMPARE(report.firstMissing, QString::number(Refused));
     QCOMPARE(report.duplicated, qint64(0));
     QVERIFY2(sub.isRunning(), qPrintable(sub.log().right(2000)));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
 void TstPoison::everyRowRefusedStopsWritingUntilFixed()
@@ -220,36 +210,28 @@ void TstPoison::everyRowRefusedStopsWritingUntilFixed()
     // /readyz 503, a metric), nothing is dead-lettered or dropped, and once the trigger is gone everything arrives.
     IOT_REQUIRE_SERVERS(srv);
     constexpr int First = 300, Held = 300;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/poison-all-XXXXXX"));
-    const QString tag = QStringLiteral("poison_all");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    setup.prometheusPort = freePort();
-    const int port = setup.prometheusPort;
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    TaggedRun run(srv, QStringLiteral("poison_all"));
+    run.setup.prometheusPort = freePort();
+    const int port = run.setup.prometheusPort;
+    QVERIFY2(run.start(), qPrintable(run.sub.log()));
     PublishOptions po;
     po.host = srv.mqttHost;
     po.port = srv.mqttPort;
     Publisher pub(po);
     QVERIFY2(pub.connect(), qPrintable(pub.lastError()));
     for (int seq = 1; seq <= First; ++seq)
-        QVERIFY(pub.publish((tag + QStringLiteral("/s%1").arg(seq % 7)).toUtf8(), seqPayload(seq), 1));
+        QVERIFY(pub.publish((run.tag + QStringLiteral("/s%1").arg(seq % 7)).toUtf8(), seqPayload(seq), 1));
     QVERIFY(pub.waitAllDelivered(10000));
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(First), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(First), 20000);
 
-    QVERIFY2(probe.exec(QStringLiteral("CREATE FUNCTION maintenance() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    QVERIFY2(run.probe.exec(QStringLiteral("CREATE FUNCTION maintenance() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                                        "RAISE EXCEPTION 'readings are closed for maintenance'; END $$")),
-             qPrintable(probe.error()));
-    QVERIFY2(probe.exec(QStringLiteral("CREATE TRIGGER maintenance BEFORE INSERT ON readings FOR EACH ROW "
+             qPrintable(run.probe.error()));
+    QVERIFY2(run.probe.exec(QStringLiteral("CREATE TRIGGER maintenance BEFORE INSERT ON readings FOR EACH ROW "
                                        "EXECUTE FUNCTION maintenance()")),
-             qPrintable(probe.error()));
+             qPrintable(run.probe.error()));
     for (int seq = First + 1; seq <= First + Held; ++seq)
-        QVERIFY(pub.publish((tag + QStringLiteral("/s%1").arg(seq % 7)).toUtf8(), seqPayload(seq), 1));
+        QVERIFY(pub.publish((run.tag + QStringLiteral("/s%1").arg(seq % 7)).toUtf8(), seqPayload(seq), 1));
     QVERIFY(pub.waitAllDelivered(10000));
 
     QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_writing_blocked"), 1.0, 20000);
@@ -258,25 +240,23 @@ void TstPoison::everyRowRefusedStopsWritingUntilFixed()
     const double failures = scrape(port, "iot_subscriber_write_failures_total");
     QTRY_VERIFY_WITH_TIMEOUT(scrape(port, "iot_subscriber_write_failures_total") >= failures + 3, 20000);
     QCOMPARE(scrape(port, "iot_subscriber_writing_blocked"), 1.0);
-    QCOMPARE(probe.count(), qint64(First));
-    QCOMPARE(probe.count(QStringLiteral("dead_letters")), qint64(0));
+    QCOMPARE(run.probe.count(), qint64(First));
+    QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
     QCOMPARE(scrape(port, "iot_subscriber_buffer_messages"), double(Held));
-    QVERIFY2(sub.isRunning(), qPrintable(sub.log().right(2000)));
+    QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
 
-    QVERIFY2(probe.exec(QStringLiteral("DROP TRIGGER maintenance ON readings")), qPrintable(probe.error()));
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(First + Held), 30000);
+    QVERIFY2(run.probe.exec(QStringLiteral("DROP TRIGGER maintenance ON readings")), qPrintable(run.probe.error()));
+    QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(First + Held), 30000);
     QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_writing_blocked"), 0.0, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(httpGet(quint16(port), "/readyz").status, 200, 10000);
-    const SeqReport report = SeqReport::check(probe.seqCounts(), 1, First + Held);
+    const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, First + Held);
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
-    QCOMPARE(probe.count(QStringLiteral("dead_letters")), qint64(0));
+    QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
     QCOMPARE(scrape(port, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 0.0);
     pub.disconnect();
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
-    QVERIFY2(FinalBalance::parse(sub.log(), b), qPrintable(sub.log().right(2000)));
+    QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.deadLettered, qint64(0));
     QCOMPARE(b.dropped, qint64(0));
 }
@@ -288,47 +268,38 @@ void TstPoison::droppedTableIsCreatedAgain()
     // keeps what the table held at the drop, so that every sequence number can be accounted for.
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 10000;
-    QTemporaryDir dir(srv.tmp + QStringLiteral("/poison-drop-XXXXXX"));
-    const QString tag = QStringLiteral("poison_drop");
-    SubscriberSetup setup;
-    setup.database = tag;
-    setup.topic = tag + QStringLiteral("/#");
-    setup.clientId = tag;
-    setup.prometheusPort = freePort();
-    const int port = setup.prometheusPort;
-    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
-    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
-    QVERIFY(sub.start(subscriberConfig(srv, setup)));
-    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    TaggedRun run(srv, QStringLiteral("poison_drop"));
+    run.setup.prometheusPort = freePort();
+    const int port = run.setup.prometheusPort;
+    QVERIFY2(run.start(), qPrintable(run.sub.log()));
 
-    BackgroundPublisher publisher(simulation(srv, tag, Count, 2500));
-    QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 1000, 20000);
+    BackgroundPublisher publisher(simulation(srv, run.tag, Count, 2500));
+    QTRY_VERIFY_WITH_TIMEOUT(run.probe.count() > 1000, 20000);
     const double failuresBefore = scrape(port, "iot_subscriber_write_failures_total");
     // One transaction: no row can be committed between the copy and the drop.
     for (const QString &sql : {QStringLiteral("BEGIN"), QStringLiteral("LOCK TABLE readings IN ACCESS EXCLUSIVE MODE"),
                                QStringLiteral("CREATE TABLE readings_before AS SELECT * FROM readings"),
                                QStringLiteral("DROP TABLE readings"), QStringLiteral("COMMIT")})
-        QVERIFY2(probe.exec(sql), qPrintable(sql + QStringLiteral(": ") + probe.error()));
-    const qint64 before = probe.count(QStringLiteral("readings_before"));
+        QVERIFY2(run.probe.exec(sql), qPrintable(sql + QStringLiteral(": ") + run.probe.error()));
+    const qint64 before = run.probe.count(QStringLiteral("readings_before"));
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
 
-    QTRY_COMPARE_WITH_TIMEOUT(before + probe.count(), qint64(Count), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(before + run.probe.count(), qint64(Count), 60000);
     const SeqReport report =
-        SeqReport::check(merged(probe.seqCounts(QStringLiteral("readings_before")), probe.seqCounts()), 1, Count);
+        SeqReport::check(merged(run.probe.seqCounts(QStringLiteral("readings_before")), run.probe.seqCounts()), 1,
+                         Count);
     qInfo("a readings table dropped after %lld rows: %s", before, qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
     // Seen and counted: the refused write and the reconnection that re-created the table; nothing set aside.
     QVERIFY(scrape(port, "iot_subscriber_write_failures_total") > failuresBefore);
     QVERIFY(scrape(port, "iot_subscriber_reconnects_total{target=\"database\"}") >= 1);
-    QCOMPARE(probe.count(QStringLiteral("dead_letters")), qint64(0));
+    QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
     QCOMPARE(scrape(port, "iot_subscriber_writing_blocked"), 0.0);
-    QVERIFY2(sub.isRunning(), qPrintable(sub.log().right(2000)));
-    sub.terminate();
-    QVERIFY(sub.waitForFinished(20000));
-    QCOMPARE(sub.exitCode(), 0);
+    QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
+    QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
-    QVERIFY2(FinalBalance::parse(sub.log(), b), qPrintable(sub.log().right(2000)));
+    QVERIFY2(FinalBalance::parse(run.sub.log(), b), qPrintable(run.sub.log().right(2000)));
     QCOMPARE(b.deadLettered, qint64(0));
     QCOMPARE(b.dropped, qint64(0));
     QCOMPARE(b.inFlight, qint64(0));

@@ -80,6 +80,12 @@ bool SubscriberProcess::waitForLog(const QString &needle, int timeoutMs) const
     return false;
 }
 
+bool SubscriberProcess::stopCleanly(int timeoutMs)
+{
+    terminate();
+    return waitForFinished(timeoutMs) && exitStatus() == QProcess::NormalExit && exitCode() == 0;
+}
+
 void SubscriberProcess::terminate()
 {
     if (isRunning())

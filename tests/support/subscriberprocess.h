@@ -32,6 +32,8 @@ public:
     QString log() const;
     QString configPath() const;
 
+    /// SIGTERM, then waits: true when the subscriber ended by itself with exit code 0 within `timeoutMs`.
+    bool stopCleanly(int timeoutMs = 20000);
     void terminate();   // SIGTERM
     void kill();        // SIGKILL
     bool waitForFinished(int timeoutMs);

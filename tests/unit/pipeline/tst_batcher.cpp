@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The ingest side's flow control when the spool's disk refuses records: messages are held in memory, reading
-// pauses at max_buffered_messages, and both end by themselves once the disk takes records again. A scripted source
-// stands in for MQTT and a scripted disk for the spool's (Spool::Disk); every message is checked by number.
+// The ingest side: batches go to the writer when full or when the flush interval is up; past the memory bound
+// they go as spool ranges, read back from disk; reading pauses at the spool's cap and resumes once the writer
+// releases segments; and when the spool's disk refuses records, messages are held in memory, reading pauses at
+// max_buffered_messages, and both end by themselves once the disk takes records again. A fake source stands in for
+// MQTT (tests/support) and a scripted disk for the spool's (Spool::Disk); every message is checked by number.
+#include "fakemessagesource.h"
 #include "mqtt/messagesource.h"
 #include "pipeline/batch.h"
 #include "pipeline/batcher.h"
@@ -9,6 +12,8 @@
 #include "pipeline/pipelinecounters.h"
 #include "spool/spool.h"
 
+#include <QElapsedTimer>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -17,55 +22,61 @@
 #include <memory>
 
 using namespace iot;
+using iot::test::FakeMessageSource;
 
 namespace {
 
-/// Delivers numbered messages on request while not paused, as a broker connection would.
-class ScriptedSource final : public MessageSource
-{
-    Q_OBJECT
-public:
-    void start() override { setState({.state = State::Connected, .endpoint = QStringLiteral("scripted")}); }
-    void stop() override
-    {
-        setState({.state = State::Disconnected, .cause = Cause::Stopped});
-        Q_EMIT stopped();
-    }
-    void setReadingPaused(bool paused) override { m_paused = paused; }
-    void reconnectNow() override {}
-
-    bool isPaused() const { return m_paused; }
-    /// Delivers up to `count` messages from `m_next` on; stops when reading is paused. Returns how many went.
-    int offer(int count)
-    {
-        int i = 0;
-        for (; i < count && !m_paused; ++i, ++m_next)
-            deliver("s/1", QByteArray("{\"seq\":" + QByteArray::number(m_next) + '}'));
-        return i;
-    }
-    int next() const { return m_next; }
-
-private:
-    bool m_paused = false;
-    int m_next = 1;
-};
-
 /// Every message the queue holds, in order, spilled ranges read back from the spool: their seq numbers.
-QList<int> drain(BatchQueue &queue, Spool &spool)
+QList<int> drain(BatchQueue &queue, Spool &spool, int *spills = nullptr)
 {
     QList<int> seqs;
     Batch b;
     while (queue.takeUpTo(1000000, b)) {
         if (b.isSpilled()) {
+            if (spills)
+                ++*spills;
             const Batch::Spill sp = b.spill();
             b.clear();
             spool.read(sp.from, sp.to, sp.count, b);
         }
         for (std::size_t i = 0; i < b.size(); ++i)
-            seqs << QByteArray(b.payload(i).data(), b.payload(i).size()).mid(7).chopped(1).toInt();
+            seqs << FakeMessageSource::seqOf(b.payload(i).toByteArray());
         b.clear();
     }
     return seqs;
+}
+
+/// A Batcher over a FakeMessageSource, on the test thread; `spool` optional.
+struct Rig
+{
+    BatchQueue queue;
+    PipelineCounters counters;
+    int wakes = 0;
+    FakeMessageSource *source = nullptr;
+    std::unique_ptr<Batcher> batcher;
+
+    Rig(FlushPolicy policy, std::size_t maxBuffered, Spool *spool = nullptr)
+    {
+        batcher = std::make_unique<Batcher>(
+            [this] {
+                auto s = std::make_unique<FakeMessageSource>();
+                source = s.get();
+                return s;
+            },
+            policy, maxBuffered, &queue, &counters, [this] { ++wakes; }, spool, 50);
+        batcher->start();
+    }
+};
+
+std::unique_ptr<Spool> openSpool(const QString &dir, std::uint64_t segmentBytes, std::uint64_t maxBytes)
+{
+    Spool::Options o;
+    o.dir = dir;
+    o.segmentBytes = segmentBytes;
+    o.maxBytes = maxBytes;
+    o.reserveStep = 4096;
+    auto opened = Spool::open(o);
+    return opened ? std::move(opened).value() : nullptr;
 }
 
 } // namespace
@@ -75,8 +86,77 @@ class TstBatcher final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void fullBatchesAreHandedOver();
+    void flushIntervalHandsOverAPartBatch();
+    void pastTheMemoryBoundBatchesGoAsSpoolRanges();
+    void readingPausesAtTheSpoolCapAndResumesOnRelease();
     void diskFullHoldsMessagesInMemoryAndPausesAtTheBound();
 };
+
+void TstBatcher::fullBatchesAreHandedOver()
+{
+    Rig rig(FlushPolicy(10, 60), 1000);
+    QCOMPARE(rig.source->publish(25), 25);
+    QCOMPARE(rig.queue.messages(), std::size_t(20));  // two full batches; five wait in the open one
+    QCOMPARE(rig.wakes, 1);                           // the writer is woken when the queue stops being empty
+    QCOMPARE(rig.counters.received.load(), std::uint64_t(25));
+    QSignalSpy stopped(rig.batcher.get(), &Batcher::stopped);
+    rig.batcher->stop();  // hands over the open batch
+    QCOMPARE(stopped.size(), 1);
+    QCOMPARE(rig.queue.messages(), std::size_t(25));
+    QVERIFY(rig.source->wasStopped());
+    QCOMPARE(rig.source->publish(5), 0);
+}
+
+void TstBatcher::flushIntervalHandsOverAPartBatch()
+{
+    Rig rig(FlushPolicy(1000, 0.1), 1000);
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(rig.source->publish(5), 5);
+    QCOMPARE(rig.queue.messages(), std::size_t(0));
+    QTRY_COMPARE(rig.queue.messages(), std::size_t(5));
+    QVERIFY2(clock.elapsed() >= 90, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(rig.wakes, 1);
+}
+
+void TstBatcher::pastTheMemoryBoundBatchesGoAsSpoolRanges()
+{
+    QTemporaryDir dir;
+    auto spool = openSpool(dir.path(), 1 << 20, 1 << 30);
+    QVERIFY(spool);
+    Rig rig(FlushPolicy(10, 60), 30, spool.get());
+    QCOMPARE(rig.source->publish(200), 200);
+    QCOMPARE(rig.queue.messages(), std::size_t(200));
+    QCOMPARE(rig.queue.inMemoryMessages(), std::size_t(30));  // the bound; the rest is on disk only
+    QVERIFY(!rig.source->isPaused());
+    int spills = 0;
+    QCOMPARE(drain(rig.queue, *spool, &spills), FakeMessageSource::seqs(1, 200));
+    QCOMPARE(spills, 1);  // consecutive spilled batches merge into one range
+}
+
+void TstBatcher::readingPausesAtTheSpoolCapAndResumesOnRelease()
+{
+    QTemporaryDir dir;
+    auto spool = openSpool(dir.path(), 8 << 10, 32 << 10);
+    QVERIFY(spool);
+    Rig rig(FlushPolicy(10, 60), 30, spool.get());
+    const int delivered = rig.source->publish(100000);
+    QVERIFY(rig.source->isPaused());
+    QVERIFY2(spool->bytesInUse() >= spool->maxBytes(), qPrintable(QString::number(spool->bytesInUse())));
+    QCOMPARE(rig.counters.readingPaused.load(), true);
+    QCOMPARE(rig.counters.readPauses.load(), std::uint64_t(1));
+    QCOMPARE(rig.source->publish(10), 0);
+    // The writer commits everything and releases the segments before the last record: reading resumes.
+    const QList<int> seqs = drain(rig.queue, *spool);
+    QCOMPARE(seqs, FakeMessageSource::seqs(1, delivered));
+    spool->release(spool->endPosition());
+    QVERIFY(spool->bytesInUse() < spool->maxBytes() / 10 * 9);
+    rig.batcher->checkBuffer();
+    QVERIFY(!rig.source->isPaused());
+    QCOMPARE(rig.counters.readingPaused.load(), false);
+    QCOMPARE(rig.source->publish(10), 10);
+}
 
 void TstBatcher::diskFullHoldsMessagesInMemoryAndPausesAtTheBound()
 {
@@ -94,9 +174,9 @@ void TstBatcher::diskFullHoldsMessagesInMemoryAndPausesAtTheBound()
     BatchQueue queue;
     PipelineCounters counters;
     constexpr std::size_t MaxBuffered = 100;
-    ScriptedSource *source = nullptr;
+    FakeMessageSource *source = nullptr;
     Batcher batcher([&source] {
-        auto s = std::make_unique<ScriptedSource>();
+        auto s = std::make_unique<FakeMessageSource>();
         source = s.get();
         return s;
     }, FlushPolicy(10, 60), MaxBuffered, &queue, &counters, [] {}, spool.get(), 50);
@@ -104,13 +184,13 @@ void TstBatcher::diskFullHoldsMessagesInMemoryAndPausesAtTheBound()
     QVERIFY(source);
 
     // Normal: 50 messages, all on disk, none refused.
-    QCOMPARE(source->offer(50), 50);
+    QCOMPARE(source->publish(50), 50);
     QCOMPARE(counters.spoolWriteErrors.load(), std::uint64_t(0));
 
     // The disk fills up: once the reserved page is used, messages are held in memory, and reading pauses at the
     // memory bound (checked as each batch of 10 is handed over, so at most one batch beyond it).
     reserveError = ENOSPC;
-    const int delivered = source->offer(1000);
+    const int delivered = source->publish(1000);
     QVERIFY(source->isPaused());
     QCOMPARE(counters.readingPaused.load(), true);
     QCOMPARE(counters.readPauses.load(), std::uint64_t(1));
@@ -133,7 +213,7 @@ void TstBatcher::diskFullHoldsMessagesInMemoryAndPausesAtTheBound()
     QVERIFY(!source->isPaused());
     QCOMPARE(counters.readingPaused.load(), false);
     const std::uint64_t refused = counters.spoolWriteErrors.load();
-    QCOMPARE(source->offer(500), 500);
+    QCOMPARE(source->publish(500), 500);
     QCOMPARE(counters.spoolWriteErrors.load(), refused);
     batcher.stop();
 

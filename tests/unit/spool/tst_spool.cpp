@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The spool when the disk says no: space is reserved ahead of the write position (so a full disk is an append that
-// fails, never a SIGBUS), a refused reservation or sync is a state that holds until recover() succeeds, and what
-// was written before stays readable. The disk's answers come through Spool::Disk, made to fail on cue.
+// The spool's life cycle — append, the scan at open, read-back, release of whole segments, damage skipped and
+// reported, one process per directory — and the spool when the disk says no: space is reserved ahead of the write
+// position (so a full disk is an append that fails, never a SIGBUS), a refused reservation or sync is a state that
+// holds until recover() succeeds, and what was written before stays readable. The disk's answers come through
+// Spool::Disk, made to fail on cue.
 #include "pipeline/batch.h"
 #include "spool/spool.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -74,6 +77,19 @@ QList<int> seqsIn(Spool &spool)
     return seqs;
 }
 
+/// Appends records first..last; returns the position after each.
+std::vector<std::uint64_t> appendNumbered(Spool &spool, int first, int last)
+{
+    std::vector<std::uint64_t> ends;
+    std::uint64_t end = 0;
+    for (int n = first; n <= last; ++n) {
+        if (!spool.append("s/1", payloadOf(n), n * 1000, end))
+            break;
+        ends.push_back(end);
+    }
+    return ends;
+}
+
 QList<int> range(int first, int last)
 {
     QList<int> r;
@@ -89,6 +105,11 @@ class TstSpool final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void reopenScansWhatWasAppended();
+    void readStopsAtTheLimitAndGoesOnFromNext();
+    void releaseDeletesWholeSegmentsOnly();
+    void damageIsSkippedAndReported();
+    void oneSpoolPerDirectory();
     void spaceIsReservedAheadInSteps();
     void refusedReservationIsAState_data();
     void refusedReservationIsAState();
@@ -97,6 +118,133 @@ private Q_SLOTS:
     void failedSyncIsAStateUntilASyncSucceeds();
     void stateNames();
 };
+
+void TstSpool::reopenScansWhatWasAppended()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    std::uint64_t end = 0;
+    {
+        auto spool = openSpool(dir.path(), disk, 64 << 10);
+        QVERIFY(spool);
+        QCOMPARE(spool->recovery().records, std::uint64_t(0));
+        for (int n = 1; n <= 1000; ++n)
+            QVERIFY(spool->append("s/1", payloadOf(n), n, end));
+        QCOMPARE(spool->endPosition(), end);
+        QVERIFY(spool->sync());
+    }
+    auto spool = openSpool(dir.path(), disk, 64 << 10);
+    QVERIFY(spool);
+    const Spool::Recovery &r = spool->recovery();
+    QCOMPARE(r.records, std::uint64_t(1000));
+    QVERIFY(r.segments > 1);  // ~150 KiB of records in 64 KiB segments
+    QCOMPARE(r.damagedBytes, std::uint64_t(0));
+    QVERIFY(r.problems.isEmpty());
+    QCOMPARE(r.startPosition, std::uint64_t(0));
+    QVERIFY(r.endPosition >= end);  // new records go to a fresh segment after the old ones
+    QCOMPARE(seqsIn(*spool), range(1, 1000));
+}
+
+void TstSpool::readStopsAtTheLimitAndGoesOnFromNext()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk, 64 << 10);
+    QVERIFY(spool);
+    Batch b;  // what the writer reads into
+    const std::vector<std::uint64_t> ends = appendNumbered(*spool, 1, 700);
+    const std::uint64_t end = ends.back();
+    QCOMPARE(ends.size(), std::size_t(700));
+    const Spool::ReadResult first = spool->read(0, end, 300, b);
+    QCOMPARE(first.records, std::size_t(300));
+    QCOMPARE(first.next, ends[299]);
+    QCOMPARE(b.size(), std::size_t(300));
+    QCOMPARE(b.spoolEnd(299), ends[299]);  // each entry knows its position, for the checkpoint
+    QCOMPARE(b.receivedAtUs(0), std::int64_t(1000));
+    QCOMPARE(b.topic(0).toByteArray(), QByteArrayLiteral("s/1"));
+    const Spool::ReadResult rest = spool->read(first.next, end, 100000, b);
+    QCOMPARE(rest.records, std::size_t(400));  // across segment boundaries
+    QCOMPARE(rest.damagedBytes, std::uint64_t(0));
+    QCOMPARE(b.size(), std::size_t(700));
+    QCOMPARE(b.payload(699).toByteArray(), payloadOf(700));
+}
+
+void TstSpool::releaseDeletesWholeSegmentsOnly()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk, 64 << 10);
+    QVERIFY(spool);
+    const std::vector<std::uint64_t> ends = appendNumbered(*spool, 1, 1500);
+    QCOMPARE(ends.size(), std::size_t(1500));
+    const auto segments = [&dir] { return QDir(dir.path()).entryList({QStringLiteral("*.seg")}, QDir::Files).size(); };
+    const qsizetype before = segments();
+    QVERIFY(before >= 4);
+    // Committed up to record 700 (in the middle of a segment): only the segments wholly before it go.
+    spool->release(ends[699]);
+    QVERIFY(segments() < before);
+    QVERIFY(spool->startPosition() <= ends[699]);
+    QVERIFY(spool->startPosition() > 0);
+    QCOMPARE(spool->bytesInUse(), spool->endPosition() - spool->startPosition());
+    const QList<int> left = seqsIn(*spool);
+    QVERIFY(!left.isEmpty() && left.first() <= 701);  // nothing uncommitted was deleted
+    QCOMPARE(left.last(), 1500);
+    QCOMPARE(left, range(left.first(), 1500));
+    // The head segment stays, however far the checkpoint goes.
+    spool->release(spool->endPosition());
+    QCOMPARE(segments(), 1);
+    std::uint64_t more = 0;
+    QVERIFY(spool->append("s/1", payloadOf(1501), 1501, more));
+}
+
+void TstSpool::damageIsSkippedAndReported()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    std::vector<std::uint64_t> ends;
+    {
+        auto spool = openSpool(dir.path(), disk);
+        QVERIFY(spool);
+        ends = appendNumbered(*spool, 1, 300);
+        QCOMPARE(ends.size(), std::size_t(300));
+    }
+    // A bit flip in record 100's payload (the first segment starts at position 0).
+    const QStringList files = QDir(dir.path()).entryList({QStringLiteral("*.seg")}, QDir::Files, QDir::Name);
+    QCOMPARE(files.size(), 1);
+    QFile f(QDir(dir.path()).filePath(files.first()));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.seek(qint64(ends[99]) - 20));
+    char c = 0;
+    QVERIFY(f.getChar(&c));
+    QVERIFY(f.seek(qint64(ends[99]) - 20));
+    QVERIFY(f.putChar(char(c ^ 0x10)));
+    f.close();
+
+    auto spool = openSpool(dir.path(), disk);
+    QVERIFY(spool);
+    const Spool::Recovery &r = spool->recovery();
+    QCOMPARE(r.records, std::uint64_t(299));
+    QVERIFY(r.damagedBytes > 0);
+    QCOMPARE(r.problems.size(), 1);
+    QList<int> expected = range(1, 300);
+    expected.removeOne(100);
+    QCOMPARE(seqsIn(*spool), expected);
+    Batch b;
+    const Spool::ReadResult read = spool->read(0, ends.back(), 1000, b);
+    QCOMPARE(read.records, std::size_t(299));
+    QVERIFY(read.damagedBytes > 0);
+}
+
+void TstSpool::oneSpoolPerDirectory()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto first = openSpool(dir.path(), disk);
+    QVERIFY(first);
+    QVERIFY(!openSpool(dir.path(), disk));
+    first.reset();
+    QVERIFY(openSpool(dir.path(), disk));
+}
 
 void TstSpool::spaceIsReservedAheadInSteps()
 {

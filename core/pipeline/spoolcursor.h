@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "pipeline/batch.h"
+#include "storage/sqlsink.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+namespace iot {
+
+class BatchQueue;
+class Spool;
+struct PipelineCounters;
+
+/// The writer's side of the spool: the checkpoint the database is known to have committed, the replay of what was
+/// received before this start but never committed, and spilled ranges read back from disk. Without a spool it
+/// stands for nothing (every call a no-op). Lives on the writer thread, owned by BatchWriter.
+class SpoolCursor final
+{
+public:
+    /// `replayTo`: where the spool ended when it was opened.
+    SpoolCursor(Spool *spool, std::uint64_t replayTo, PipelineCounters *counters);
+
+    bool enabled() const { return m_spool != nullptr; }
+    /// The spool position up to which the database holds every row (0: none known).
+    std::uint64_t committed() const { return m_committed; }
+    /// Takes the checkpoint read from the database at a (re)connection; the first one plans the replay. A
+    /// checkpoint beyond this spool's end belongs to an older spool directory and is ignored.
+    void adopt(std::uint64_t databaseCheckpoint);
+    /// Takes out of `pieces` the rows the committed checkpoint covers, counting them as written (or dead-lettered):
+    /// a commit whose reply was lost with the connection did happen, and its rows must not be written twice.
+    void dropCommitted(std::deque<WriteSet> &pieces) const;
+    /// A transaction with `checkpoint` committed: segments wholly before it are released.
+    void commit(std::uint64_t checkpoint);
+    /// Up to `max` messages of the replay into `into`; false once there is nothing (readable) left to replay.
+    bool replay(Batch &into, std::size_t max);
+    /// Reads a spilled run back into `into`, up to `max` messages; what is left goes back to the head of `queue`.
+    void readBack(const Batch::Spill &spill, Batch &into, std::size_t max, BatchQueue &queue);
+
+private:
+    bool read(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
+
+    Spool *m_spool;
+    PipelineCounters *m_counters;
+    std::uint64_t m_replayFrom = 0;
+    std::uint64_t m_replayTo = 0;
+    bool m_replayPlanned = false;
+    std::uint64_t m_committed = 0;
+    bool m_committedThisRun = false;
+};
+
+} // namespace iot
