@@ -29,7 +29,7 @@ usage() { sed -n '4,20s/^# \{0,1\}//p' "$0"; }
 server_pkgs=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-base-dev-tools libqt6sql6-psql libqt6sql6-sqlite
-    libmosquitto-dev libpq-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+    libmosquitto-dev libpq-dev libssl-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
     dpkg-dev file
 )
 gui_pkgs=(
