@@ -291,7 +291,7 @@ step_install() {
         || fail "config.toml: $(stat -c '%U:%G %a' /etc/iot-subscriber/config.toml), expected root:iot-subscriber 640"
     [[ "$(stat -c '%U:%G %a' /etc/default/iot-subscriber)" == "root:root 600" ]] \
         || fail "/etc/default/iot-subscriber: $(stat -c '%U:%G %a' /etc/default/iot-subscriber)"
-    dpkg-statoverride --list /etc/iot-subscriber/config.toml | grep -qx 'root iot-subscriber 0640 /etc/iot-subscriber/config.toml' \
+    dpkg-statoverride --list /etc/iot-subscriber/config.toml | grep -qEx 'root iot-subscriber 0?640 /etc/iot-subscriber/config.toml' \
         || fail "no stat override for config.toml: $(dpkg-statoverride --list /etc/iot-subscriber/config.toml)"
     local unit=/lib/systemd/system/iot-subscriber.service
     # No core dumps (they would hold payloads and passwords); files the service creates are its own user's only.
