@@ -3,7 +3,7 @@
 // (PostgreSQL role, MQTT — one from the file, one from the environment) and a trace endpoint carrying a password and
 // a token, logging at debug with a collector that refuses every export, must not show any of them in its log, its
 // `--check-config` output, /readyz, /healthz or /metrics — while it does use them (rows stored with that role, the
-// token reaching the collector).
+// token reaching the collector). And a spool directory others can write ends the run like a bad configuration.
 #include "httpclient.h"
 #include "otlpreceiver.h"
 #include "readingsprobe.h"
@@ -11,6 +11,7 @@
 #include "subscriberprocess.h"
 #include "testenv.h"
 
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -52,6 +53,7 @@ class TstSecrets final : public QObject
 
 private Q_SLOTS:
     void noSecretInLogsCheckConfigOrEndpoints();
+    void unsafeSpoolDirectoryIsAConfigurationError();
 };
 
 void TstSecrets::noSecretInLogsCheckConfigOrEndpoints()
@@ -162,6 +164,34 @@ void TstSecrets::noSecretInLogsCheckConfigOrEndpoints()
                               .arg(collector.port())),
              qPrintable(log));
     QVERIFY(log.contains(QStringLiteral("trace export to http://collector:********@")));
+}
+
+// The spool holds every payload: a directory others can write is refused at start like a bad configuration — exit 2
+// (systemd's RestartPreventExitStatus), with the reason, and nothing touched.
+void TstSecrets::unsafeSpoolDirectoryIsAConfigurationError()
+{
+    IOT_REQUIRE_SERVERS(srv);
+    QTemporaryDir dir(srv.tmp + QStringLiteral("/unsafe-spool-XXXXXX"));
+    const QString spool = dir.filePath(QStringLiteral("spool"));
+    QVERIFY(QDir().mkpath(spool));
+    QVERIFY(QFile::setPermissions(spool, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                                             | QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup
+                                             | QFileDevice::ReadOther | QFileDevice::WriteOther | QFileDevice::ExeOther));
+    SubscriberSetup setup;
+    setup.postgres = false;
+    setup.database = dir.filePath(QStringLiteral("r.sqlite"));
+    setup.topic = QStringLiteral("unsafe_spool/#");
+    setup.clientId = QStringLiteral("unsafe_spool");
+    setup.extraToml = QStringLiteral("\n[spool]\ndir = \"%1\"\n").arg(spool);
+    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
+    QVERIFY(sub.start(subscriberConfig(srv, setup)));
+    QVERIFY(sub.waitForFinished(20000));
+    QCOMPARE(sub.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(sub.exitCode(), 2);
+    QVERIFY2(sub.log().contains(QStringLiteral("spool directory %1 is writable by its group or by others (mode 0777)")
+                                    .arg(spool)),
+             qPrintable(sub.log()));
+    QCOMPARE(QDir(spool).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System).size(), 0);
 }
 
 QTEST_GUILESS_MAIN(TstSecrets)
