@@ -44,8 +44,9 @@ void HeadlessService::start()
     if (const Status st = m_engine.start(); !st) {
         log::get("app")->critical("cannot start: {}", st.error().message);
         // Queued: the caller enters the event loop after start() returns.
-        QMetaObject::invokeMethod(this, [this] { Q_EMIT finished({RunOutcome::Ending::StartFailed, 0}); },
-                                  Qt::QueuedConnection);
+        // A refusal only the operator can fix (an unsafe spool directory) ends like a bad configuration.
+        const auto ending = st.error().fatal ? RunOutcome::Ending::Fatal : RunOutcome::Ending::StartFailed;
+        QMetaObject::invokeMethod(this, [this, ending] { Q_EMIT finished({ending, 0}); }, Qt::QueuedConnection);
         return;
     }
     if (c.subscriber.statsLogIntervalSec > 0)

@@ -3,6 +3,7 @@
 // is touched), sets up the application and logging, then hands over to the front end (app/frontend.*).
 #include "commandline.h"
 #include "config/configloader.h"
+#include "config/secrets.h"
 #include "config/logconfig.h"
 #include "exitcode.h"
 #include "firstrun.h"
@@ -113,6 +114,8 @@ int main(int argc, char *argv[])
         printTo(stderr, QStringLiteral("error: ") + st.error().message);
         return ExitConfig;
     }
+    // Before anything can log a URL or a server's message that might carry one.
+    iot::Logging::setSecrets(iot::Secrets::of(config));
     if (configPath.isEmpty())
         iot::log::get("app")->warn("configuration: {}", configNote);
     else

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "chartpanel.h"
 
+#include "plaintext.h"
+
 #include "icons.h"
 #include "statustext.h"
 
@@ -129,9 +131,11 @@ QLineSeries *ChartPanel::addSeries(Chart &c, const QString &name, const QString 
             return;
         }
         const QString when = QDateTime::fromMSecsSinceEpoch(qint64(p.x())).toString(QStringLiteral("HH:mm:ss"));
-        QToolTip::showText(QCursor::pos(), QStringLiteral("%1 — %2: %3 %4")
-                                               .arg(when, name, QLocale().toString(p.y(), 'f', p.y() < 10 ? 1 : 0),
-                                                    unit),
+        // The series name is a payload's field name.
+        QToolTip::showText(QCursor::pos(),
+                           PlainText::toolTip(QStringLiteral("%1 — %2: %3 %4")
+                                                  .arg(when, name, QLocale().toString(p.y(), 'f', p.y() < 10 ? 1 : 0),
+                                                       unit)),
                            this);
     });
     return series;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "deadlettermodel.h"
 
+#include "plaintext.h"
+
 #include "statustext.h"
 
 #include <algorithm>
@@ -42,11 +44,15 @@ QVariant DeadLetterModel::data(const QModelIndex &index, int role) const
         return {};
     const DeadLetter &d = m_rows[std::size_t(index.row())];
     if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
+        QString text;
         switch (index.column()) {
-        case TimeColumn: return StatusText::clock(d.receivedAtUs);
-        case TopicColumn: return QString::fromUtf8(d.topic);
-        case ReasonColumn: return d.reason;
+        case TimeColumn: text = StatusText::clock(d.receivedAtUs); break;
+        case TopicColumn: text = QString::fromUtf8(d.topic); break;
+        case ReasonColumn: text = d.reason; break;
+        default: return {};
         }
+        // Views draw DisplayRole as plain text; tooltips would take a topic that looks like HTML as rich text.
+        return role == Qt::ToolTipRole ? PlainText::toolTip(text) : text;
     }
     return {};
 }

@@ -2,7 +2,9 @@
 #include "enginehost.h"
 
 #include "commitlatency.h"
+#include "config/secrets.h"
 #include "logging/log.h"
+#include "logging/logging.h"
 #include "topicstats.h"
 #include "util/timeformat.h"
 
@@ -79,6 +81,8 @@ void EngineHost::restart(const Config &config)
     if (m_quitting)
         return;
     m_nextConfig = config;
+    // The old secrets may still turn up in the old engine's last messages.
+    Logging::setSecrets(Secrets::of(this->config()) + Secrets::of(config));
     if (m_restarting)
         return;   // the newest config wins
     m_restarting = true;

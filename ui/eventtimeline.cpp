@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "eventtimeline.h"
 
+#include "plaintext.h"
+
 #include "icons.h"
 
 #include <QHeaderView>
@@ -32,7 +34,7 @@ void EventTimeline::addEvent(qint64 timeUs, const QString &source, StatusLevel l
 {
     auto *item = new QTreeWidgetItem({StatusText::clock(timeUs), source, text});
     item->setIcon(1, Icons::state(level));
-    item->setToolTip(2, text);
+    item->setToolTip(2, PlainText::toolTip(text));
     item->setData(1, Qt::AccessibleTextRole, QString(source + QStringLiteral(" (") + Icons::stateName(level) + QLatin1Char(')')));
     m_list->insertTopLevelItem(0, item);
     while (m_list->topLevelItemCount() > m_capacity)

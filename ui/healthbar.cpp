@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "healthbar.h"
 
+#include "plaintext.h"
+
 #include "icons.h"
 
 #include <QEvent>
@@ -42,7 +44,7 @@ HealthBar::HealthBar(QWidget *parent) : QWidget(parent)
     grid->setVerticalSpacing(4);
     const auto makeRow = [&](Row &row, const QString &title, const QString &objectName, int r) {
         row.icon = new QLabel(this);
-        row.words = new QLabel(this);
+        row.words = PlainText::label(new QLabel(this));  // carries the broker's or server's own words
         row.words->setObjectName(objectName);
         row.words->setTextInteractionFlags(Qt::TextSelectableByMouse);
         row.words->setMinimumWidth(200);
@@ -61,14 +63,14 @@ HealthBar::HealthBar(QWidget *parent) : QWidget(parent)
     m_buffer->setTextVisible(true);
     m_buffer->setMinimumWidth(160);
     m_buffer->setMaximumWidth(260);
-    m_bufferWords = new QLabel(this);
+    m_bufferWords = PlainText::label(new QLabel(this));
     m_bufferWords->setObjectName(QStringLiteral("bufferWords"));
     m_spool = new QProgressBar(this);
     m_spool->setObjectName(QStringLiteral("spoolBar"));
     m_spool->setAccessibleName(tr("Spool fill"));
     m_spool->setMinimumWidth(160);
     m_spool->setMaximumWidth(260);
-    m_spoolWords = new QLabel(this);
+    m_spoolWords = PlainText::label(new QLabel(this));
     m_spoolWords->setObjectName(QStringLiteral("spoolWords"));
     m_uptime = new QLabel(this);
     m_uptime->setObjectName(QStringLiteral("uptime"));
@@ -99,7 +101,7 @@ void HealthBar::setState(Row &row, const StatusView &view, const QString &what)
     }
     row.words->setText(shortened(view.words));
     const QString tip = view.tooltip.isEmpty() ? view.words : view.words + QStringLiteral("\n") + view.tooltip;
-    row.words->setToolTip(tip);
+    row.words->setToolTip(PlainText::toolTip(tip));
     row.words->setAccessibleName(what + QStringLiteral(": ") + view.words);
 }
 

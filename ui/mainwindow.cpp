@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "plaintext.h"
+
 #include "chartpanel.h"
 #include "commitlatency.h"
 #include "counterspanel.h"
@@ -120,7 +122,7 @@ void MainWindow::createStatusBar()
 {
     m_loop = new LoopLatency(this);
     m_statusRefresh = new QLabel(this);
-    m_statusConfig = new QLabel(this);
+    m_statusConfig = PlainText::label(new QLabel(this));
     statusBar()->addPermanentWidget(m_statusRefresh);
     statusBar()->addWidget(m_statusConfig, 1);
 }
@@ -160,6 +162,7 @@ void MainWindow::connectEngine()
                                        "next start.")
                                         .arg(reason),
                                     QMessageBox::Ok, this);
+        box->setTextFormat(Qt::PlainText);  // the reason may be a server's message
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
     });
@@ -178,6 +181,7 @@ void MainWindow::connectEngine()
                  "spool. Fix the configuration (File → Settings) or the database, then apply or restart.");
         auto *box = new QMessageBox(QMessageBox::Critical, tr("Ingestion stopped"), text.arg(message),
                                     QMessageBox::Ok, this);
+        box->setTextFormat(Qt::PlainText);  // the database's own message
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
     });

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "settingsdialog.h"
 
+#include "config/configkeys.h"
 #include "config/configloader.h"
+#include "config/secrets.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -26,23 +28,31 @@ SettingsDialog::SettingsDialog(const Config &current, QWidget *parent) : QDialog
     setWindowTitle(tr("Settings — IoT Subscriber"));
     setObjectName(QStringLiteral("settingsDialog"));
     m_path = current.sourceFile;
-    QString text;
     if (!m_path.isEmpty()) {
         QFile f(m_path);
         if (f.open(QIODevice::ReadOnly))
-            text = QString::fromUtf8(f.readAll());
+            m_original = QString::fromUtf8(f.readAll());
     } else {
         m_path = QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) + QStringLiteral("/config.toml");
     }
-    if (text.isEmpty())
-        text = ConfigLoader::toToml(current, true);
+    // The editor never holds a secret: it shows them masked, and saving puts the stored ones back (Secrets).
+    const QString text = m_original.isEmpty() ? ConfigLoader::toToml(current, true) : Secrets::maskToml(m_original);
 
+    QString fromEnv;
+    for (const ConfigKey &k : ConfigKeys::all())
+        if (current.fromEnvironment.contains(k.name()))
+            fromEnv += tr("<br><tt>%1</tt> comes from the environment (<tt>%2</tt>): the file's value is not used.")
+                           .arg(k.name(), QLatin1String(k.env.data(), qsizetype(k.env.size())));
     auto *intro = new QLabel(
         tr("Configuration file: <b>%1</b><br>Saved only when it validates (the same check as "
            "<tt>--check-config</tt>). Applying restarts ingestion: what is buffered is committed first, and the "
-           "broker holds new messages meanwhile. Secrets shown as ******** keep their current value.")
-            .arg(m_path.toHtmlEscaped()),
+           "broker holds new messages meanwhile. Secrets are shown as %2 and keep their stored value unless you "
+           "replace them.")
+                .arg(m_path.toHtmlEscaped(), Secrets::mask())
+            + fromEnv,
         this);
+    intro->setObjectName(QStringLiteral("configIntro"));
+    intro->setTextFormat(Qt::RichText);
     intro->setWordWrap(true);
     intro->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_editor = new QPlainTextEdit(this);
@@ -54,6 +64,7 @@ SettingsDialog::SettingsDialog(const Config &current, QWidget *parent) : QDialog
     m_editor->setPlainText(text);
     m_message = new QLabel(this);
     m_message->setObjectName(QStringLiteral("configMessage"));
+    m_message->setTextFormat(Qt::PlainText);
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -107,9 +118,14 @@ void SettingsDialog::showMessage(const QString &text, bool error)
     m_message->setText((error ? tr("✘ ") : tr("✔ ")) + text);
 }
 
+QString SettingsDialog::textToSave() const
+{
+    return Secrets::restoreToml(text(), m_original);
+}
+
 Result<Config> SettingsDialog::validate()
 {
-    auto loaded = ConfigLoader::loadString(text().toUtf8(), m_path);
+    auto loaded = ConfigLoader::loadString(textToSave().toUtf8(), m_path);
     if (!loaded) {
         const Error &error = loaded.error();
         showMessage(error.message, true);
@@ -126,13 +142,15 @@ Result<Config> SettingsDialog::validate()
         }
         return loaded;
     }
-    Config config = std::move(loaded).value();
-    if (config.mqtt.password == ConfigLoader::MaskedSecret)
-        config.mqtt.password = m_current.mqtt.password;
-    if (config.database.password == ConfigLoader::MaskedSecret)
-        config.database.password = m_current.database.password;
+    if (const QStringList masked = Secrets::stillMasked(textToSave()); !masked.isEmpty()) {
+        // Only when the file did not parse as it was read: there is no stored value to keep.
+        const QString message = tr("%1 reads %2 but there is no stored value to keep: type it again")
+                                    .arg(masked.join(QStringLiteral(", ")), Secrets::mask());
+        showMessage(message, true);
+        return Error{message};
+    }
     showMessage(tr("valid"), false);
-    return config;
+    return loaded;
 }
 
 bool SettingsDialog::saveAndApply()
@@ -142,7 +160,7 @@ bool SettingsDialog::saveAndApply()
         return false;
     QDir().mkpath(QFileInfo(m_path).absolutePath());
     QSaveFile f(m_path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(text().toUtf8()) < 0 || !f.commit()) {
+    if (!f.open(QIODevice::WriteOnly) || f.write(textToSave().toUtf8()) < 0 || !f.commit()) {
         showMessage(tr("cannot save %1: %2").arg(m_path, f.errorString()), true);
         return false;
     }

@@ -13,8 +13,8 @@ class QPushButton;
 
 namespace iot {
 
-/// Edits config.toml as text, validates it exactly as --check-config does (ConfigLoader::loadString) before
-/// saving, and on "Save and apply" writes the file atomically and asks for an engine restart with the result.
+/// Edits config.toml as text with its secrets masked, validates it exactly as --check-config does
+/// (ConfigLoader::loadString) before saving, and on "Save and apply" writes the file atomically and asks for an engine restart with the result.
 /// Also holds the desktop preference for closing the window. Lives on the GUI thread.
 class SettingsDialog final : public QDialog
 {
@@ -24,6 +24,7 @@ public:
     explicit SettingsDialog(const Config &current, QWidget *parent = nullptr);
 
     QString path() const { return m_path; }
+    /// What the editor shows: the file with its secrets masked.
     QString text() const;
     void setText(const QString &text);
     /// The validated config, or the error (also shown in the dialog, cursor moved to its line).
@@ -41,8 +42,11 @@ Q_SIGNALS:
 
 private:
     void showMessage(const QString &text, bool error);
+    /// The editor's text with the secrets it still shows masked put back from the file.
+    QString textToSave() const;
 
     Config m_current;
+    QString m_original;   // the file as read: where masked secrets are restored from
     QString m_path;
     QPlainTextEdit *m_editor = nullptr;
     QLabel *m_message = nullptr;

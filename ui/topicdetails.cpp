@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "topicdetails.h"
 
+#include "plaintext.h"
+
 #include "jsontext.h"
 #include "statustext.h"
 
@@ -26,14 +28,14 @@ TopicDetails::TopicDetails(QWidget *parent) : QWidget(parent)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    m_title = new QLabel(tr("Select a topic to see its latest payload"), this);
+    m_title = PlainText::label(new QLabel(tr("Select a topic to see its latest payload"), this));  // a topic
     m_title->setObjectName(QStringLiteral("topicTitle"));
     m_title->setWordWrap(true);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
     QFont bold = m_title->font();
     bold.setBold(true);
     m_title->setFont(bold);
-    m_facts = new QLabel(this);
+    m_facts = PlainText::label(new QLabel(this));
     m_facts->setWordWrap(true);
     m_facts->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_payload = new QPlainTextEdit(this);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "topicpanel.h"
 
+#include "plaintext.h"
+
 #include "statustext.h"
 #include "topicdetails.h"
 #include "topicfilterproxy.h"
@@ -30,7 +32,7 @@ TopicPanel::TopicPanel(const TopicStats &stats, QWidget *parent) : QWidget(paren
     m_filter->setAccessibleName(tr("Topic filter"));
     auto *filterLabel = new QLabel(tr("F&ilter:"), this);
     filterLabel->setBuddy(m_filter);
-    m_summary = new QLabel(this);
+    m_summary = PlainText::label(new QLabel(this));
     m_summary->setObjectName(QStringLiteral("topicSummary"));
 
     m_view = new QTreeView(this);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "topictreemodel.h"
 
+#include "plaintext.h"
+
 #include "icons.h"
 #include "jsontext.h"
 #include "statustext.h"
@@ -261,7 +263,7 @@ QVariant TopicTreeModel::data(const QModelIndex &index, int role) const
         } else if (n.staleBelow > 0) {
             tip += QStringLiteral("\n%1 stale topics below").arg(n.staleBelow);
         }
-        return tip;
+        return PlainText::toolTip(tip);  // the path is a topic: never rich text
     }
     case Qt::AccessibleTextRole:
         if (column == TopicColumn)

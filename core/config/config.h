@@ -153,6 +153,7 @@ struct Config
     SpoolConfig spool;
     QList<MappingRule> mappings;
     bool unmatchedToDeadLetter = false;    // [database] unmatched = "raw" (default) or "dead_letter"
+    QStringList fromEnvironment;           // keys whose value an environment variable set ("mqtt.password")
 
     bool operator==(const Config &) const = default;
 };

@@ -2,10 +2,10 @@
 #include "config/configkeys.h"
 
 #include "config/configloader.h"
+#include "config/secrets.h"
 #include "config/tomlreader.h"
 
 #include <QStringList>
-#include <QUrl>
 
 #include <array>
 
@@ -21,7 +21,7 @@ QString str(const QString &value)
 
 QString secret(const QString &value, bool mask)
 {
-    return TomlReader::quote(mask && !value.isEmpty() ? ConfigLoader::MaskedSecret : value);
+    return TomlReader::quote(mask && !value.isEmpty() ? Secrets::mask() : value);
 }
 
 QString num(double value)
@@ -48,14 +48,10 @@ QString topics(const QList<TopicFilter> &filters)
     return u'[' + out.join(QStringLiteral(", ")) + u']';
 }
 
-QString traceEndpoint(const QString &endpoint, bool mask)
+QString secretUrl(const QString &url, bool mask)
 {
-    // Collectors behind basic auth carry the password in the URL.
-    QUrl url(endpoint);
-    if (!mask || url.password().isEmpty())
-        return str(endpoint);
-    url.setPassword(ConfigLoader::MaskedSecret);
-    return str(url.toString());
+    // Collectors behind basic auth or a token carry the credential in the URL.
+    return str(mask ? Secrets::maskUrl(url) : url);
 }
 
 // One line per key: section, key, how its effective value is written.
@@ -65,6 +61,20 @@ QString traceEndpoint(const QString &endpoint, bool mask)
                   return expr;                                                                                         \
               }}
 #define IOT_READ_ONLY(section, key) ConfigKey{std::string_view(section), std::string_view(key), nullptr}
+// A string key that is secret or overridden from the environment (env: "" for none): its field is named once.
+#define IOT_TEXT_KEY(section, key, member, toToml, secrecy, env)                                                       \
+    ConfigKey{std::string_view(section), std::string_view(key),                                                        \
+              [](const Config &c, bool mask) {                                                                         \
+                  Q_UNUSED(mask);                                                                                      \
+                  return toToml(c.member, mask);                                                                       \
+              },                                                                                                       \
+              secrecy, std::string_view(env), [](const Config &c) -> const QString & { return c.member; },             \
+              [](Config &c) -> QString & { return c.member; }}
+
+QString plain(const QString &value, bool)
+{
+    return str(value);
+}
 
 const std::array Keys{
     IOT_KEY("mqtt", "host", str(c.mqtt.host)),
@@ -73,8 +83,8 @@ const std::array Keys{
     IOT_READ_ONLY("mqtt", "qos"),
     IOT_KEY("mqtt", "topics", topics(c.mqtt.topics)),
     IOT_KEY("mqtt", "client_id", str(c.mqtt.clientId)),
-    IOT_KEY("mqtt", "username", str(c.mqtt.username)),
-    IOT_KEY("mqtt", "password", secret(c.mqtt.password, mask)),
+    IOT_TEXT_KEY("mqtt", "username", mqtt.username, plain, Secrecy::None, "IOT_MQTT_USERNAME"),
+    IOT_TEXT_KEY("mqtt", "password", mqtt.password, secret, Secrecy::Value, "IOT_MQTT_PASSWORD"),
     IOT_KEY("mqtt", "keepalive", integer(c.mqtt.keepAliveSec)),
     IOT_KEY("mqtt", "clean_session", boolean(c.mqtt.cleanSession)),
     IOT_KEY("mqtt", "session_expiry_sec", integer(c.mqtt.sessionExpirySec)),
@@ -89,8 +99,8 @@ const std::array Keys{
             str(c.database.driver == DbDriver::Postgres ? QStringLiteral("postgresql") : QStringLiteral("sqlite"))),
     IOT_KEY("database", "path", str(c.database.path)),
     IOT_KEY("database", "name", str(c.database.name)),
-    IOT_KEY("database", "user", str(c.database.user)),
-    IOT_KEY("database", "password", secret(c.database.password, mask)),
+    IOT_TEXT_KEY("database", "user", database.user, plain, Secrecy::None, "IOT_DATABASE_USER"),
+    IOT_TEXT_KEY("database", "password", database.password, secret, Secrecy::Value, "IOT_DATABASE_PASSWORD"),
     IOT_KEY("database", "host", str(c.database.host)),
     IOT_KEY("database", "port", integer(c.database.port)),
     IOT_KEY("database", "sslmode", str(c.database.sslmode)),
@@ -114,7 +124,7 @@ const std::array Keys{
     IOT_KEY("subscriber", "shutdown_timeout_sec", num(c.subscriber.shutdownTimeoutSec)),
     IOT_KEY("subscriber", "stats_log_interval_sec", num(c.subscriber.statsLogIntervalSec)),
 
-    IOT_KEY("observability", "trace_endpoint", traceEndpoint(c.observability.traceEndpoint, mask)),
+    IOT_TEXT_KEY("observability", "trace_endpoint", observability.traceEndpoint, secretUrl, Secrecy::Url, ""),
     IOT_KEY("observability", "service_name", str(c.observability.serviceName)),
     IOT_KEY("observability", "prometheus_port", integer(c.observability.prometheusPort)),
     IOT_KEY("observability", "metrics_bind_address", str(c.observability.metricsBindAddress)),
@@ -131,6 +141,7 @@ const std::array Keys{
 
 #undef IOT_KEY
 #undef IOT_READ_ONLY
+#undef IOT_TEXT_KEY
 
 constexpr std::array Sections{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv, "mappings"sv};
 
@@ -157,5 +168,20 @@ std::vector<std::string_view> of(std::string_view section)
     return keys;
 }
 
+const ConfigKey *find(std::string_view section, std::string_view key)
+{
+    for (const ConfigKey &k : Keys)
+        if (k.section == section && k.key == key)
+            return &k;
+    return nullptr;
+}
+
 } // namespace ConfigKeys
+
+QString ConfigKey::name() const
+{
+    return QLatin1String(section.data(), qsizetype(section.size())) + u'.'
+        + QLatin1String(key.data(), qsizetype(key.size()));
+}
+
 } // namespace iot

@@ -4,6 +4,7 @@
 #include "mapping/mappingconfig.h"
 
 #include "config/configkeys.h"
+#include "config/secrets.h"
 #include "config/tomlreader.h"
 
 #include <QFile>
@@ -323,8 +324,10 @@ void readObservability(TomlReader &reader, const toml::table &t, ObservabilityCo
             || v->startsWith(QStringLiteral("https://"), Qt::CaseInsensitive)) {
             o.traceEndpoint = *v;
         } else {
-            reader.failExpected(*t.get("trace_endpoint"), QStringLiteral("observability.trace_endpoint"),
-                                QStringLiteral("an http:// or https:// URL (or \"\" for off)"));
+            // Quoted with its credentials masked: the message may end up in a log.
+            reader.fail(t.get("trace_endpoint")->source(), QStringLiteral("observability.trace_endpoint"),
+                        QStringLiteral("expected an http:// or https:// URL (or \"\" for off), got ")
+                            + TomlReader::quote(Secrets::maskUrl(*v)));
         }
     }
     if (auto v = reader.string(t, Observability, "service_name", true))
@@ -375,16 +378,19 @@ void readSpool(TomlReader &reader, const toml::table &t, SpoolConfig &sp)
 void applyEnvironment(Config &config, const QProcessEnvironment &env)
 {
     // Empty values do not count: `IOT_MQTT_PASSWORD=` in a unit file should not wipe a configured secret.
-    const auto override = [&env](const QString &name, QString &field) {
-        const QString value = env.value(name);
-        if (!value.isEmpty())
-            field = value;
-    };
-    override(QStringLiteral("IOT_MQTT_USERNAME"), config.mqtt.username);
-    override(QStringLiteral("IOT_MQTT_PASSWORD"), config.mqtt.password);
-    override(QStringLiteral("IOT_DATABASE_USER"), config.database.user);
-    override(QStringLiteral("IOT_DATABASE_PASSWORD"), config.database.password);
-    override(QStringLiteral("IOT_OBSERVABILITY_TOKEN"), config.observability.authToken);
+    for (const ConfigKey &k : ConfigKeys::all()) {
+        if (k.env.empty() || !k.field)
+            continue;
+        const QString value = env.value(QLatin1String(k.env.data(), qsizetype(k.env.size())));
+        if (value.isEmpty())
+            continue;
+        k.field(config) = value;
+        config.fromEnvironment << k.name();
+    }
+    // The observability token has no key on purpose (never in the file): only the environment or auth_token_file.
+    const QString token = env.value(QStringLiteral("IOT_OBSERVABILITY_TOKEN"));
+    if (!token.isEmpty())
+        config.observability.authToken = token;
 }
 
 } // namespace
@@ -459,7 +465,7 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
                                        : QStringLiteral(" loaded from ") + config.sourceFile;
     out += u'\n';
     if (maskSecrets)
-        out += QStringLiteral("# Secrets are masked; environment overrides (IOT_*) are applied.\n");
+        out += QStringLiteral("# Secrets are masked; environment overrides (IOT_*) are applied and marked.\n");
     std::string_view section;
     for (const ConfigKey &k : ConfigKeys::all()) {
         if (!k.toml)
@@ -468,7 +474,15 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
             section = k.section;
             out += QStringLiteral("\n[") + QLatin1String(section.data(), qsizetype(section.size())) + QStringLiteral("]\n");
         }
-        out += QLatin1String(k.key.data(), qsizetype(k.key.size())) + QStringLiteral(" = ") + k.toml(config, maskSecrets) + u'\n';
+        out += QLatin1String(k.key.data(), qsizetype(k.key.size())) + QStringLiteral(" = ");
+        const bool fromEnv = config.fromEnvironment.contains(k.name());
+        if (maskSecrets && fromEnv && k.secrecy != Secrecy::None)
+            out += TomlReader::quote(Secrets::fromEnvironment());
+        else
+            out += k.toml(config, maskSecrets);
+        if (fromEnv && maskSecrets)
+            out += QStringLiteral("  # from the environment: ") + QLatin1String(k.env.data(), qsizetype(k.env.size()));
+        out += u'\n';
     }
     out += MappingConfig::toToml(config.mappings);
     return out;

@@ -22,7 +22,8 @@ public:
                                      const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
     // Built-in defaults plus environment overrides.
     static Config defaults(const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
-    // The effective config as loadable TOML (what --check-config prints); set secrets read "********".
+    // The effective config as loadable TOML (what --check-config prints); set secrets read "********" and those
+    // from the environment "(from environment)" (Secrets), each environment override marked by a comment.
     static QString toToml(const Config &config, bool maskSecrets = true);
 
     // Why `filter` is not a valid MQTT subscription filter, or an empty string when it is.
@@ -30,7 +31,7 @@ public:
     // True for `name` or `schema.name`, each part ^[A-Za-z_][A-Za-z0-9_]{0,62}$ (PostgreSQL's limit).
     static bool isSqlIdentifier(const QString &identifier);
 
-    static inline const QString MaskedSecret = QStringLiteral("********");
+    static inline const QString MaskedSecret = QStringLiteral("********");  // = Secrets::mask()
 };
 
 } // namespace iot

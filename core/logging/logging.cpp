@@ -4,6 +4,7 @@
 #include "logging/log.h"
 
 #include <QFile>
+#include <QStringList>
 #include <QtGlobal>
 
 #include <spdlog/details/log_msg.h>
@@ -14,6 +15,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -202,12 +204,54 @@ spdlog::sink_ptr makeConsoleSink(LogConfig::Format format)
     return sink;
 }
 
+/// The distributing sink, which also masks the configured secrets in every message before any child sees it: the
+/// last line of defence for text from libraries (a URL in a Qt network error, a server's message). Any thread,
+/// under the sink's lock.
+class ScrubbingSink final : public spdlog::sinks::dist_sink_mt
+{
+public:
+    using spdlog::sinks::dist_sink_mt::dist_sink_mt;
+    void setSecrets(std::vector<std::string> secrets)
+    {
+        std::lock_guard lock(mutex_);
+        m_secrets = std::move(secrets);
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg &msg) override
+    {
+        std::string text;
+        for (const std::string &secret : m_secrets) {
+            const std::string_view current = text.empty() ? std::string_view(msg.payload.data(), msg.payload.size())
+                                                          : std::string_view(text);
+            if (current.find(secret) == std::string_view::npos)
+                continue;
+            std::string out;
+            std::size_t at = 0;
+            for (std::size_t hit; (hit = current.find(secret, at)) != std::string_view::npos; at = hit + secret.size())
+                out.append(current.substr(at, hit - at)).append("********");
+            out.append(current.substr(at));
+            text = std::move(out);
+        }
+        if (text.empty()) {
+            spdlog::sinks::dist_sink_mt::sink_it_(msg);
+            return;
+        }
+        spdlog::details::log_msg copy = msg;
+        copy.payload = spdlog::string_view_t(text.data(), text.size());
+        spdlog::sinks::dist_sink_mt::sink_it_(copy);
+    }
+
+private:
+    std::vector<std::string> m_secrets;  // longest first
+};
+
 /// Every logger writes into one distributing sink whose children install() swaps, so loggers fetched before
 /// install() follow it; shared by all threads, guarded by `mutex` (the sink list by the sink's own lock).
 struct State
 {
     std::mutex mutex;
-    std::shared_ptr<spdlog::sinks::dist_sink_mt> sinks = std::make_shared<spdlog::sinks::dist_sink_mt>(
+    std::shared_ptr<ScrubbingSink> sinks = std::make_shared<ScrubbingSink>(
         std::vector<spdlog::sink_ptr>{makeConsoleSink(LogConfig::Format::Text)});
     std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
     Level defaultLevel = Level::info;
@@ -335,6 +379,16 @@ void Logging::installDefault()
 {
     // The console-only config cannot fail.
     (void)install(LogConfig{});
+}
+
+void Logging::setSecrets(const QStringList &secrets)
+{
+    std::vector<std::string> out;
+    for (const QString &secret : secrets)
+        if (secret.size() >= 3)  // shorter ones would mangle every line and cannot be told from ordinary text
+            out.push_back(secret.toStdString());
+    std::sort(out.begin(), out.end(), [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
+    state().sinks->setSecrets(std::move(out));
 }
 
 void Logging::flush()

@@ -4,6 +4,8 @@
 #include "config/logconfig.h"
 #include "util/result.h"
 
+#include <QStringList>
+
 namespace iot {
 
 /// Applies a LogConfig to the process: console/rotating-file sinks, text or JSON lines, levels, and Qt's own
@@ -16,6 +18,8 @@ public:
     static Status install(const LogConfig &config);
     // Text to stderr at level info: what runs before logger.toml is read, and in tests.
     static void installDefault();
+    // From now on every message has these strings (Secrets::of(config)) replaced by "********", whatever logs it.
+    static void setSecrets(const QStringList &secrets);
     // Writes out what the sinks buffer (done on every warning and once a second anyway).
     static void flush();
 };

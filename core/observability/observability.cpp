@@ -2,6 +2,7 @@
 #include "observability/observability.h"
 
 #include "engine.h"
+#include "config/secrets.h"
 #include "logging/log.h"
 #include "observability/healthcheck.h"
 #include "observability/httpendpoint.h"
@@ -158,7 +159,7 @@ Status Observability::start()
 {
     const ObservabilityConfig &o = d->engine->config().observability;
     if (d->tracer)
-        logger()->info("exporting traces to {} as service {}", o.traceEndpoint, o.serviceName);
+        logger()->info("exporting traces to {} as service {}", Secrets::maskUrl(o.traceEndpoint), o.serviceName);
     if (!d->metrics)
         return Ok{};
     QHostAddress address;

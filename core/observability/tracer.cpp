@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "observability/tracer.h"
 
+#include "config/secrets.h"
 #include "logging/log.h"
 #include "observability/otlpjsonencoder.h"
 #include "observability/spanqueue.h"
@@ -32,6 +33,8 @@ struct Tracer::Private
 {
     Tracer *q;
     QUrl endpoint;
+    QString shownEndpoint;           // for logs: credentials in the URL masked
+    QStringList endpointSecrets;     // what to mask in error text
     OtlpJsonEncoder encoder;
     std::shared_ptr<SpanQueue> queue = std::make_shared<SpanQueue>();
     QNetworkAccessManager network;
@@ -46,7 +49,8 @@ struct Tracer::Private
     bool failing = false;
 
     Private(Tracer *tracer, const QUrl &url, const QString &serviceName)
-        : q(tracer), endpoint(url), encoder(serviceName, QStringLiteral(IOT_VERSION))
+        : q(tracer), endpoint(url), shownEndpoint(Secrets::maskUrl(url.toString())),
+          endpointSecrets(Secrets::ofUrl(url.toString())), encoder(serviceName, QStringLiteral(IOT_VERSION))
     {
     }
     void onFinished();
@@ -125,7 +129,7 @@ void Tracer::Private::onFinished()
         exported += spans;
         if (failing) {
             failing = false;
-            logger()->info("trace export to {} works again", endpoint.toDisplayString());
+            logger()->info("trace export to {} works again", shownEndpoint);
         }
     } else {
         queue->countDropped(spans);
@@ -138,8 +142,10 @@ void Tracer::Private::onFinished()
         QMetaObject::invokeMethod(q, &Tracer::flush, Qt::QueuedConnection);
 }
 
-void Tracer::Private::reportFailure(const QString &error)
+void Tracer::Private::reportFailure(const QString &rawError)
 {
+    // Qt's error text repeats the URL, the collector's body may too.
+    const QString error = Secrets::scrub(rawError, endpointSecrets);
     ++failures;
     ++failuresSinceWarning;
     failing = true;
@@ -148,11 +154,11 @@ void Tracer::Private::reportFailure(const QString &error)
         return;
     sinceWarning.start();
     log::withFields(*logger(), spdlog::level::warn,
-                    {{"endpoint", endpoint.toDisplayString()}, {"error", error},
+                    {{"endpoint", shownEndpoint}, {"error", error},
                      {"failures", static_cast<std::int64_t>(failuresSinceWarning)}},
                     "trace export to {} failed: {} ({} failed exports, {} spans dropped so far; next warning in "
                     "{} s at the earliest)",
-                    endpoint.toDisplayString(), error, failures, queue->dropped(), warningIntervalMs / 1000);
+                    shownEndpoint, error, failures, queue->dropped(), warningIntervalMs / 1000);
     failuresSinceWarning = 0;
 }
 

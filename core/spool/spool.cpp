@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 
 #include <algorithm>
 #include <cerrno>
@@ -36,7 +37,7 @@ class MappedFile
 public:
     explicit MappedFile(const QString &path)
     {
-        const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+        const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
             return;
         struct stat st = {};
@@ -64,6 +65,72 @@ private:
     const char *m_data = nullptr;
     std::size_t m_size = 0;
 };
+
+/// A problem with the spool directory that only the operator can fix: exit 2 headless, like a bad config.
+Error refusal(const QString &message)
+{
+    return Error{message, true};
+}
+
+/// Creates the directory 0700 or checks an existing one. It must belong to the user we run as and be writable by
+/// nobody else: whoever can write there can plant records (replayed into the database as if the broker had sent
+/// them) or symlinks, and whoever can read there reads every payload. Group-writable is refused as well as
+/// world-writable: a group is rarely as small as one user, and the service needs no group to share it with.
+/// Readable by others (0755, what older versions made under a umask of 022) we can fix ourselves: tightened.
+Status prepareDirectory(const QString &path)
+{
+    const QByteArray p = QFile::encodeName(path);
+    if (::mkdir(p.constData(), 0700) != 0 && errno != EEXIST) {
+        const bool parentsMade = errno == ENOENT && QDir().mkpath(QFileInfo(path).absolutePath());
+        if (!parentsMade || (::mkdir(p.constData(), 0700) != 0 && errno != EEXIST))
+            return Error{QStringLiteral("cannot create spool directory %1: %2").arg(path, errnoText())};
+    }
+    struct stat st = {};
+    if (::stat(p.constData(), &st) != 0)
+        return Error{QStringLiteral("cannot use spool directory %1: %2").arg(path, errnoText())};
+    if (!S_ISDIR(st.st_mode))
+        return refusal(QStringLiteral("spool directory %1 is not a directory").arg(path));
+    if (st.st_uid != ::geteuid())
+        return refusal(QStringLiteral("spool directory %1 belongs to user id %2, not to the user iot-subscriber runs as "
+                                      "(%3): refusing it, another user could read or plant records; chown it or set "
+                                      "[spool] dir to a directory of this user")
+                           .arg(path)
+                           .arg(st.st_uid)
+                           .arg(::geteuid()));
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return refusal(QStringLiteral("spool directory %1 is writable by its group or by others (mode %2): refusing "
+                                      "it, they could plant records or symlinks; chmod 700 it")
+                           .arg(path)
+                           .arg(st.st_mode & 07777, 4, 8, QLatin1Char('0')));
+    if ((st.st_mode & 077) != 0 && ::chmod(p.constData(), 0700) != 0)
+        return Error{QStringLiteral("cannot make spool directory %1 private (chmod 700): %2").arg(path, errnoText())};
+    return Ok{};
+}
+
+/// A segment must be a plain file of ours: a symbolic link is never followed (it could point at any file the
+/// service may write), and one readable by others is made private.
+Status checkSegment(const QString &path)
+{
+    const QByteArray p = QFile::encodeName(path);
+    struct stat st = {};
+    if (::lstat(p.constData(), &st) != 0)
+        return Error{QStringLiteral("cannot use spool segment %1: %2").arg(path, errnoText())};
+    if (S_ISLNK(st.st_mode))
+        return refusal(QStringLiteral("spool segment %1 is a symbolic link: refusing to follow it (segments are plain "
+                                      "files that iot-subscriber creates; remove the link)")
+                           .arg(path));
+    if (!S_ISREG(st.st_mode))
+        return refusal(QStringLiteral("spool segment %1 is not a regular file").arg(path));
+    if (st.st_uid != ::geteuid())
+        return refusal(QStringLiteral("spool segment %1 belongs to user id %2, not to the user iot-subscriber runs as "
+                                      "(%3): refusing it")
+                           .arg(path)
+                           .arg(st.st_uid)
+                           .arg(::geteuid()));
+    if ((st.st_mode & 077) != 0 && ::chmod(p.constData(), 0600) != 0)
+        return Error{QStringLiteral("cannot make spool segment %1 private (chmod 600): %2").arg(path, errnoText())};
+    return Ok{};
+}
 
 SpoolState stateFor(int error)
 {
@@ -98,12 +165,13 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options &options)
 {
     std::unique_ptr<Spool> s(new Spool(options));
     QDir dir(options.dir);
-    if (!dir.mkpath(QStringLiteral(".")))
-        return Error{QStringLiteral("cannot create spool directory ") + options.dir};
+    if (const Status st = prepareDirectory(options.dir); !st)
+        return st.error();
     const QByteArray lockPath = QFile::encodeName(dir.filePath(QStringLiteral("LOCK")));
-    s->m_lockFd = ::open(lockPath.constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    s->m_lockFd = ::open(lockPath.constData(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (s->m_lockFd < 0)
-        return Error{QStringLiteral("cannot open %1: %2").arg(QString::fromLocal8Bit(lockPath), errnoText())};
+        return Error{QStringLiteral("cannot open %1: %2").arg(QString::fromLocal8Bit(lockPath), errnoText()),
+                     errno == ELOOP};
     if (::flock(s->m_lockFd, LOCK_EX | LOCK_NB) != 0)
         return Error{QStringLiteral("spool directory %1 is in use by another iot-subscriber; every instance needs "
                                     "its own spool directory")
@@ -111,11 +179,15 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options &options)
 
     // Segments in position order; each is scanned whole so damage anywhere is found and reported now.
     std::vector<Segment> found;
-    for (const QString &name : dir.entryList({QStringLiteral("*.seg")}, QDir::Files, QDir::Name)) {
+    // Every entry named *.seg, links and dangling links included: each is checked before it is opened.
+    const auto entries = QDir::AllEntries | QDir::System | QDir::Hidden | QDir::NoDotAndDotDot;
+    for (const QString &name : dir.entryList({QStringLiteral("*.seg")}, entries, QDir::Name)) {
         bool ok = false;
         const std::uint64_t base = name.chopped(4).toULongLong(&ok);
         if (!ok)
             continue;
+        if (const Status st = checkSegment(dir.filePath(name)); !st)
+            return st.error();
         found.push_back({base, QFileInfo(dir.filePath(name)).size() > 0
                                    ? static_cast<std::uint64_t>(QFileInfo(dir.filePath(name)).size()) : 0,
                          dir.filePath(name)});
@@ -170,7 +242,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options &options)
 bool Spool::createHead(std::uint64_t base, std::uint64_t size)
 {
     const QString path = QDir(m_options.dir).filePath(segmentName(base));
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return false;
     const auto closeKeepingErrno = [fd] {

@@ -95,6 +95,8 @@ step_build() {
     ! grep -qE 'qt\.conf|/libQt6|/plugins/' "$out/deb.paths.txt" || fail "the .deb contains the portable archive's bundle"
     grep -q '^-rw------- root/root .*/etc/default/iot-subscriber$' "$out/deb.contents.txt" \
         || fail "/etc/default/iot-subscriber must be root-only (0600)"
+    grep -q '^-rw-r----- root/root .*/etc/iot-subscriber/config.toml$' "$out/deb.contents.txt" \
+        || fail "/etc/iot-subscriber/config.toml must be shipped 0640 (postinst gives it to the service's group)"
 
     local ctl=$out/deb-control
     dpkg-deb -e "$deb" "$ctl"
@@ -284,7 +286,17 @@ step_install() {
         || fail "state dir: $(stat -c '%U:%G %a' /var/lib/iot-subscriber)"
     [[ ! -e /etc/systemd/system/multi-user.target.wants/iot-subscriber.service ]] \
         || fail "the package enabled the service; operators enable it"
+    # The passwords' file: root writes it, the service's group reads it, nobody else (postinst's stat override).
+    [[ "$(stat -c '%U:%G %a' /etc/iot-subscriber/config.toml)" == "root:iot-subscriber 640" ]] \
+        || fail "config.toml: $(stat -c '%U:%G %a' /etc/iot-subscriber/config.toml), expected root:iot-subscriber 640"
+    [[ "$(stat -c '%U:%G %a' /etc/default/iot-subscriber)" == "root:root 600" ]] \
+        || fail "/etc/default/iot-subscriber: $(stat -c '%U:%G %a' /etc/default/iot-subscriber)"
+    dpkg-statoverride --list /etc/iot-subscriber/config.toml | grep -qEx 'root iot-subscriber 0?640 /etc/iot-subscriber/config.toml' \
+        || fail "no stat override for config.toml: $(dpkg-statoverride --list /etc/iot-subscriber/config.toml)"
     local unit=/lib/systemd/system/iot-subscriber.service
+    # No core dumps (they would hold payloads and passwords); files the service creates are its own user's only.
+    grep -qx 'LimitCORE=0' "$unit" || fail "the unit lacks LimitCORE=0"
+    grep -qx 'UMask=0077' "$unit" || fail "the unit lacks UMask=0077"
     if command -v systemd-analyze >/dev/null; then
         note "systemd-analyze verify $unit"
         systemd-analyze verify "$unit" || fail "systemd-analyze verify"
@@ -329,6 +341,9 @@ step_install() {
     grep -q "stopped: received 500 = written 495 + dead-lettered 5 + dropped 0 + in flight 0" "$tmp/service.log" \
         || { tail -n 5 "$tmp/service.log" >&2; fail "no clean balance in the log"; }
     [[ -d /var/lib/iot-subscriber/spool ]] || fail "no spool in the state directory"
+    [[ "$(stat -c '%a' /var/lib/iot-subscriber/spool)" == 700 ]] \
+        || fail "spool directory mode $(stat -c '%a' /var/lib/iot-subscriber/spool), expected 700"
+    [[ -z "$(find /var/lib/iot-subscriber/spool -name '*.seg' ! -perm 600)" ]] || fail "spool segments not 0600"
     [[ -z "$(find /var/lib/iot-subscriber ! -user iot-subscriber)" ]] || fail "files not owned by the service user"
 
     note "apt-get remove"
@@ -345,6 +360,7 @@ step_install() {
     [[ ! -e /etc/iot-subscriber && ! -e /etc/default/iot-subscriber ]] || fail "purge left the configuration"
     ! getent passwd iot-subscriber >/dev/null || fail "purge left the user"
     ! getent group iot-subscriber >/dev/null || fail "purge left the group"
+    ! dpkg-statoverride --list /etc/iot-subscriber/config.toml >/dev/null || fail "purge left the stat override"
     note "install: ok"
 }
 

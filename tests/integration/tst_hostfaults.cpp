@@ -115,9 +115,10 @@ void TstHostFaults::fullSpoolDiskIsAStateNotACrash()
     });
     SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
     // The mount lives and dies with the subscriber's own mount namespace; sh execs the binary, so pid() is its pid.
+    // mode=0700: a tmpfs root is 1777 by default, a spool directory the subscriber rightly refuses.
     sub.setLauncher({unshare, QStringLiteral("-m"), QStringLiteral("--propagation"), QStringLiteral("private"),
                      QStringLiteral("sh"), QStringLiteral("-c"),
-                     QStringLiteral("mount -t tmpfs -o size=8m iot-spool-test '%1' && exec \"$0\" \"$@\"").arg(spoolDir)});
+                     QStringLiteral("mount -t tmpfs -o size=8m,mode=0700 iot-spool-test '%1' && exec \"$0\" \"$@\"").arg(spoolDir)});
     QVERIFY(sub.start(subscriberConfig(srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
 

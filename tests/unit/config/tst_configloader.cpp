@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "config/configloader.h"
+#include "config/secrets.h"
 
 #include <QFile>
 #include <QProcessEnvironment>
@@ -82,6 +83,11 @@ private Q_SLOTS:
     void roundTrip_data();
     void roundTrip();
     void maskedSecrets();
+    void environmentSecretsAreNamed();
+    void maskedUrls_data();
+    void maskedUrls();
+    void maskedText_data();
+    void maskedText();
     void topicFilters_data();
     void topicFilters();
     void sqlIdentifiers_data();
@@ -381,6 +387,10 @@ void TstConfigLoader::errors_data()
     QTest::newRow("trace endpoint without scheme") << QByteArray("[observability]\ntrace_endpoint = \"otel:4318\"")
         << QStringLiteral("config.toml:2:18: observability.trace_endpoint: expected an http:// or https:// URL "
                           "(or \"\" for off), got \"otel:4318\"");
+    QTest::newRow("trace endpoint with credentials, wrong scheme")
+        << QByteArray("[observability]\ntrace_endpoint = \"ftp://u:pw1@h/t?token=abc\"")
+        << QStringLiteral("config.toml:2:18: observability.trace_endpoint: expected an http:// or https:// URL "
+                          "(or \"\" for off), got \"ftp://u:********@h/t?token=********\"");
 
     // TLS
     QTest::newRow("cert without key") << QByteArray("[mqtt]\ntls = true\ntls_cert_file = \"c.pem\"")
@@ -522,6 +532,97 @@ void TstConfigLoader::maskedSecrets()
     const QString defaults = ConfigLoader::toToml(ConfigLoader::defaults(noEnv()));
     QVERIFY(defaults.contains(QStringLiteral("\npassword = \"\"\n")));
     QVERIFY(!defaults.contains(ConfigLoader::MaskedSecret));
+}
+
+void TstConfigLoader::environmentSecretsAreNamed()
+{
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("IOT_MQTT_PASSWORD"), QStringLiteral("env-secret"));
+    env.insert(QStringLiteral("IOT_DATABASE_USER"), QStringLiteral("env-user"));
+    const Config config = ConfigLoader::loadString(referenceExampleToml(), QStringLiteral("config.toml"), env).value();
+    QCOMPARE(config.fromEnvironment, QStringList({QStringLiteral("mqtt.password"), QStringLiteral("database.user")}));
+    const QString masked = ConfigLoader::toToml(config);
+    QVERIFY(!masked.contains(QStringLiteral("env-secret")));
+    QVERIFY(!masked.contains(QStringLiteral("changeme")));  // the file's password: masked as well
+    QVERIFY2(masked.contains(QStringLiteral("\npassword = \"(from environment)\"  # from the environment: "
+                                            "IOT_MQTT_PASSWORD\n")),
+             qPrintable(masked));
+    // Not a secret, but where it came from is still said.
+    QVERIFY(masked.contains(QStringLiteral("\nuser = \"env-user\"  # from the environment: IOT_DATABASE_USER\n")));
+    // Every secret value of the config, for the log's last line of defence.
+    const QStringList secrets = Secrets::of(config);
+    QVERIFY(secrets.contains(QStringLiteral("env-secret")));
+    QVERIFY(secrets.contains(QStringLiteral("changeme")));
+}
+
+void TstConfigLoader::maskedUrls_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("masked");
+    QTest::addColumn<QStringList>("secrets");
+    QTest::newRow("nothing secret") << QStringLiteral("http://collector:4318/v1/traces?service=a")
+                                    << QStringLiteral("http://collector:4318/v1/traces?service=a") << QStringList();
+    QTest::newRow("userinfo") << QStringLiteral("https://user:pw-1@collector:4318/v1/traces")
+                              << QStringLiteral("https://user:********@collector:4318/v1/traces")
+                              << QStringList{QStringLiteral("pw-1")};
+    QTest::newRow("user only") << QStringLiteral("https://user@collector/v1/traces")
+                               << QStringLiteral("https://user@collector/v1/traces") << QStringList();
+    QTest::newRow("token and api key")
+        << QStringLiteral("http://c/v1/traces?token=t0k&service=x&api_key=k3y&X-Access-Token=abc")
+        << QStringLiteral("http://c/v1/traces?token=********&service=x&api_key=********&X-Access-Token=********")
+        << QStringList{QStringLiteral("t0k"), QStringLiteral("k3y"), QStringLiteral("abc")};
+    QTest::newRow("percent-encoded") << QStringLiteral("http://u:p%40ss@c/?sig=a%2Bb")
+                                     << QStringLiteral("http://u:********@c/?sig=********")
+                                     << QStringList{QStringLiteral("p@ss"), QStringLiteral("p%40ss"),
+                                                    QStringLiteral("a+b"), QStringLiteral("a%2Bb")};
+    QTest::newRow("empty") << QString() << QString() << QStringList();
+}
+
+void TstConfigLoader::maskedUrls()
+{
+    QFETCH(QString, url);
+    QFETCH(QString, masked);
+    QFETCH(QStringList, secrets);
+    QCOMPARE(Secrets::maskUrl(url), masked);
+    QStringList found = Secrets::ofUrl(url);
+    for (const QString &s : secrets)
+        QVERIFY2(found.contains(s), qPrintable(s + QStringLiteral(" not in ") + found.join(u' ')));
+    // Free text that quotes the URL (Qt's network errors do) loses every secret part.
+    const QString scrubbed = Secrets::scrub(QStringLiteral("Error transferring %1 - server replied: x").arg(url), found);
+    for (const QString &s : secrets)
+        QVERIFY2(!scrubbed.contains(s), qPrintable(scrubbed));
+}
+
+void TstConfigLoader::maskedText_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("shown");
+    const QString url = QStringLiteral("http://u:pw9@h/v1/traces?token=t0k9");
+    QTest::newRow("basic string, comment kept")
+        << QStringLiteral("[mqtt]\npassword = \"s3cret\"  # note\n") << QStringLiteral("[mqtt]\npassword = \"********\"  # note\n");
+    QTest::newRow("literal and multi-line strings")
+        << QStringLiteral("[mqtt]\npassword = 's3cret'\n[database]\npassword = \"\"\"a\nb\"\"\"\n")
+        << QStringLiteral("[mqtt]\npassword = \"********\"\n[database]\npassword = \"********\"\n");
+    QTest::newRow("non-ASCII before and in it")
+        << QStringLiteral("[database] # ünïcode\npassword = \"pä😀ss\"\nuser = \"ü\"\n")
+        << QStringLiteral("[database] # ünïcode\npassword = \"********\"\nuser = \"ü\"\n");
+    QTest::newRow("inline table") << QStringLiteral("mqtt = { host = \"h\", password = \"s3cret\" }\n")
+                                  << QStringLiteral("mqtt = { host = \"h\", password = \"********\" }\n");
+    QTest::newRow("url") << QStringLiteral("[observability]\ntrace_endpoint = \"%1\"\n").arg(url)
+                         << QStringLiteral("[observability]\ntrace_endpoint = \"http://u:********@h/v1/traces?token=********\"\n");
+    QTest::newRow("unset stays unset") << QStringLiteral("[mqtt]\npassword = \"\"\n") << QStringLiteral("[mqtt]\npassword = \"\"\n");
+    QTest::newRow("does not parse: masked by line")
+        << QStringLiteral("[mqtt\npassword = \"s3cret\"\n") << QStringLiteral("[mqtt\npassword = \"********\"\n");
+}
+
+void TstConfigLoader::maskedText()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, shown);
+    QCOMPARE(Secrets::maskToml(file), shown);
+    // Saved untouched: the file as it was, byte for byte (only text that parses can be saved at all).
+    if (!QByteArray(QTest::currentDataTag()).startsWith("does not parse"))
+        QCOMPARE(Secrets::restoreToml(shown, file), file);
 }
 
 void TstConfigLoader::topicFilters_data()

@@ -3,7 +3,9 @@
 // reported, one process per directory — and the spool when the disk says no: space is reserved ahead of the write
 // position (so a full disk is an append that fails, never a SIGBUS), a refused reservation or sync is a state that
 // holds until recover() succeeds, and what was written before stays readable. The disk's answers come through
-// Spool::Disk, made to fail on cue.
+// Spool::Disk, made to fail on cue. And the spool as a target: files 0600 and directory 0700 whatever the umask, a
+// directory someone else owns or can write refused (an Error marked fatal: exit 2), a symlinked segment or LOCK
+// refused rather than followed.
 #include "pipeline/batch.h"
 #include "spool/spool.h"
 
@@ -15,6 +17,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <memory>
 #include <vector>
@@ -117,6 +120,12 @@ private Q_SLOTS:
     void fullDiskWithOneSegmentRecoversOnceReleased();
     void failedSyncIsAStateUntilASyncSucceeds();
     void stateNames();
+    void filesArePrivateWhateverTheUmask();
+    void readableDirectoryAndSegmentsAreTightened();
+    void unsafeDirectoryIsRefused_data();
+    void unsafeDirectoryIsRefused();
+    void symlinkIsRefusedNotFollowed_data();
+    void symlinkIsRefusedNotFollowed();
 };
 
 void TstSpool::reopenScansWhatWasAppended()
@@ -421,6 +430,140 @@ void TstSpool::stateNames()
     QCOMPARE(QLatin1String(spoolStateName(SpoolState::DiskFull)), QLatin1String("disk_full"));
     QCOMPARE(QLatin1String(spoolStateName(SpoolState::WriteError)), QLatin1String("write_error"));
     QCOMPARE(QLatin1String(spoolStateName(SpoolState::SyncError)), QLatin1String("sync_error"));
+}
+
+namespace {
+
+int modeOf(const QString &path)
+{
+    struct stat st = {};
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
+}
+
+Result<std::unique_ptr<Spool>> tryOpen(const QString &dir)
+{
+    Spool::Options o;
+    o.dir = dir;
+    o.segmentBytes = 1 << 20;
+    return Spool::open(o);
+}
+
+} // namespace
+
+void TstSpool::filesArePrivateWhateverTheUmask()
+{
+    QTemporaryDir tmp;
+    const QString dir = tmp.filePath(QStringLiteral("a/b/spool"));
+    const mode_t was = ::umask(0);  // the widest: what we create must not depend on it
+    auto opened = tryOpen(dir);
+    ::umask(was);
+    QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().message));
+    std::uint64_t end = 0;
+    QVERIFY(opened.value()->append("s/1", payloadOf(1), 1, end));
+    QCOMPARE(modeOf(dir), 0700);
+    QCOMPARE(modeOf(dir + QStringLiteral("/LOCK")), 0600);
+    const QStringList segments = QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files);
+    QCOMPARE(segments.size(), 1);
+    QCOMPARE(modeOf(dir + u'/' + segments.first()), 0600);
+}
+
+void TstSpool::readableDirectoryAndSegmentsAreTightened()
+{
+    // What versions before 0600/0700 left behind under a umask of 022: ours, readable by everyone.
+    QTemporaryDir tmp;
+    const QString dir = tmp.filePath(QStringLiteral("spool"));
+    {
+        auto opened = tryOpen(dir);
+        QVERIFY(opened);
+        std::uint64_t end = 0;
+        QVERIFY(opened.value()->append("s/1", payloadOf(1), 1, end));
+        (void)opened.value()->sync();
+    }
+    const QString segment = dir + u'/' + QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files).first();
+    QCOMPARE(::chmod(QFile::encodeName(dir).constData(), 0755), 0);
+    QCOMPARE(::chmod(QFile::encodeName(segment).constData(), 0644), 0);
+    auto again = tryOpen(dir);
+    QVERIFY2(again, qPrintable(again ? QString() : again.error().message));
+    QCOMPARE(modeOf(dir), 0700);
+    QCOMPARE(modeOf(segment), 0600);
+    QCOMPARE(again.value()->recovery().records, std::uint64_t(1));
+}
+
+void TstSpool::unsafeDirectoryIsRefused_data()
+{
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<bool>("foreign");
+    QTest::addColumn<QString>("says");
+    QTest::newRow("world-writable") << 0777 << false << QStringLiteral("writable by its group or by others (mode 0777)");
+    QTest::newRow("world-writable, sticky") << 01777 << false << QStringLiteral("writable by its group or by others");
+    QTest::newRow("group-writable") << 0770 << false << QStringLiteral("writable by its group or by others (mode 0770)");
+    QTest::newRow("another user's") << 0700 << true << QStringLiteral("belongs to user id 65534");
+}
+
+void TstSpool::unsafeDirectoryIsRefused()
+{
+    QFETCH(int, mode);
+    QFETCH(bool, foreign);
+    QFETCH(QString, says);
+    if (foreign && ::geteuid() != 0)
+        QSKIP("giving the directory to another user needs root");
+    QTemporaryDir tmp;
+    const QString dir = tmp.filePath(QStringLiteral("spool"));
+    QVERIFY(QDir().mkpath(dir));
+    QCOMPARE(::chmod(QFile::encodeName(dir).constData(), mode_t(mode)), 0);
+    if (foreign)
+        QCOMPARE(::chown(QFile::encodeName(dir).constData(), 65534, 65534), 0);  // nobody:nogroup
+    auto opened = tryOpen(dir);
+    QVERIFY(!opened);
+    QVERIFY2(opened.error().message.contains(says), qPrintable(opened.error().message));
+    QVERIFY2(opened.error().message.contains(dir), qPrintable(opened.error().message));
+    QVERIFY(opened.error().fatal);  // the operator must fix it: exit 2, no restart loop
+    // Nothing was created or changed in it.
+    QCOMPARE(QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System).size(), 0);
+    QCOMPARE(modeOf(dir), mode);
+    if (foreign)
+        QCOMPARE(::chown(QFile::encodeName(dir).constData(), 0, 0), 0);  // so QTemporaryDir can remove it
+}
+
+void TstSpool::symlinkIsRefusedNotFollowed_data()
+{
+    QTest::addColumn<QString>("link");
+    QTest::newRow("the first segment") << QStringLiteral("00000000000000000000.seg");
+    QTest::newRow("a later segment") << QStringLiteral("00000000000000065536.seg");
+    QTest::newRow("dangling segment") << QStringLiteral("00000000000000000000.seg");
+    QTest::newRow("LOCK") << QStringLiteral("LOCK");
+}
+
+void TstSpool::symlinkIsRefusedNotFollowed()
+{
+    QFETCH(QString, link);
+    QTemporaryDir tmp;
+    const QString dir = tmp.filePath(QStringLiteral("spool"));
+    QVERIFY(QDir().mkpath(dir));
+    QCOMPARE(::chmod(QFile::encodeName(dir).constData(), 0700), 0);
+    // A file the service may write, which a planted link would have it truncate, map and overwrite.
+    const QString victim = tmp.filePath(QStringLiteral("victim"));
+    const bool dangling = QByteArray(QTest::currentDataTag()).startsWith("dangling");
+    if (!dangling) {
+        QFile f(victim);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("precious");
+    }
+    QVERIFY(QFile::link(victim, dir + u'/' + link));
+    auto opened = tryOpen(dir);
+    QVERIFY(!opened);
+    QVERIFY(opened.error().fatal);
+    QVERIFY2(opened.error().message.contains(link), qPrintable(opened.error().message));
+    if (link != QLatin1String("LOCK"))
+        QVERIFY2(opened.error().message.contains(QStringLiteral("symbolic link")), qPrintable(opened.error().message));
+    if (dangling) {
+        QVERIFY(!QFileInfo::exists(victim));  // not created through the link
+    } else {
+        QFile f(victim);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("precious"));
+    }
+    QCOMPARE(QDir(dir).entryList({QStringLiteral("*.seg")}, QDir::Files).size(), link.endsWith(u'g') && !dangling ? 1 : 0);
 }
 
 QTEST_APPLESS_MAIN(TstSpool)
