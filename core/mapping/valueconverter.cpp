@@ -45,7 +45,13 @@ QByteArray compactJson(const QJsonValue &v)
     return wrapped.mid(1, wrapped.size() - 2);
 }
 
-std::int64_t epochToUs(double v, Enc enc)
+// What a timestamptz column takes, in microseconds since 1970: from PostgreSQL's first day (4714-11-24 BC) to the
+// end of our 64-bit count (AD 294247; PostgreSQL's own end, 294276, lies beyond it). An epoch number outside is
+// refused here with the reason rather than wrapped into a wrong year or refused by the server for the whole batch.
+constexpr double MinEpochUs = -210866803200000000.0;
+constexpr double EndEpochUs = 9223372036854775808.0;  // 2^63: the first value llround cannot return
+
+bool epochToUs(double v, Enc enc, std::int64_t &us)
 {
     if (enc == Enc::Auto) {
         // Magnitude tells the unit for any date between 1973 and 5138: seconds < 1e11 ≤ ms < 1e14 ≤ µs.
@@ -53,7 +59,11 @@ std::int64_t epochToUs(double v, Enc enc)
         enc = a < 1e11 ? Enc::EpochSeconds : a < 1e14 ? Enc::EpochMillis : Enc::EpochMicros;
     }
     const double scale = enc == Enc::EpochSeconds ? 1e6 : enc == Enc::EpochMillis ? 1e3 : 1.0;
-    return std::llround(v * scale);
+    const double x = v * scale;
+    if (!(x >= MinEpochUs && x < EndEpochUs))
+        return false;
+    us = std::llround(x);
+    return true;
 }
 
 constexpr double MaxExactInteger = 9007199254740992.0;   // 2^53: beyond it a JSON number is not exact in a double
@@ -150,7 +160,9 @@ bool ValueConverter::fromJson(const ColumnMapping &c, const QJsonValue &v)
             if (!parseIso8601(s, us))
                 return fail(c, QStringLiteral("expected an ISO-8601 time, got ") + jsonText(v));
         } else if (v.isDouble() && c.time != Enc::Iso8601) {
-            us = epochToUs(v.toDouble(), c.time);
+            if (!epochToUs(v.toDouble(), c.time, us))
+                return fail(c, QStringLiteral("epoch time outside what timestamptz holds (4713 BC to AD 294247), got ")
+                                   + jsonText(v));
         } else {
             return fail(c, QStringLiteral("expected a time (%1), got ").arg(c.time == Enc::Iso8601
                                ? QStringLiteral("ISO-8601 text") : QStringLiteral("epoch number")) + jsonText(v));
@@ -268,9 +280,8 @@ bool ValueConverter::fromRawJson(const ColumnMapping &c, QByteArrayView raw)
                 return false;
         } else {
             double d = 0;
-            if (!isNumber || c.time == Enc::Iso8601 || !parseWhole(raw, d))
+            if (!isNumber || c.time == Enc::Iso8601 || !parseWhole(raw, d) || !epochToUs(d, c.time, us))
                 return false;
-            us = epochToUs(d, c.time);
         }
         integer(MappedValue::Kind::Timestamp, us);
         return true;

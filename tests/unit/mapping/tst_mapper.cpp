@@ -278,6 +278,14 @@ void TstMapper::rejections_data()
                                 << QStringLiteral("column temperature (/temperature): expected a number, got \"hot\"");
     QTest::newRow("time not a number") << QByteArray(R"({"temperature": 1, "ts": "soon"})")
                                        << QStringLiteral("column device_time (/ts): expected a time (epoch number)");
+    // Epoch numbers beyond what timestamptz holds are refused with the reason, not wrapped into the year 294,247.
+    QTest::newRow("time beyond timestamptz") << QByteArray(R"({"temperature": 1, "ts": 1e300})")
+        << QStringLiteral("column device_time (/ts): epoch time outside what timestamptz holds (4713 BC to AD 294247), "
+                          "got 1.0");
+    QTest::newRow("time before 4713 BC") << QByteArray(R"({"temperature": 1, "ts": -1e300})")
+        << QStringLiteral("column device_time (/ts): epoch time outside what timestamptz holds");
+    QTest::newRow("time just past 2^63 us") << QByteArray(R"({"temperature": 1, "ts": 9223372036854776})")
+        << QStringLiteral("column device_time (/ts): epoch time outside what timestamptz holds");
     QTest::newRow("future device time") << QByteArray(R"({"temperature": 1, "ts": 1864210065123})")
                                         << QStringLiteral("clock skew: device time (device_time) is 100000000.1 s ahead of");
     QTest::newRow("past device time") << QByteArray(R"({"temperature": 1, "ts": 1664210065000})")
