@@ -37,7 +37,7 @@ config_flags=(-DSPDLOG_COMPILED_LIB -DSPDLOG_SHARED_LIB -DSPDLOG_FMT_EXTERNAL -D
 CONFIG_LIBS="-ltomlplusplus -lspdlog -lfmt" build_config=1 \
     build fuzz_configloader "$repo/tests/fuzz/fuzz_configloader.cpp" "$repo/core/config/configloader.cpp" \
     "$repo/core/config/configkeys.cpp" "$repo/core/config/tomlreader.cpp" "$repo/core/config/logconfig.cpp" \
-    "$repo/core/mapping/mappingconfig.cpp" "$repo/core/logging/logging.cpp"
+    "$repo/core/config/secrets.cpp" "$repo/core/mapping/mappingconfig.cpp" "$repo/core/logging/logging.cpp"
 build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \
     "$repo/core/mapping/valueconverter.cpp" "$repo/core/mapping/jsonpointer.cpp" \
     "$repo/core/pipeline/payloadcheck.cpp"
