@@ -33,6 +33,8 @@ struct MqttConfig
     QString tlsCertFile;
     QString tlsKeyFile;
     bool tlsVerify = true;       // verify the broker's certificate and host name
+    QString tlsMinVersion;       // "", "1.2" or "1.3": the lowest TLS version offered ("" = OpenSSL's default)
+    QString tlsCiphers;          // OpenSSL cipher list for TLS 1.2 ("" = OpenSSL's default); TLS 1.3 suites unchanged
 
     bool operator==(const MqttConfig &) const = default;
 };

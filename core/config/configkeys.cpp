@@ -94,6 +94,8 @@ const std::array Keys{
     IOT_KEY("mqtt", "tls_cert_file", str(c.mqtt.tlsCertFile)),
     IOT_KEY("mqtt", "tls_key_file", str(c.mqtt.tlsKeyFile)),
     IOT_KEY("mqtt", "tls_verify", boolean(c.mqtt.tlsVerify)),
+    IOT_KEY("mqtt", "tls_min_version", str(c.mqtt.tlsMinVersion)),
+    IOT_KEY("mqtt", "tls_ciphers", str(c.mqtt.tlsCiphers)),
 
     IOT_KEY("database", "driver",
             str(c.database.driver == DbDriver::Postgres ? QStringLiteral("postgresql") : QStringLiteral("sqlite"))),

@@ -173,6 +173,15 @@ void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
     mqtt.tlsKeyFile = keyFile.value_or(mqtt.tlsKeyFile);
     if (auto v = reader.boolean(t, Mqtt, "tls_verify"))
         mqtt.tlsVerify = *v;
+    const auto minVersion = reader.string(t, Mqtt, "tls_min_version");
+    if (minVersion && (minVersion->isEmpty() || *minVersion == u"1.2" || *minVersion == u"1.3"))
+        mqtt.tlsMinVersion = *minVersion;
+    else if (minVersion)
+        reader.failExpected(*t.get("tls_min_version"), QStringLiteral("mqtt.tls_min_version"),
+                            QStringLiteral("\"1.2\", \"1.3\" or \"\" (OpenSSL's default)"));
+    // The cipher list itself is checked by OpenSSL when the TLS context is made (a Settings problem, exit 2).
+    const auto ciphers = reader.string(t, Mqtt, "tls_ciphers");
+    mqtt.tlsCiphers = ciphers.value_or(mqtt.tlsCiphers);
 
     // The checks across keys run only on keys that read well, so a type error is not reported twice over.
     const auto usable = [&t](std::string_view key, const auto &value) { return !t.contains(key) || value; };
@@ -186,7 +195,8 @@ void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt)
     // TLS files with tls = false would silently connect in plain text: refuse rather than guess.
     if (usable("tls", tls) && !mqtt.tls) {
         for (const auto &[key, value] : {std::pair{"tls_ca_file"sv, caFile}, std::pair{"tls_cert_file"sv, certFile},
-                                         std::pair{"tls_key_file"sv, keyFile}}) {
+                                         std::pair{"tls_key_file"sv, keyFile}, std::pair{"tls_min_version"sv, minVersion},
+                                         std::pair{"tls_ciphers"sv, ciphers}}) {
             if (value && !value->isEmpty())
                 reader.fail(t.get(key)->source(), TomlReader::keyPath(Mqtt, key),
                             QStringLiteral("needs tls = true (the connection would not use it)"));

@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace iot {
 
@@ -99,86 +100,138 @@ TlsContext::~TlsContext()
     }
 }
 
+namespace {
+
+using Problem = TlsContext::Problem;
+
+Problem refusal(TlsProblem kind, const QString &message)
+{
+    ERR_clear_error();
+    return {kind, message};
+}
+
+// tls_min_version and tls_ciphers; without them versions and ciphers stay OpenSSL's (and openssl.cnf's) defaults.
+std::optional<Problem> applyProtocol(SSL_CTX *ctx, const MqttConfig &config)
+{
+    if (!config.tlsMinVersion.isEmpty()) {
+        // The loader admits only "1.2" and "1.3".
+        const int version = config.tlsMinVersion == u"1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+        if (SSL_CTX_set_min_proto_version(ctx, version) != 1)
+            return refusal(TlsProblem::Settings, QStringLiteral("cannot set tls_min_version %1: %2")
+                                                     .arg(config.tlsMinVersion, opensslReason()));
+    }
+    if (!config.tlsCiphers.isEmpty() && SSL_CTX_set_cipher_list(ctx, config.tlsCiphers.toUtf8().constData()) != 1)
+        return refusal(TlsProblem::Settings, QStringLiteral("tls_ciphers \"%1\" names no cipher OpenSSL offers: %2")
+                                                 .arg(config.tlsCiphers, opensslReason()));
+    return std::nullopt;
+}
+
+// What the broker's certificate is checked against: the system store, a CA file or a hashed CA directory.
+std::optional<Problem> loadTrust(SSL_CTX *ctx, const QString &ca, QStringList *warnings)
+{
+    if (ca.isEmpty()) {
+        // The system's trust store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
+        if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+            return refusal(TlsProblem::CaFile, QStringLiteral("cannot load the system CA certificates: ") + opensslReason());
+        return std::nullopt;
+    }
+    if (const QString why = unreadable(ca, true); !why.isEmpty())
+        return refusal(TlsProblem::CaFile, QStringLiteral("CA file %1 %2").arg(ca, why));
+    const QByteArray path = QFile::encodeName(ca);
+    if (!QFileInfo(ca).isDir()) {
+        if (SSL_CTX_load_verify_file(ctx, path.constData()) != 1)
+            return refusal(TlsProblem::CaFile, QStringLiteral("cannot use CA file %1: %2").arg(ca, opensslReason()));
+        return std::nullopt;
+    }
+    if (SSL_CTX_load_verify_dir(ctx, path.constData()) != 1)
+        return refusal(TlsProblem::CaFile, QStringLiteral("cannot use CA directory %1: %2").arg(ca, opensslReason()));
+    // OpenSSL looks certificates up in a directory by subject hash ("1a2b3c4d.0"), never by file name.
+    static const QRegularExpression hashed(QStringLiteral("^[0-9a-f]{8}\\.[0-9]+$"));
+    const QStringList names = QDir(ca).entryList(QDir::Files | QDir::System);
+    if (std::none_of(names.begin(), names.end(), [](const QString &n) { return hashed.match(n).hasMatch(); }))
+        *warnings << QStringLiteral("CA directory %1 has no hashed certificate names (like 1a2b3c4d.0): "
+                                    "OpenSSL will find no CA there; run 'openssl rehash %1'")
+                         .arg(ca);
+    return std::nullopt;
+}
+
+// Mutual TLS: our certificate (chain) and its key.
+std::optional<Problem> loadClientIdentity(SSL_CTX *ctx, const MqttConfig &config)
+{
+    if (!config.tlsCertFile.isEmpty()) {
+        if (const QString why = unreadable(config.tlsCertFile, false); !why.isEmpty())
+            return refusal(TlsProblem::CertFile, QStringLiteral("certificate file %1 %2").arg(config.tlsCertFile, why));
+        const QByteArray cert = QFile::encodeName(config.tlsCertFile);
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert.constData()) != 1)
+            return refusal(TlsProblem::CertFile,
+                           QStringLiteral("cannot use certificate file %1: %2").arg(config.tlsCertFile, opensslReason()));
+    }
+    if (config.tlsKeyFile.isEmpty())
+        return std::nullopt;
+    if (const QString why = unreadable(config.tlsKeyFile, false); !why.isEmpty())
+        return refusal(TlsProblem::KeyFile, QStringLiteral("key file %1 %2").arg(config.tlsKeyFile, why));
+    const QByteArray key = QFile::encodeName(config.tlsKeyFile);
+    const auto mismatch = [&config] {
+        return refusal(TlsProblem::KeyMismatch, QStringLiteral("key file %1 does not belong to certificate %2: %3")
+                                                    .arg(config.tlsKeyFile, config.tlsCertFile, opensslReason()));
+    };
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.constData(), SSL_FILETYPE_PEM) != 1) {
+        // OpenSSL checks the key against the certificate loaded before it as it loads it.
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            return mismatch();
+        return refusal(TlsProblem::KeyFile, QStringLiteral("cannot use key file %1 (a PEM key without passphrase is "
+                                                           "needed): %2")
+                                                .arg(config.tlsKeyFile, opensslReason()));
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1)
+        return mismatch();
+    return std::nullopt;
+}
+
+// tls_verify: the broker's certificate must chain to the trust and name what we connect to.
+std::optional<Problem> applyPeerCheck(SSL_CTX *ctx, const MqttConfig &config)
+{
+    if (!config.tlsVerify) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+        return std::nullopt;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    // An address is checked against the IP entries of subjectAltName, a name against the DNS entries (no partial
+    // wildcards such as "b*.example.com").
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+    const QByteArray host = config.host.toUtf8();
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int ok = QHostAddress(config.host).isNull() ? X509_VERIFY_PARAM_set1_host(param, host.constData(), 0)
+                                                      : X509_VERIFY_PARAM_set1_ip_asc(param, host.constData());
+    if (ok != 1)
+        return refusal(TlsProblem::Settings, QStringLiteral("cannot check host %1: %2").arg(config.host, opensslReason()));
+    return std::nullopt;
+}
+
+} // namespace
+
 std::unique_ptr<TlsContext> TlsContext::create(const MqttConfig &config, Problem *problem)
 {
-    const auto fail = [problem](TlsProblem kind, const QString &message) {
-        ERR_clear_error();
-        *problem = {kind, message};
-        return nullptr;
-    };
     std::unique_ptr<TlsContext> t(new TlsContext);
-    // Versions and ciphers stay OpenSSL's (and the system's openssl.cnf) defaults.
     t->d->ctx = SSL_CTX_new(TLS_client_method());
-    if (!t->d->ctx)
-        return fail(TlsProblem::Settings, QStringLiteral("cannot create a TLS context: ") + opensslReason());
+    if (!t->d->ctx) {
+        *problem = refusal(TlsProblem::Settings, QStringLiteral("cannot create a TLS context: ") + opensslReason());
+        return nullptr;
+    }
     SSL_CTX *ctx = t->d->ctx;
     SSL_CTX_set_app_data(ctx, t->d.get());
     SSL_CTX_set_info_callback(ctx, &Private::info);
     SSL_CTX_set_default_passwd_cb(ctx, &noPassphrase);
-
-    const QString &ca = config.tlsCaFile;
-    if (ca.isEmpty()) {
-        // The system's trust store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
-        if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-            return fail(TlsProblem::CaFile, QStringLiteral("cannot load the system CA certificates: ") + opensslReason());
-    } else if (const QString why = unreadable(ca, true); !why.isEmpty()) {
-        return fail(TlsProblem::CaFile, QStringLiteral("CA file %1 %2").arg(ca, why));
-    } else if (QFileInfo(ca).isDir()) {
-        const QByteArray path = QFile::encodeName(ca);
-        if (SSL_CTX_load_verify_dir(ctx, path.constData()) != 1)
-            return fail(TlsProblem::CaFile, QStringLiteral("cannot use CA directory %1: %2").arg(ca, opensslReason()));
-        // OpenSSL looks certificates up in a directory by subject hash ("1a2b3c4d.0"), never by file name.
-        static const QRegularExpression hashed(QStringLiteral("^[0-9a-f]{8}\\.[0-9]+$"));
-        const QStringList names = QDir(ca).entryList(QDir::Files | QDir::System);
-        if (std::none_of(names.begin(), names.end(), [](const QString &n) { return hashed.match(n).hasMatch(); }))
-            t->d->warnings << QStringLiteral("CA directory %1 has no hashed certificate names (like 1a2b3c4d.0): "
-                                             "OpenSSL will find no CA there; run 'openssl rehash %1'")
-                                  .arg(ca);
-    } else {
-        const QByteArray path = QFile::encodeName(ca);
-        if (SSL_CTX_load_verify_file(ctx, path.constData()) != 1)
-            return fail(TlsProblem::CaFile, QStringLiteral("cannot use CA file %1: %2").arg(ca, opensslReason()));
-    }
-
-    if (!config.tlsCertFile.isEmpty()) {
-        if (const QString why = unreadable(config.tlsCertFile, false); !why.isEmpty())
-            return fail(TlsProblem::CertFile, QStringLiteral("certificate file %1 %2").arg(config.tlsCertFile, why));
-        const QByteArray cert = QFile::encodeName(config.tlsCertFile);
-        if (SSL_CTX_use_certificate_chain_file(ctx, cert.constData()) != 1)
-            return fail(TlsProblem::CertFile,
-                        QStringLiteral("cannot use certificate file %1: %2").arg(config.tlsCertFile, opensslReason()));
-    }
-    if (!config.tlsKeyFile.isEmpty()) {
-        if (const QString why = unreadable(config.tlsKeyFile, false); !why.isEmpty())
-            return fail(TlsProblem::KeyFile, QStringLiteral("key file %1 %2").arg(config.tlsKeyFile, why));
-        const QByteArray key = QFile::encodeName(config.tlsKeyFile);
-        if (SSL_CTX_use_PrivateKey_file(ctx, key.constData(), SSL_FILETYPE_PEM) != 1) {
-            // OpenSSL checks the key against the certificate loaded before it as it loads it.
-            if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
-                return fail(TlsProblem::KeyMismatch, QStringLiteral("key file %1 does not belong to certificate %2: %3")
-                                                         .arg(config.tlsKeyFile, config.tlsCertFile, opensslReason()));
-            return fail(TlsProblem::KeyFile,
-                        QStringLiteral("cannot use key file %1 (a PEM key without passphrase is needed): %2")
-                            .arg(config.tlsKeyFile, opensslReason()));
-        }
-        if (SSL_CTX_check_private_key(ctx) != 1)
-            return fail(TlsProblem::KeyMismatch, QStringLiteral("key file %1 does not belong to certificate %2: %3")
-                                                     .arg(config.tlsKeyFile, config.tlsCertFile, opensslReason()));
-    }
-
-    if (config.tlsVerify) {
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-        // The certificate must name what we connect to: an address is checked against the IP entries of
-        // subjectAltName, a name against the DNS entries (no partial wildcards such as "b*.example.com").
-        X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
-        const QByteArray host = config.host.toUtf8();
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        const int ok = QHostAddress(config.host).isNull() ? X509_VERIFY_PARAM_set1_host(param, host.constData(), 0)
-                                                          : X509_VERIFY_PARAM_set1_ip_asc(param, host.constData());
-        if (ok != 1)
-            return fail(TlsProblem::Settings, QStringLiteral("cannot check host %1: %2").arg(config.host, opensslReason()));
-    } else {
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    std::optional<Problem> refused = applyProtocol(ctx, config);
+    if (!refused)
+        refused = loadTrust(ctx, config.tlsCaFile, &t->d->warnings);
+    if (!refused)
+        refused = loadClientIdentity(ctx, config);
+    if (!refused)
+        refused = applyPeerCheck(ctx, config);
+    if (refused) {
+        *problem = *refused;
+        return nullptr;
     }
     ERR_clear_error();
     return t;

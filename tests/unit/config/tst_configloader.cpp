@@ -404,6 +404,11 @@ void TstConfigLoader::errors_data()
         << QStringLiteral("config.toml:2:16: observability.tls_key_file: tls_cert_file must be given as well");
     QTest::newRow("the token is not a key") << QByteArray("[observability]\nauth_token = \"s3cr3t\"")
         << QStringLiteral("config.toml:2:1: observability.auth_token: unknown key");
+    QTest::newRow("TLS 1.1") << QByteArray("[mqtt]\ntls = true\ntls_min_version = \"1.1\"")
+        << QStringLiteral("config.toml:3:19: mqtt.tls_min_version: expected \"1.2\", \"1.3\" or \"\" (OpenSSL's "
+                          "default), got \"1.1\"");
+    QTest::newRow("ciphers without tls") << QByteArray("[mqtt]\ntls_ciphers = \"ECDHE+AESGCM\"")
+        << QStringLiteral("config.toml:2:15: mqtt.tls_ciphers: needs tls = true (the connection would not use it)");
     QTest::newRow("tls file without tls") << QByteArray("[mqtt]\ntls_ca_file = \"ca.pem\"")
         << QStringLiteral("config.toml:2:15: mqtt.tls_ca_file: needs tls = true (the connection would not use it)");
     QTest::newRow("database cert without key") << QByteArray("[database]\nsslcert = \"c.pem\"")

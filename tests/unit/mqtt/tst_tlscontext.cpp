@@ -29,6 +29,9 @@ private Q_SLOTS:
     void files();
     void systemStoreNeedsNoFile();
     void caDirectoryWithoutHashesWarns();
+    void versionAndCiphers_data();
+    void versionAndCiphers();
+    void unknownCiphersAreASettingsProblem();
 };
 
 void TstTlsContext::verifyError_data()
@@ -166,6 +169,57 @@ void TstTlsContext::caDirectoryWithoutHashesWarns()
     QVERIFY2(ctx, qPrintable(problem.message));
     QCOMPARE(ctx->warnings().size(), 1);
     QVERIFY(ctx->warnings().first().contains(QStringLiteral("openssl rehash")));
+}
+
+void TstTlsContext::versionAndCiphers_data()
+{
+    QTest::addColumn<QString>("minVersion");
+    QTest::addColumn<QString>("ciphers");
+    QTest::addColumn<int>("expectedMin");   // 0: OpenSSL's default, whatever it is
+    QTest::addColumn<bool>("hasRsaAes128Sha");
+    QTest::newRow("defaults") << QString() << QString() << 0 << true;
+    QTest::newRow("1.2") << u"1.2"_s << QString() << int(TLS1_2_VERSION) << true;
+    QTest::newRow("1.3") << u"1.3"_s << QString() << int(TLS1_3_VERSION) << true;
+    QTest::newRow("ECDHE+AESGCM only") << QString() << u"ECDHE+AESGCM"_s << 0 << false;
+}
+
+void TstTlsContext::versionAndCiphers()
+{
+    QFETCH(QString, minVersion);
+    QFETCH(QString, ciphers);
+    QFETCH(int, expectedMin);
+    QFETCH(bool, hasRsaAes128Sha);
+    MqttConfig c;
+    c.host = QStringLiteral("broker.example.com");
+    c.tls = true;
+    c.tlsMinVersion = minVersion;
+    c.tlsCiphers = ciphers;
+    TlsContext::Problem problem;
+    const auto ctx = TlsContext::create(c, &problem);
+    QVERIFY2(ctx, qPrintable(problem.message));
+    auto *ssl = static_cast<SSL_CTX *>(ctx->sslContext());
+    if (expectedMin != 0)
+        QCOMPARE(int(SSL_CTX_get_min_proto_version(ssl)), expectedMin);
+    // What the context would offer for TLS 1.2: AES128-SHA (plain RSA key exchange) is in OpenSSL's default list
+    // at security level 2 and must be gone when the list names only ECDHE with AES-GCM.
+    bool found = false;
+    const STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(ssl);
+    for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i)
+        found = found || qstrcmp(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i)), "AES128-SHA") == 0;
+    QCOMPARE(found, hasRsaAes128Sha);
+}
+
+void TstTlsContext::unknownCiphersAreASettingsProblem()
+{
+    MqttConfig c;
+    c.host = QStringLiteral("broker.example.com");
+    c.tls = true;
+    c.tlsCiphers = QStringLiteral("NO-SUCH-CIPHER");
+    TlsContext::Problem problem;
+    QVERIFY(!TlsContext::create(c, &problem));
+    QCOMPARE(problem.kind, P::Settings);
+    QVERIFY2(problem.message.contains(QStringLiteral("NO-SUCH-CIPHER")), qPrintable(problem.message));
+    QVERIFY(MessageSource::isConfigProblem(problem.kind));
 }
 
 QTEST_APPLESS_MAIN(TstTlsContext)
