@@ -99,15 +99,9 @@ int usageError(const QString &message)
     return kExitUsage;
 }
 
-} // namespace
-
-int main(int argc, char *argv[])
+// The help text and every option, with its default.
+void describe(QCommandLineParser &parser)
 {
-    QCoreApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("iot-simulate"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(IOT_VERSION));
-
-    QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Publishes simulated sensor readings to an MQTT broker.\n"
         "\n"
@@ -128,9 +122,6 @@ int main(int argc, char *argv[])
         "\n"
         "Exit status: 0 all published messages were delivered, 1 some were not (or the broker was\n"
         "unreachable), 2 invalid arguments."));
-    const QCommandLineOption helpOption = parser.addHelpOption();
-    const QCommandLineOption versionOption = parser.addVersionOption();
-
     parser.addOptions({
         valueOption("host", "Broker host name or address (default 127.0.0.1).", "host", "127.0.0.1"),
         valueOption("port", "Broker TCP port (default 1883).", "port", "1883"),
@@ -167,18 +158,12 @@ int main(int argc, char *argv[])
         QCommandLineOption(QStringLiteral("quiet"), QStringLiteral("No connection notices on stderr; the summary "
                                                                    "line and errors are still printed.")),
     });
+}
 
-    if (!parser.parse(QCoreApplication::arguments()))
-        return usageError(parser.errorText());
-    if (parser.isSet(helpOption))
-        parser.showHelp(0);
-    if (parser.isSet(versionOption))
-        parser.showVersion();
-    if (!parser.positionalArguments().isEmpty())
-        return usageError(QStringLiteral("unexpected argument \"%1\"").arg(parser.positionalArguments().constFirst()));
-
+// The options as the simulation's settings; a bad value leaves its message in `opt`.
+iot::SimOptions readOptions(const QCommandLineParser &parser, Options &opt)
+{
     iot::SimOptions sim;
-    Options opt(parser);
     auto &pub = sim.publish;
     pub.host = parser.value(QStringLiteral("host"));
     if (pub.host.isEmpty())
@@ -216,6 +201,33 @@ int main(int argc, char *argv[])
     sim.progressSec = opt.number(QStringLiteral("progress"), 86400);
     sim.drainTimeoutMs = int(opt.number(QStringLiteral("drain-timeout"), 86400) * 1000);
     sim.quiet = parser.isSet(QStringLiteral("quiet"));
+    return sim;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("iot-simulate"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(IOT_VERSION));
+
+    QCommandLineParser parser;
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    const QCommandLineOption versionOption = parser.addVersionOption();
+    describe(parser);
+
+    if (!parser.parse(QCoreApplication::arguments()))
+        return usageError(parser.errorText());
+    if (parser.isSet(helpOption))
+        parser.showHelp(0);
+    if (parser.isSet(versionOption))
+        parser.showVersion();
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(QStringLiteral("unexpected argument \"%1\"").arg(parser.positionalArguments().constFirst()));
+
+    Options opt(parser);
+    const iot::SimOptions sim = readOptions(parser, opt);
     if (opt.error())
         return usageError(opt.error()->message);
 
