@@ -256,7 +256,9 @@ void Engine::Private::finishWriter()
         return;
     writerFinishing = true;
     // The time left of shutdown_timeout_sec since stop(), however long the MQTT side took to stop.
-    const int timeoutMs = static_cast<int>(std::clamp<qint64>(commitDeadline.remainingTime(), 1, INT_MAX));
+    const qint64 left = stopping ? commitDeadline.remainingTime()
+                                 : static_cast<qint64>(config.subscriber.shutdownTimeoutSec * 1000.0);
+    const int timeoutMs = static_cast<int>(std::clamp<qint64>(left, 1, INT_MAX));
     QMetaObject::invokeMethod(writer, [w = writer, timeoutMs] { w->finish(timeoutMs); }, Qt::QueuedConnection);
 }
 

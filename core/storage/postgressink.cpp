@@ -65,8 +65,12 @@ struct PostgresSink::Private
     WriteOutcome writeCheckpoint(PGconn *c, std::uint64_t checkpoint);
     WriteOutcome exec(PGconn *c, const QByteArray &sql, const QString &what);
 
-    /// The server's limit for each statement of a transaction of `bytes`: the reply timeout plus 1 s per 4 MiB.
-    int statementMs(std::size_t bytes) const { return cfg.replyTimeoutSec * 1000 + int(std::min<std::size_t>(bytes >> 12, 3600000)); }
+    /// The server's limit for each statement of a transaction of `bytes`: the reply timeout plus 1 s per MiB (a
+    /// COPY streams its rows within one statement, so a link slower than 1 MiB/s needs a longer reply_timeout_sec).
+    int statementMs(std::size_t bytes) const
+    {
+        return cfg.replyTimeoutSec * 1000 + int(std::min<std::size_t>(bytes >> 10, 3600000));
+    }
     std::chrono::milliseconds replyMs(std::size_t bytes) const
     {
         return std::chrono::milliseconds(statementMs(bytes) + ReplyMarginMs);

@@ -74,7 +74,7 @@ void TstDbHang::frozenDatabaseIsNoticedAndCaughtUpAfterTheThaw()
 {
     IOT_REQUIRE_SERVERS(srv);
     constexpr quint64 Count = 20000;
-    // The bound /readyz keeps (README, reply_timeout_sec): reply_timeout_sec + 2 s (+ 1 s per 4 MiB of the
+    // The bound /readyz keeps (README, reply_timeout_sec): reply_timeout_sec + 2 s (+ 1 s per MiB of the
     // transaction: nothing at 500-row batches) for the write in progress, + 0.25 s for the snapshot; 1 s to spare.
     constexpr int ReplyTimeoutSec = 2;
     constexpr qint64 BoundMs = (ReplyTimeoutSec + 2) * 1000 + 250 + 1000;
