@@ -94,6 +94,7 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
         d->finishWriter();
     });
     d->shutdownDeadline.setSingleShot(true);
+    d->shutdownDeadline.setTimerType(Qt::PreciseTimer);  // a coarse timer may fire 5 % early
     connect(&d->shutdownDeadline, &QTimer::timeout, this, [this] {
         if (!d->stopping || !d->writer)
             return;
