@@ -11,10 +11,13 @@
 #include "storage/sqlitesink.h"
 #include "util/timeformat.h"
 
+#include <QDeadlineTimer>
 #include <QThread>
 #include <QTimer>
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
 
 namespace iot {
 namespace {
@@ -22,6 +25,9 @@ namespace {
 constexpr int DefaultSnapshotMs = 250;
 // If the ingest thread does not confirm its stop (say, blocked in a TCP connect), shutdown goes on without it.
 constexpr int IngestStopTimeoutMs = 5000;
+// The writer's own shutdown timer runs on its thread, which a database call can block; this long after
+// shutdown_timeout_sec the main thread cuts that call and ends the run without it.
+constexpr int ShutdownGraceMs = 2000;
 
 } // namespace
 
@@ -41,6 +47,9 @@ struct Engine::Private
     BatchWriter *writer = nullptr;
     QTimer snapshotTimer;
     QTimer ingestStopTimer;
+    QTimer shutdownDeadline;          // main thread: shutdown_timeout_sec + ShutdownGraceMs after stop()
+    QDeadlineTimer commitDeadline;    // when the writer's own shutdown timeout ends
+    int run = 0;                      // counts starts: a late signal of an earlier run's writer is ignored
     EngineSnapshot last;
     bool running = false;
     bool stopping = false;
@@ -52,7 +61,7 @@ struct Engine::Private
     void connectWorkers();
     void takeSnapshot();
     void finishWriter();
-    void onWriterFinished(quint64 unwritten);
+    void onWriterFinished(quint64 unwritten, bool writerBlocked = false);
     void joinThreads();
 };
 
@@ -83,6 +92,17 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
     connect(&d->ingestStopTimer, &QTimer::timeout, this, [this] {
         log::get("engine")->warn("the MQTT side did not stop in time; committing what was handed over");
         d->finishWriter();
+    });
+    d->shutdownDeadline.setSingleShot(true);
+    d->shutdownDeadline.setTimerType(Qt::PreciseTimer);  // a coarse timer may fire 5 % early
+    connect(&d->shutdownDeadline, &QTimer::timeout, this, [this] {
+        if (!d->stopping || !d->writer)
+            return;
+        log::get("engine")->error("shutdown: the database writer is still blocked {:.1f} s after the shutdown timeout; "
+                                  "cutting its database connection and stopping without it",
+                                  ShutdownGraceMs / 1000.0);
+        d->writer->interrupt();
+        d->onWriterFinished(0, true);
     });
 }
 
@@ -132,6 +152,7 @@ Status Engine::start()
     for (const QString &w : TransportSecurity::warnings(d->config))
         log::get("engine")->warn("SECURITY: {}", w);
     d->running = true;
+    ++d->run;
     d->last = EngineSnapshot{};
     d->last.startedAtUs = TimeFormat::nowUs();
     d->last.maxBuffered = static_cast<quint64>(d->config.subscriber.maxBufferedMessages);
@@ -197,7 +218,10 @@ void Engine::Private::connectWorkers()
     });
     QObject::connect(writer, &BatchWriter::deadLettered, q, &Engine::deadLettered);
     QObject::connect(writer, &BatchWriter::fatalError, q, &Engine::fatalError);
-    QObject::connect(writer, &BatchWriter::finished, q, [this](quint64 unwritten) { onWriterFinished(unwritten); });
+    QObject::connect(writer, &BatchWriter::finished, q, [this, r = run](quint64 unwritten) {
+        if (r == run && writer)
+            onWriterFinished(unwritten);
+    });
     QObject::connect(batcher, &Batcher::sourceStateChanged, q, [this](const MessageSource::StateInfo &info) {
         last.mqtt = info;
         if (info.state == MessageSource::State::Connected && mqttConnects++ > 0)
@@ -222,6 +246,9 @@ void Engine::stop()
     log::get("engine")->info("stopping: no more reading; committing {} buffered messages", d->counters.inFlight());
     QMetaObject::invokeMethod(d->batcher, &Batcher::stop, Qt::QueuedConnection);
     d->ingestStopTimer.start(IngestStopTimeoutMs);
+    const auto timeoutMs = static_cast<qint64>(d->config.subscriber.shutdownTimeoutSec * 1000.0);
+    d->commitDeadline.setRemainingTime(timeoutMs);
+    d->shutdownDeadline.start(std::chrono::milliseconds(timeoutMs + ShutdownGraceMs));
 }
 
 void Engine::Private::finishWriter()
@@ -229,12 +256,22 @@ void Engine::Private::finishWriter()
     if (writerFinishing)
         return;
     writerFinishing = true;
-    const int timeoutMs = static_cast<int>(config.subscriber.shutdownTimeoutSec * 1000.0);
+    // The time left of shutdown_timeout_sec since stop(), however long the MQTT side took to stop.
+    const qint64 left = stopping ? commitDeadline.remainingTime()
+                                 : static_cast<qint64>(config.subscriber.shutdownTimeoutSec * 1000.0);
+    const int timeoutMs = static_cast<int>(std::clamp<qint64>(left, 1, INT_MAX));
     QMetaObject::invokeMethod(writer, [w = writer, timeoutMs] { w->finish(timeoutMs); }, Qt::QueuedConnection);
 }
 
-void Engine::Private::onWriterFinished(quint64 unwritten)
+void Engine::Private::onWriterFinished(quint64 unwritten, bool writerBlocked)
 {
+    shutdownDeadline.stop();
+    if (writerBlocked) {
+        // Interrupted, the writer returns from its database call to an event loop that quits; then nothing counts
+        // any more, and what is in flight is what it could not write.
+        joinThreads();
+        unwritten = counters.inFlight();
+    }
     if (unwritten > 0 && spool) {
         log::get("engine")->warn("{} messages were not committed before the shutdown timeout; they stay in the "
                                  "spool and are written at the next start",

@@ -58,6 +58,7 @@ struct DatabaseConfig
     QString table = QStringLiteral("readings");
     QString deadLetterTable = QStringLiteral("dead_letters");
     int connectTimeoutSec = 5;
+    int replyTimeoutSec = 10;    // a round trip with no answer by then (plus the transaction's allowance) is cut
 
     bool operator==(const DatabaseConfig &) const = default;
 };

@@ -112,6 +112,7 @@ const std::array Keys{
     IOT_KEY("database", "table", str(c.database.table)),
     IOT_KEY("database", "dead_letter_table", str(c.database.deadLetterTable)),
     IOT_KEY("database", "connect_timeout_sec", integer(c.database.connectTimeoutSec)),
+    IOT_KEY("database", "reply_timeout_sec", integer(c.database.replyTimeoutSec)),
     IOT_KEY("database", "unmatched",
             str(c.unmatchedToDeadLetter ? QStringLiteral("dead_letter") : QStringLiteral("raw"))),
 

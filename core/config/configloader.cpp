@@ -281,6 +281,8 @@ void readDatabase(TomlReader &reader, const toml::table &t, DatabaseConfig &db)
 
     if (auto v = reader.integer(t, Database, "connect_timeout_sec", 1, 600, QStringLiteral("an integer from 1 to 600")))
         db.connectTimeoutSec = int(*v);
+    if (auto v = reader.integer(t, Database, "reply_timeout_sec", 1, 600, QStringLiteral("an integer from 1 to 600")))
+        db.replyTimeoutSec = int(*v);
 }
 
 void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &s)

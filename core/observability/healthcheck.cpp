@@ -73,6 +73,8 @@ HealthCheck::Verdict HealthCheck::readiness(const EngineSnapshot &s)
     if (s.db.state != BatchWriter::State::Connected) {
         v.ok = false;
         v.reasons << withDetail(QStringLiteral("database"), BatchWriter::stateName(s.db.state), s.db.detail());
+        if (s.db.cause != BatchWriter::Cause::None)
+            v.states.insert(QStringLiteral("database_cause"), BatchWriter::causeName(s.db.cause));
     }
     if (s.spoolEnabled && s.spoolState != SpoolState::Ok) {
         const QString name = QLatin1String(spoolStateName(s.spoolState));

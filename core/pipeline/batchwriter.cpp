@@ -50,7 +50,10 @@ BatchWriter::~BatchWriter()
 {
     // The last thing the writer thread does (deleted as it finishes): close the database connection, then free
     // the per-thread state libraries keep for it.
-    m_sink.reset();
+    std::unique_lock lock(m_sinkMutex);
+    std::unique_ptr<SqlSink> sink = std::move(m_sink);
+    lock.unlock();  // interrupt() must not wait for a close
+    sink.reset();
     releaseThreadLocalLibraryState();
 }
 
@@ -120,7 +123,12 @@ void BatchWriter::start()
     });
     m_counters->writerHeartbeatUs.store(TimeFormat::nowUs(), std::memory_order_relaxed);
     m_heartbeat.start(1000);
-    m_sink = m_factory();
+    {
+        const std::lock_guard lock(m_sinkMutex);
+        m_sink = m_factory();
+        if (m_interrupted)
+            m_sink->interrupt();
+    }
     tryOpen();
 }
 
@@ -157,7 +165,8 @@ bool BatchWriter::syncCheckpoint()
 {
     const Result<std::uint64_t> c = m_sink->readCheckpoint();
     if (!c) {
-        scheduleRetry({.cause = Cause::CheckpointUnreadable, .message = c.error().message});
+        scheduleRetry({.cause = m_sink->notAnswering() ? Cause::NotAnswering : Cause::CheckpointUnreadable,
+                       .message = c.error().message});
         return false;
     }
     m_spool.adopt(c.value());
@@ -479,6 +488,14 @@ void BatchWriter::finish(int timeoutMs)
     if (m_state == State::Connected)
         drain();
     checkFinished();
+}
+
+void BatchWriter::interrupt()
+{
+    const std::lock_guard lock(m_sinkMutex);
+    m_interrupted = true;
+    if (m_sink)
+        m_sink->interrupt();
 }
 
 void BatchWriter::checkFinished()

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 namespace iot {
 
@@ -44,6 +45,7 @@ public:
     enum class Cause {
         None,
         Unavailable,             // the connection or the server's state (FailureClass::Connection, Unknown)
+        NotAnswering,            // the server did not answer a round trip in time: the connection was cut
         CheckpointUnreadable,    // the spool checkpoint cannot be read
         TableRefusesEveryRow,    // Blocked: `table` refuses every row (permission, trigger)
         DeadLetterTableRefuses,  // Blocked: the dead-letter table refuses rows
@@ -90,8 +92,13 @@ public:
     void drain();
     /// Writes everything queued, then emits finished(0); after `timeoutMs` emits finished(rows left unwritten).
     void finish(int timeoutMs);
+    /// Any thread: makes a database call the writer is blocked in fail at once, and every later one — for the
+    /// engine's shutdown deadline, when this thread's event loop cannot be reached.
+    void interrupt();
 
     static QString stateName(State state);
+    /// "not_answering", "table_refuses_every_row", …: the cause as /readyz names it for tools.
+    static QString causeName(Cause cause);
 
     /// Tries of a piece whose error has no known class (FailureClass::Unknown) before it is split like a refused one.
     static constexpr int UnknownRetriesBeforeSplit = 3;
@@ -121,7 +128,8 @@ private:
     std::size_t target(std::uint32_t row) const;
     QString targetName(std::size_t target) const;
     void scheduleRetry(StateInfo why);
-    void scheduleRetry(const QString &message) { scheduleRetry({.cause = Cause::Unavailable, .message = message}); }
+    void scheduleRetry(const QString &message) { scheduleRetry({.cause = failureCause(), .message = message}); }
+    Cause failureCause() const { return m_sink->notAnswering() ? Cause::NotAnswering : Cause::Unavailable; }
     void checkFinished();
     quint64 pendingRows() const;
     void report(const WriteSet &piece, const WriteOutcome &out, std::int64_t startUs);
@@ -130,7 +138,9 @@ private:
     SubscriberConfig m_config;
     BatchQueue *m_queue;
     PipelineCounters *m_counters;
-    std::unique_ptr<SqlSink> m_sink;
+    std::unique_ptr<SqlSink> m_sink;  // set and reset under m_sinkMutex, which interrupt() takes
+    std::mutex m_sinkMutex;
+    bool m_interrupted = false;
     std::vector<std::shared_ptr<PipelineObserver>> m_observers;
     std::unique_ptr<Mapper> m_mapper;
     MappedBatch m_mapped;            // what the mapper made of m_pending

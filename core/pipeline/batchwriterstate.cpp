@@ -12,10 +12,23 @@ QString BatchWriter::stateName(State state)
     return QString::fromLatin1(QMetaEnum::fromType<State>().valueToKey(static_cast<int>(state))).toLower();
 }
 
+QString BatchWriter::causeName(Cause cause)
+{
+    const QString key = QString::fromLatin1(QMetaEnum::fromType<Cause>().valueToKey(static_cast<int>(cause)));
+    QString name;
+    for (const QChar c : key) {
+        if (c.isUpper() && !name.isEmpty())
+            name += QLatin1Char('_');
+        name += c.toLower();
+    }
+    return name;
+}
+
 QString BatchWriter::StateInfo::reason() const
 {
     switch (cause) {
     case Cause::CheckpointUnreadable: return QStringLiteral("cannot read the spool checkpoint: ") + message;
+    case Cause::NotAnswering: return QStringLiteral("not answering: ") + message;
     case Cause::TableRefusesEveryRow:
         return QStringLiteral("%1 refuses every row%2: %3")
             .arg(table, code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(code), message);

@@ -3,7 +3,9 @@
 
 #include "mapping/mappedwriter.h"
 #include "storage/pgcopy.h"
+#include "storage/replydeadline.h"
 
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlDriver>
@@ -13,7 +15,9 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 namespace iot {
@@ -22,6 +26,15 @@ using pgcopy::putBe16;
 using pgcopy::putBytes;
 using pgcopy::putJsonb;
 using pgcopy::putTimestamp;
+
+namespace {
+
+// A slow server's own statement_timeout (57014, retried) should answer before we give up on hearing anything.
+constexpr int ReplyMarginMs = 2000;
+// Creating tables and indexes (on a populated table, an index can take a while) gets this many reply timeouts.
+constexpr int SchemaReplyFactor = 6;
+
+} // namespace
 
 struct PostgresSink::Private
 {
@@ -34,6 +47,8 @@ struct PostgresSink::Private
     std::string buffer;  // reused across transactions: no allocation per write once grown
     QByteArray spoolId;
     std::unique_ptr<MappedWriter> mapped;
+    ReplyDeadline deadline;
+    bool notAnswering = false;  // the last call was cut by the deadline
 
     QSqlDatabase db() const { return QSqlDatabase::database(connectionName, false); }
     PGconn *conn() const
@@ -48,7 +63,42 @@ struct PostgresSink::Private
     WriteOutcome writeReadings(PGconn *c, const WriteSet &set);
     WriteOutcome writeDeadLetters(PGconn *c, const WriteSet &set);
     WriteOutcome writeCheckpoint(PGconn *c, std::uint64_t checkpoint);
+    WriteOutcome exec(PGconn *c, const QByteArray &sql, const QString &what);
+
+    /// The server's limit for each statement of a transaction of `bytes`: the reply timeout plus 1 s per MiB (a
+    /// COPY streams its rows within one statement, so a link slower than 1 MiB/s needs a longer reply_timeout_sec).
+    int statementMs(std::size_t bytes) const
+    {
+        return cfg.replyTimeoutSec * 1000 + int(std::min<std::size_t>(bytes >> 10, 3600000));
+    }
+    std::chrono::milliseconds replyMs(std::size_t bytes) const
+    {
+        return std::chrono::milliseconds(statementMs(bytes) + ReplyMarginMs);
+    }
+    /// Runs one round trip `f` under the deadline; a round trip it cut is a connection failure, "not answering".
+    template <typename F>
+    WriteOutcome guarded(const QString &what, std::size_t bytes, F &&f)
+    {
+        deadline.arm(replyMs(bytes));
+        WriteOutcome out = f();
+        deadline.disarm();
+        if (!out.ok() && deadline.expired()) {
+            notAnswering = true;
+            out = WriteOutcome::retry(QStringLiteral("%1: no answer within %2 s")
+                                          .arg(what, QString::number(double(replyMs(bytes).count()) / 1000, 'f', 1)));
+        }
+        return out;
+    }
 };
+
+WriteOutcome PostgresSink::Private::exec(PGconn *c, const QByteArray &sql, const QString &what)
+{
+    PGresult *res = PQexec(c, sql.constData());
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return pgcopy::failure(c, res, what);
+    PQclear(res);
+    return {};
+}
 
 WriteOutcome PostgresSink::Private::writeReadings(PGconn *c, const WriteSet &set)
 {
@@ -175,12 +225,19 @@ Status PostgresSink::open()
                          true};
     }
     db.setConnectOptions(connectOptions(d->cfg));
-    if (!db.open())
+    d->notAnswering = false;
+    QElapsedTimer connecting;
+    connecting.start();
+    if (!db.open()) {
+        // libpq gave up after connect_timeout: a server that took the connection and then said nothing.
+        d->notAnswering = connecting.elapsed() >= d->cfg.connectTimeoutSec * 1000 - 100;
         return Error{db.lastError().text()};
+    }
     if (!d->conn()) {
         db.close();
         return Error{QStringLiteral("the QPSQL driver exposes no libpq handle")};
     }
+    d->deadline.setSocket(PQsocket(d->conn()));
     const QString sql = loadSql(QStringLiteral(":/iot/sql/postgres_schema.sql"),
                                 {{QStringLiteral("table"), d->table},
                                  {QStringLiteral("table_index_time"),
@@ -192,21 +249,27 @@ Status PostgresSink::open()
     // cost that instance an error_retry_delay_sec wait with its messages piling up.
     const QByteArray script = QByteArrayLiteral("SELECT pg_advisory_xact_lock(hashtext('iot-subscriber schema'));\n")
         + sql.toUtf8();
+    d->deadline.arm(d->replyMs(0) * SchemaReplyFactor);
     PGresult *res = PQexec(d->conn(), script.constData());
     const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     const QString err = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
     PQclear(res);
-    if (!ok) {
-        db.close();
-        return Error{QStringLiteral("cannot create tables: ") + err};
+    std::optional<Error> problem;
+    if (!ok)
+        problem = Error{QStringLiteral("cannot create tables: ") + err};
+    else if (!d->mapped->isEmpty())
+        if (const Status st = d->mapped->prepare(d->conn()); !st)
+            problem = st.error();
+    d->deadline.disarm();
+    if (problem && d->deadline.expired()) {
+        d->notAnswering = true;
+        problem = Error{QStringLiteral("creating tables: no answer within %1 s")
+                            .arg((d->replyMs(0) * SchemaReplyFactor).count() / 1000)};
     }
-    if (!d->mapped->isEmpty()) {
-        if (Status st = d->mapped->prepare(d->conn()); !st) {
-            db.close();
-            return st.error();
-        }
-    }
-    return Ok{};
+    if (!problem)
+        return Ok{};
+    close();
+    return *problem;
 }
 
 QString PostgresSink::connectOptions(const DatabaseConfig &config)
@@ -224,11 +287,16 @@ QString PostgresSink::connectOptions(const DatabaseConfig &config)
             o << QLatin1String(key) + QLatin1Char('=') + quoted(value);
     }
     o << QStringLiteral("application_name=iot-subscriber");
+    // A host that vanishes (no RST) is noticed by the kernel: idle connections by keepalive probes (~11 s), unanswered
+    // sends after tcp_user_timeout. Behind a proxy that still ACKs, only the writer's own deadline notices.
+    o << QStringLiteral("keepalives=1") << QStringLiteral("keepalives_idle=5") << QStringLiteral("keepalives_interval=2")
+      << QStringLiteral("keepalives_count=3") << QStringLiteral("tcp_user_timeout=%1").arg((config.replyTimeoutSec + 2) * 1000);
     return o.join(QLatin1Char(';'));
 }
 
 void PostgresSink::close()
 {
+    d->deadline.setSocket(-1);  // before libpq closes it and the number can name another file
     if (QSqlDatabase::contains(d->connectionName))
         QSqlDatabase::database(d->connectionName, false).close();
 }
@@ -245,63 +313,95 @@ bool PostgresSink::isOpen() const
 
 Status PostgresSink::ping()
 {
+    d->notAnswering = false;
     PGconn *c = isOpen() ? d->conn() : nullptr;
     if (!c)
         return Error{QStringLiteral("not connected")};
-    PGresult *res = PQexec(c, "SELECT 1");
-    const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    const QString err = ok ? QString() : QString::fromUtf8(PQerrorMessage(c)).trimmed();
-    PQclear(res);
-    if (!ok)
-        return Error{err.isEmpty() ? QStringLiteral("connection lost") : err};
+    const WriteOutcome out = d->guarded(QStringLiteral("SELECT 1"), 0, [&] {
+        PGresult *res = PQexec(c, "SELECT 1");
+        const bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+        const QString err = ok ? QString() : QString::fromUtf8(PQerrorMessage(c)).trimmed();
+        PQclear(res);
+        return ok ? WriteOutcome{} : WriteOutcome::retry(err.isEmpty() ? QStringLiteral("connection lost") : err);
+    });
+    if (!out.ok())
+        return Error{out.message};
     return Ok{};
 }
 
 Result<std::uint64_t> PostgresSink::readCheckpoint()
 {
+    d->notAnswering = false;
     PGconn *c = isOpen() ? d->conn() : nullptr;
     if (!c || PQstatus(c) != CONNECTION_OK)
         return Error{QStringLiteral("not connected")};
     const char *params[1] = {d->spoolId.constData()};
-    PGresult *res = PQexecParams(c, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = $1", 1, nullptr,
-                                 params, nullptr, nullptr, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
+    std::uint64_t pos = 0;
+    // FOR SHARE waits for a transaction of ours that is still open on the server — one whose connection we cut
+    // while the network held its COMMIT back — so the position read is what that transaction leaves behind. The
+    // server ends it by its statement and idle-in-transaction timeouts (set in write()) if nothing else does.
+    const WriteOutcome out = d->guarded(QStringLiteral("checkpoint"), 0, [&] {
+        PGresult *res = PQexecParams(c, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = $1 FOR SHARE",
+                                     1, nullptr, params, nullptr, nullptr, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
+            PQclear(res);
+            return WriteOutcome::retry(msg);
+        }
+        pos = PQntuples(res) > 0 ? std::strtoull(PQgetvalue(res, 0, 0), nullptr, 10) : 0;
         PQclear(res);
-        return Error{msg};
-    }
-    const std::uint64_t pos = PQntuples(res) > 0 ? std::strtoull(PQgetvalue(res, 0, 0), nullptr, 10) : 0;
-    PQclear(res);
+        return WriteOutcome{};
+    });
+    if (!out.ok())
+        return Error{out.message};
     return pos;
+}
+
+bool PostgresSink::notAnswering() const
+{
+    return d->notAnswering;
+}
+
+void PostgresSink::interrupt()
+{
+    d->deadline.interrupt();
 }
 
 WriteOutcome PostgresSink::write(const WriteSet &set)
 {
+    d->notAnswering = false;
     PGconn *c = isOpen() ? d->conn() : nullptr;
     if (!c || PQstatus(c) != CONNECTION_OK)
         return WriteOutcome::retry(QStringLiteral("not connected"));
-    QSqlDatabase db = d->db();
-    if (!db.transaction())
-        return WriteOutcome::retry(QStringLiteral("BEGIN: ") + db.lastError().text());
-
-    WriteOutcome out;
+    // Each statement below is one round trip under the writer's deadline. The server gets limits of the same size:
+    // a transaction whose connection we cut (say, its COMMIT held back by the network) must not stay open for long,
+    // holding the checkpoint row that the reconnected writer reads.
+    const std::size_t bytes = set.batch->bytes();
+    const QByteArray limit = QByteArray::number(d->statementMs(bytes));
+    const QByteArray begin = "BEGIN; SET LOCAL statement_timeout = " + limit
+        + "; SET LOCAL idle_in_transaction_session_timeout = " + limit;
+    WriteOutcome out = d->guarded(QStringLiteral("BEGIN"), 0, [&] { return d->exec(c, begin, QStringLiteral("BEGIN")); });
+    if (!out.ok())
+        return out;
     if (!set.good.empty())
-        out = d->writeReadings(c, set);
+        out = d->guarded(QStringLiteral("COPY"), bytes, [&] { return d->writeReadings(c, set); });
     const std::size_t deduplicated = out.deduplicated;
     if (out.ok() && !set.dead.empty())
-        out = d->writeDeadLetters(c, set);
+        out = d->guarded(QStringLiteral("COPY dead letters"), bytes, [&] { return d->writeDeadLetters(c, set); });
     if (out.ok() && set.checkpoint && !set.dryRun && !d->spoolId.isEmpty())
-        out = d->writeCheckpoint(c, set.checkpoint);
+        out = d->guarded(QStringLiteral("checkpoint"), 0, [&] { return d->writeCheckpoint(c, set.checkpoint); });
     if (!out.ok() || set.dryRun) {
-        db.rollback();
+        if (!d->notAnswering)  // a cut connection has nothing to roll back
+            d->guarded(QStringLiteral("ROLLBACK"), 0, [&] { return d->exec(c, "ROLLBACK", QStringLiteral("ROLLBACK")); });
         d->mapped->reset();  // staging tables created in this transaction are gone with it
         return out;
     }
-    if (!db.commit()) {
-        const QString msg = QStringLiteral("COMMIT: ") + db.lastError().text();
-        db.rollback();
-        return WriteOutcome::retry(msg);
-    }
+    // Whatever COMMIT's error, the rows are retried: if it did commit after all (its reply lost), the checkpoint
+    // read at the reconnect drops them.
+    const WriteOutcome commit =
+        d->guarded(QStringLiteral("COMMIT"), bytes, [&] { return d->exec(c, "COMMIT", QStringLiteral("COMMIT")); });
+    if (!commit.ok())
+        return WriteOutcome::retry(commit.message);
     out.deduplicated = deduplicated;
     return out;
 }

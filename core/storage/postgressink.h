@@ -25,6 +25,8 @@ public:
     WriteOutcome write(const WriteSet &set) override;
     Result<std::uint64_t> readCheckpoint() override;
     Status ping() override;
+    bool notAnswering() const override;
+    void interrupt() override;
     QString describe() const override;
     QString table() const override;
 

@@ -93,6 +93,12 @@ public:
     virtual Status ping() { return Ok{}; }
     /// The spool position this instance last committed (0 when it never did). Only with a spool.
     virtual Result<std::uint64_t> readCheckpoint() = 0;
+    /// Whether the last open(), write(), ping() or readCheckpoint() failed because the server did not answer in
+    /// time (the sink cut the connection), rather than with an error of its own.
+    virtual bool notAnswering() const { return false; }
+    /// Any thread: makes a call blocked on the server (and every later one) fail at once — the engine's shutdown
+    /// deadline, when the writer thread cannot be reached through its event loop.
+    virtual void interrupt() {}
     /// "PostgreSQL iot@db.example:5432/iot" — for logs and the UI; never contains the password.
     virtual QString describe() const = 0;
     /// The readings table as configured (unquoted), for traces and metrics.

@@ -59,11 +59,18 @@ void FakeDatabase::hang(bool on)
     m_released.notify_all();
 }
 
-void FakeDatabase::waitWhileHung(std::unique_lock<std::mutex> &lock)
+bool FakeDatabase::waitWhileHung(std::unique_lock<std::mutex> &lock, const std::atomic<bool> &interrupted)
 {
     m_waiting = m_hung;
-    m_released.wait_for(lock, LongestHang, [this] { return !m_hung; });
+    m_released.wait_for(lock, LongestHang, [&] { return !m_hung || interrupted; });
     m_waiting = false;
+    return !interrupted;
+}
+
+void FakeDatabase::wakeWaiters()
+{
+    const std::lock_guard lock(m_mutex);
+    m_released.notify_all();
 }
 
 std::vector<QByteArray> FakeDatabase::payloads() const
@@ -130,10 +137,11 @@ std::function<std::unique_ptr<SqlSink>()> FakeDatabase::factory(std::shared_ptr<
     return [self = std::move(self)]() -> std::unique_ptr<SqlSink> { return std::make_unique<FakeSink>(self); };
 }
 
-Status FakeDatabase::open()
+Status FakeDatabase::open(const std::atomic<bool> &interrupted)
 {
     std::unique_lock lock(m_mutex);
-    waitWhileHung(lock);
+    if (!waitWhileHung(lock, interrupted))
+        return Error{QStringLiteral("interrupted")};
     ++m_opens;
     if (m_failOpens > 0) {
         --m_failOpens;
@@ -153,10 +161,11 @@ WriteOutcome FakeDatabase::refusal(const WriteSet &set) const
     return {};
 }
 
-WriteOutcome FakeDatabase::write(const WriteSet &set)
+WriteOutcome FakeDatabase::write(const WriteSet &set, const std::atomic<bool> &interrupted)
 {
     std::unique_lock lock(m_mutex);
-    waitWhileHung(lock);
+    if (!waitWhileHung(lock, interrupted))
+        return WriteOutcome::retry(QStringLiteral("interrupted"));
     ++m_writes;
     m_dryRuns += set.dryRun ? 1 : 0;
     if (m_failWrites > 0) {
@@ -183,7 +192,7 @@ WriteOutcome FakeDatabase::write(const WriteSet &set)
 
 Status FakeSink::open()
 {
-    const Status st = m_db->open();
+    const Status st = m_db->open(m_interrupted);
     m_open = bool(st);
     return st;
 }
@@ -192,7 +201,13 @@ WriteOutcome FakeSink::write(const WriteSet &set)
 {
     if (!m_open)
         return WriteOutcome::retry(QStringLiteral("not open"));
-    return m_db->write(set);
+    return m_db->write(set, m_interrupted);
+}
+
+void FakeSink::interrupt()
+{
+    m_interrupted = true;
+    m_db->wakeWaiters();
 }
 
 Result<std::uint64_t> FakeSink::readCheckpoint()

@@ -8,6 +8,7 @@
 #include <QList>
 #include <QString>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -47,7 +48,8 @@ public:
     void failWrites(int n, FailureClass failure = FailureClass::Connection, QByteArray code = {});
     /// The next commit happens, but its reply is lost with the connection: the writer sees a connection failure.
     void loseNextCommitReply();
-    /// While hung, open() and write() block (as a server that stopped answering does) until hang(false).
+    /// While hung, open() and write() block (as a server that stopped answering does) until hang(false), or until
+    /// the blocked connection is interrupted (SqlSink::interrupt), which fails the call as a cut connection does.
     void hang(bool on);
 
     std::vector<QByteArray> payloads() const;
@@ -69,9 +71,11 @@ public:
 
 private:
     friend class FakeSink;
-    Status open();
-    WriteOutcome write(const WriteSet &set);
-    void waitWhileHung(std::unique_lock<std::mutex> &lock);
+    Status open(const std::atomic<bool> &interrupted);
+    WriteOutcome write(const WriteSet &set, const std::atomic<bool> &interrupted);
+    /// False when `interrupted` ended the wait.
+    bool waitWhileHung(std::unique_lock<std::mutex> &lock, const std::atomic<bool> &interrupted);
+    void wakeWaiters();
     WriteOutcome refusal(const WriteSet &set) const;
     template <typename T>
     T locked(const T &member) const
@@ -116,12 +120,14 @@ public:
     bool isOpen() const override { return m_open; }
     WriteOutcome write(const WriteSet &set) override;
     Result<std::uint64_t> readCheckpoint() override;
+    void interrupt() override;
     QString describe() const override { return QStringLiteral("fake database"); }
     QString table() const override { return QStringLiteral("readings"); }
 
 private:
     std::shared_ptr<FakeDatabase> m_db;
     bool m_open = false;
+    std::atomic<bool> m_interrupted{false};
 };
 
 } // namespace iot::test

@@ -2,11 +2,13 @@
 // The engine's start and stop through its two seams, without servers: a fake message source on the ingest thread
 // and a fake database on the writer thread (tests/support). Stop hands over the open batch and commits it before
 // stopped(); messages that arrive while the database is down wait for it; a hung database holds the shutdown until
-// it answers; a restart replays from the spool what the database missed; and the balance holds.
+// it answers, but not past shutdown_timeout_sec + 2 s (then kept in the spool, or dropped and counted); a restart replays from the spool what the database missed; and the balance holds.
 #include "engine.h"
 #include "fakemessagesource.h"
 #include "fakesink.h"
 
+#include <QElapsedTimer>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -89,6 +91,8 @@ private Q_SLOTS:
     void messagesWaitForADatabaseThatIsDown();
     void balanceHoldsInEverySnapshot();
     void hungDatabaseHoldsTheShutdownUntilItAnswers();
+    void hungDatabaseCannotHoldTheShutdownPastItsDeadline_data();
+    void hungDatabaseCannotHoldTheShutdownPastItsDeadline();
     void restartReplaysWhatTheDatabaseMissed();
 };
 
@@ -187,6 +191,49 @@ void TstEngine::hungDatabaseHoldsTheShutdownUntilItAnswers()
     QVERIFY(stopped.wait(10000));
     QCOMPARE(stopped.at(0).at(0).value<quint64>(), quint64(0));
     QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 160));
+}
+
+void TstEngine::hungDatabaseCannotHoldTheShutdownPastItsDeadline_data()
+{
+    QTest::addColumn<bool>("spool");
+    QTest::newRow("spool: kept for the next start") << true;
+    QTest::newRow("no spool: dropped, counted") << false;
+}
+
+void TstEngine::hungDatabaseCannotHoldTheShutdownPastItsDeadline()
+{
+    // The writer's own shutdown timer cannot fire while its thread is blocked in the database: the engine's deadline,
+    // on the main thread, cuts the call shutdown_timeout_sec + 2 s after stop().
+    QFETCH(bool, spool);
+    EngineRig rig;
+    rig.config.spool.enabled = spool;
+    rig.config.subscriber.shutdownTimeoutSec = 0.5;
+    QVERIFY(rig.start());
+    QCOMPARE(rig.publish(100), 100);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 100);
+    rig.db->hang(true);
+    const auto release = qScopeGuard([&] { rig.db->hang(false); });
+    QCOMPARE(rig.publish(60), 60);
+    QTRY_VERIFY(rig.db->isHanging());
+    QSignalSpy stopped(rig.engine.get(), &Engine::stopped);
+    QElapsedTimer clock;
+    clock.start();
+    rig.engine->stop();
+    QVERIFY(stopped.wait(10000));  // before the fix: only when the hang ends by itself, after 30 s
+    QVERIFY2(clock.elapsed() < 500 + 2000 + 1000, qPrintable(QString::number(clock.elapsed())));
+    const EngineSnapshot s = rig.engine->snapshot();
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 100));
+    QCOMPARE(stopped.at(0).at(0).value<quint64>(), spool ? quint64(0) : quint64(60));
+    QCOMPARE(s.droppedBy[std::size_t(Reasons::Drop::ShutdownTimeout)], spool ? quint64(0) : quint64(60));
+    QVERIFY2(balanced(s), qPrintable(s.balanceText()));
+    if (!spool)
+        return;
+    // What the spool holds is written at the next start, once the database answers.
+    rig.db->hang(false);
+    QVERIFY(rig.start());
+    QTRY_COMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 160));
+    rig.engine->stop();
+    QVERIFY(QSignalSpy(rig.engine.get(), &Engine::stopped).wait(10000));
 }
 
 void TstEngine::restartReplaysWhatTheDatabaseMissed()

@@ -105,6 +105,14 @@ void TstHealthCheck::readiness_data()
         << s << QStringList{QStringLiteral("database blocked: readings refuses every row (42501): permission denied; "
                                           "retry in 5.0 s")};
     s = healthy();
+    s.db = {.state = BatchWriter::State::Retrying,
+            .attempt = 1,
+            .retryDelayUs = 500'000,
+            .cause = BatchWriter::Cause::NotAnswering,
+            .message = QStringLiteral("COPY: no answer within 12.0 s")};
+    QTest::newRow("database not answering")
+        << s << QStringList{QStringLiteral("database retrying: retry in 0.5 s: not answering: COPY: no answer within 12.0 s")};
+    s = healthy();
     s.inFlight = 1000;
     QTest::newRow("buffer at its limit")
         << s << QStringList{QStringLiteral("buffer full: 1000 of 1000 messages in flight, reading paused")};
@@ -152,6 +160,13 @@ void TstHealthCheck::json()
     s.spoolState = SpoolState::DiskFull;
     const QJsonObject full = QJsonDocument::fromJson(HealthCheck::readiness(s).json(QStringLiteral("not ready"))).object();
     QCOMPARE(full.value(QStringLiteral("spool")).toString(), QStringLiteral("disk_full"));
+    QVERIFY(!full.contains(QStringLiteral("database_cause")));
+    // The database's cause too, while it is not connected.
+    s = healthy();
+    s.db = {.state = BatchWriter::State::Retrying, .cause = BatchWriter::Cause::NotAnswering};
+    const QJsonObject hung = QJsonDocument::fromJson(HealthCheck::readiness(s).json(QStringLiteral("not ready"), false)).object();
+    QCOMPARE(hung.value(QStringLiteral("database")).toString(), QStringLiteral("retrying"));
+    QCOMPARE(hung.value(QStringLiteral("database_cause")).toString(), QStringLiteral("not_answering"));
 }
 
 void TstHealthCheck::jsonWithoutReasons()
