@@ -12,6 +12,8 @@
 
 #include <cstdio>
 
+#include <unistd.h>
+
 namespace iot::ExportCommand {
 namespace {
 
@@ -132,8 +134,9 @@ int run(const QStringList &arguments)
     ExportOutcome result;
     if (a.outputPath.isEmpty()) {
         QFile out;
-        // Unbuffered: CsvWriter buffers already, and a second copy in QFile would only cost.
-        out.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered);
+        // The descriptor, not stdio's FILE: a failed write (a full disk behind a redirection) shows in the write
+        // itself rather than in a flush at exit that nobody checks. Unbuffered: CsvWriter buffers already.
+        out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
         result = exporter.run(&out);
     } else {
         // A failed or partial export leaves an existing file as it was, and no new half-written one.

@@ -10,6 +10,7 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
 #include <QTemporaryDir>
@@ -229,6 +230,17 @@ void TstExport::endToEnd()
     }
     QCOMPARE(seen.size(), Readings);
     QCOMPARE(QString::fromLatin1(csv.records[1][0]), db.minReceivedAt);
+
+    // stdout that refuses writes (a full disk behind a redirection): exit 1 with the reason, not a silent 0.
+    {
+        QProcess full;
+        full.setStandardOutputFile(QStringLiteral("/dev/full"));
+        full.start(subscriberBinary(), QStringList{QStringLiteral("export")} + cfg + fields);
+        QVERIFY(full.waitForFinished(60000));
+        const QString err = QString::fromUtf8(full.readAllStandardError());
+        QCOMPARE(full.exitCode(), 1);
+        QVERIFY2(err.contains(QStringLiteral("writing the output failed")), qPrintable(err));
+    }
 
     // Without --field: the whole payload as one column.
     const ExportRun whole = ExportRun::run(cfg + QStringList{QStringLiteral("--topic"), t[0]});
