@@ -7,10 +7,18 @@ namespace iot {
 
 CommandLine CommandLine::parse(const QStringList &arguments)
 {
+    CommandLine cl;
+    if (arguments.size() > 1 && arguments.at(1) == QLatin1String("export")) {
+        cl.outcome = Outcome::Export;
+        cl.exportArguments = arguments;
+        cl.exportArguments.removeAt(1);
+        return cl;
+    }
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
         "Subscribes to MQTT sensor data, batches it and stores it in PostgreSQL or SQLite.\n"
-        "Exit codes: 0 clean stop, 1 fatal runtime error, 2 bad configuration or arguments."));
+        "Exit codes: 0 clean stop, 1 fatal runtime error, 2 bad configuration or arguments.\n"
+        "Export stored readings as CSV: iot-subscriber export --help."));
     const QCommandLineOption config({QStringLiteral("c"), QStringLiteral("config")},
                                     QStringLiteral("Configuration file (TOML). Default: the per-user config.toml, "
                                                    "created with the defaults (SQLite + local broker) at the first start."),
@@ -28,7 +36,6 @@ CommandLine CommandLine::parse(const QStringList &arguments)
                                      QStringLiteral("Show the version."));
     p.addOptions({config, logConfig, noGui, check, help, version});
 
-    CommandLine cl;
     if (!p.parse(arguments)) {
         cl.outcome = Outcome::ExitUsage;
         cl.message = p.errorText() + QStringLiteral("\nTry --help.");

@@ -14,9 +14,11 @@ struct CommandLine
     bool noGui = false;
     bool checkConfig = false;
 
-    enum class Outcome { Run, ExitOk, ExitUsage };
+    // Export: `iot-subscriber export ...`, a command with its own options (app/exportcommand.*).
+    enum class Outcome { Run, ExitOk, ExitUsage, Export };
     Outcome outcome = Outcome::Run;
     QString message;         // --help / --version text, or the usage error
+    QStringList exportArguments;  // Export: the program name, then what follows the word `export`
 
     /// Parses `arguments` (argv as strings, program name first). Works before any Q*Application exists.
     static CommandLine parse(const QStringList &arguments);

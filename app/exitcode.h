@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "export/exportrequest.h"
 #include "runoutcome.h"
 
 namespace iot {
@@ -14,5 +15,7 @@ enum class ExitCode : int {
 
 /// The one place that decides the exit code from how a run ended, for both front ends.
 ExitCode exitCodeFor(const RunOutcome &outcome);
+/// `iot-subscriber export`: 2 for a request that does not fit the config, 1 when the database or the output failed.
+ExitCode exitCodeFor(const ExportOutcome &outcome);
 
 } // namespace iot

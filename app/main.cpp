@@ -6,6 +6,7 @@
 #include "config/secrets.h"
 #include "config/logconfig.h"
 #include "exitcode.h"
+#include "exportcommand.h"
 #include "firstrun.h"
 #include "frontend.h"
 #include "logging/log.h"
@@ -69,6 +70,8 @@ int main(int argc, char *argv[])
         printTo(stderr, QStringLiteral("iot-subscriber: ") + cl.message);
         return ExitConfig;
     }
+    if (cl.outcome == iot::CommandLine::Outcome::Export)
+        return iot::ExportCommand::run(cl.exportArguments);
 
     // Everything is validated before any network or database is touched.
     iot::LogConfig logConfig;

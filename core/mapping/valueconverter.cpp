@@ -292,25 +292,26 @@ bool ValueConverter::fromRawJson(const ColumnMapping &c, QByteArrayView raw)
 
 bool ValueConverter::parseIso8601(QByteArrayView text, std::int64_t &epochUs)
 {
-    const QString s = QString::fromUtf8(text).trimmed();
-    QDateTime dt = QDateTime::fromString(s, Qt::ISODateWithMs);
+    QString s = QString::fromUtf8(text).trimmed();
+    // QDateTime keeps milliseconds and rounds the fraction to them (".000900" became 1 ms, then 1.9 ms with the
+    // microseconds added back): parse the whole seconds and add the fraction's microseconds ourselves.
+    std::int64_t fractionUs = 0;
+    if (const qsizetype dot = s.indexOf(QLatin1Char('.')); dot > 0) {
+        qsizetype e = dot + 1;
+        while (e < s.size() && s[e].isDigit())
+            ++e;
+        if (e == dot + 1)
+            return false;
+        fractionUs = s.mid(dot + 1, std::min<qsizetype>(e - dot - 1, 6)).leftJustified(6, QLatin1Char('0')).toLongLong();
+        s.remove(dot, e - dot);
+    }
+    QDateTime dt = QDateTime::fromString(s, Qt::ISODate);
     if (!dt.isValid())
         return false;
     // No zone given: UTC, not the host's local time (sensors rarely know our time zone).
     if (dt.timeSpec() == Qt::LocalTime)
         dt.setTimeZone(QTimeZone::utc());
-    // QDateTime keeps milliseconds; recover microseconds from a fraction with more digits.
-    std::int64_t us = dt.toMSecsSinceEpoch() * 1000;
-    const qsizetype dot = s.indexOf(QLatin1Char('.'));
-    if (dot > 0) {
-        qsizetype e = dot + 1;
-        while (e < s.size() && s[e].isDigit())
-            ++e;
-        const QString frac = s.mid(dot + 1, e - dot - 1);
-        if (frac.size() > 3)
-            us += frac.left(6).leftJustified(6, QLatin1Char('0')).mid(3).toLongLong();
-    }
-    epochUs = us;
+    epochUs = dt.toMSecsSinceEpoch() * 1000 + fractionUs;
     return true;
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The exit code of both front ends, from how the run ended (app/exitcode.*).
+// The exit code of both front ends, from how the run ended, and of `export` (app/exitcode.*).
 #include "exitcode.h"
 
 #include <QTest>
@@ -13,6 +13,8 @@ class TstExitCode final : public QObject
 private Q_SLOTS:
     void exitCode_data();
     void exitCode();
+    void exportExitCode_data();
+    void exportExitCode();
 };
 
 void TstExitCode::exitCode_data()
@@ -33,6 +35,25 @@ void TstExitCode::exitCode()
     QFETCH(quint64, unwritten);
     QFETCH(int, expected);
     QCOMPARE(static_cast<int>(exitCodeFor({ending, unwritten})), expected);
+}
+
+void TstExitCode::exportExitCode_data()
+{
+    using E = ExportOutcome::Ending;
+    QTest::addColumn<int>("ending");
+    QTest::addColumn<int>("expected");
+    QTest::newRow("done") << int(E::Done) << 0;
+    QTest::newRow("bad request") << int(E::BadRequest) << 2;
+    QTest::newRow("database") << int(E::DatabaseFailed) << 1;
+    QTest::newRow("output") << int(E::OutputFailed) << 1;
+    QTest::newRow("cancelled") << int(E::Cancelled) << 1;
+}
+
+void TstExitCode::exportExitCode()
+{
+    QFETCH(int, ending);
+    QFETCH(int, expected);
+    QCOMPARE(static_cast<int>(exitCodeFor(ExportOutcome{static_cast<ExportOutcome::Ending>(ending), 0, {}})), expected);
 }
 
 QTEST_APPLESS_MAIN(TstExitCode)

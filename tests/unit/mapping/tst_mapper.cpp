@@ -332,6 +332,9 @@ void TstMapper::timeFormats_data()
     QTest::newRow("iso offset") << "iso8601" << QByteArray("\"2025-11-27T04:21:05.123+02:00\"") << t;
     QTest::newRow("iso no zone is UTC") << "iso8601" << QByteArray("\"2025-11-27T02:21:05.123\"") << t;
     QTest::newRow("iso microseconds") << "auto" << QByteArray("\"2025-11-27T02:21:05.123456Z\"") << t + 456;
+    // Microseconds past the half millisecond: QDateTime alone rounds them up to the next millisecond.
+    QTest::newRow("iso microseconds past half a ms") << "auto" << QByteArray("\"2025-11-27T02:21:05.123900Z\"") << t + 900;
+    QTest::newRow("iso tenths") << "auto" << QByteArray("\"2025-11-27T02:21:05.9Z\"") << t - 123000 + 900000;
     QTest::newRow("epoch s") << "epoch_s" << QByteArray("1764210065.123") << t;
     QTest::newRow("epoch ms") << "epoch_ms" << QByteArray("1764210065123") << t;
     QTest::newRow("epoch us") << "epoch_us" << QByteArray("1764210065123000") << t;

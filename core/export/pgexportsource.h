@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "export/exportsource.h"
+
+namespace iot {
+
+/// ExportSource over libpq: a session with default_transaction_read_only, the query sent with PQsendQueryParams
+/// and read in single-row mode, so the client holds one row at a time however large the result.
+class PgExportSource final : public ExportSource
+{
+public:
+    PgExportSource();
+    ~PgExportSource() override;
+    Q_DISABLE_COPY_MOVE(PgExportSource)
+
+    Status open(const DatabaseConfig &config);
+    Status start(const QByteArray &sql, const QList<QByteArray> &params) override;
+    Step next() override;
+    QByteArrayView value(int i) override;
+    void abort() override;
+    QString error() const override { return m_error; }
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+    QString m_error;
+};
+
+} // namespace iot
