@@ -419,17 +419,21 @@ bool Spool::recover()
     return true;
 }
 
-Spool::ReadResult Spool::read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out)
+Spool::ReadResult Spool::read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out,
+                              std::size_t maxBytes)
 {
     ReadResult r;
     r.next = from;
+    std::size_t bytes = 0;
+    // The byte bound keeps a read-back of large payloads within the writer's share of max_buffered_mb.
+    const auto more = [&] { return r.records < maxRecords && (r.records == 0 || bytes < maxBytes); };
     std::vector<Segment> segments;
     {
         std::lock_guard lock(m_mutex);
         segments = m_segments;
     }
     for (const Segment &seg : segments) {
-        if (r.next >= to || r.records >= maxRecords)
+        if (r.next >= to || !more())
             break;
         if (seg.base + seg.size <= r.next)
             continue;
@@ -442,12 +446,13 @@ Spool::ReadResult Spool::read(std::uint64_t from, std::uint64_t to, std::size_t 
         }
         std::size_t off = static_cast<std::size_t>(r.next - seg.base);
         const std::size_t limit = static_cast<std::size_t>(std::min<std::uint64_t>(m.size(), to - seg.base));
-        while (off < limit && r.records < maxRecords) {
+        while (off < limit && more()) {
             SpoolRecord::View v;
             const auto d = SpoolRecord::decode(m.data() + off, limit - off, v);
             if (d == SpoolRecord::Decode::Ok) {
                 off += v.size;
                 out.append(v.topic, v.payload, v.receivedAtUs, seg.base + off);
+                bytes += Batch::memoryBytes(std::size_t(v.topic.size()), std::size_t(v.payload.size()));
                 ++r.records;
                 continue;
             }

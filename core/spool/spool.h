@@ -88,8 +88,10 @@ public:
     std::uint64_t maxBytes() const { return m_options.maxBytes; }
 
     /// Writer thread: appends up to `maxRecords` records with positions in [from, to) to `out` (each entry's
-    /// spoolEnd set), skipping damaged regions.
-    ReadResult read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out);
+    /// spoolEnd set), skipping damaged regions; stops once the records read hold `maxBytes` of
+    /// Batch::memoryBytes() (at least one record is read).
+    ReadResult read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out,
+                    std::size_t maxBytes = SIZE_MAX);
     /// Writer thread: everything before `committed` is in the database; delete segments that lie wholly before it.
     void release(std::uint64_t committed);
 
