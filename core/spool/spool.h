@@ -123,6 +123,7 @@ private:
     std::uint64_t m_headOffset = 0;
     std::uint64_t m_reservedOffset = 0;  // blocks are allocated up to here: writes below it cannot raise SIGBUS
     std::uint64_t m_syncedOffset = 0;
+    std::uint64_t m_unmappedOffset = 0;  // written pages below it are out of our address space (not yet synced)
     SpoolState m_state = SpoolState::Ok;
     int m_error = 0;
     std::uint64_t m_syncFailures = 0;
