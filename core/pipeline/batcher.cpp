@@ -23,8 +23,8 @@ Batcher::Batcher(SourceFactory factory, FlushPolicy policy, Limits limits, Batch
       // Resume well below the limit so reading does not flap on and off with every commit.
       m_lowWater(m_maxBuffered * 3 / 4),
       m_maxBytes(limits.bytes > limits.reserveBytes ? limits.bytes - limits.reserveBytes : 1),
-      m_lowWaterBytes(m_maxBytes / 4 * 3), m_limitBytes(limits.bytes), m_queue(queue), m_counters(counters), m_wakeWriter(std::move(wakeWriter)),
-      m_spool(spool)
+      m_lowWaterBytes(m_maxBytes / 4 * 3), m_limitBytes(limits.bytes), m_queue(queue), m_counters(counters),
+      m_wakeWriter(std::move(wakeWriter)), m_spool(spool)
 {
     m_syncTimer.setParent(this);
     m_syncTimer.setInterval(spoolSyncMs);

@@ -20,7 +20,8 @@ public:
     /// Appends a spilled run (merged into the tail when that is a spill ending where this one starts).
     bool pushSpill(Batch::Spill spill);
     /// Appends whole batches to `out` while it stays within `maxRows` rows and `maxBytes` of memoryBytes() (the
-    /// first batch is always taken); returns false when nothing was queued. A spill at the head is handed out alone, for the writer to read back.
+    /// first batch is always taken); returns false when nothing was queued. A spill at the head is handed out alone,
+    /// for the writer to read back.
     /// The messages are copied into `out` (whose buffers the writer reuses) and the emptied batches kept for
     /// takeFree().
     bool takeUpTo(std::size_t maxRows, Batch &out, std::size_t maxBytes = SIZE_MAX);

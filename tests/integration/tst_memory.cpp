@@ -2,7 +2,8 @@
 // Memory bounded in bytes, end to end through the real binary, mosquitto and PostgreSQL: 4 KB payloads arrive while
 // the database is down. The message bound (50,000 by default) alone let the whole backlog stay in memory (peak RSS
 // 553 MB for 60,000 such messages); max_buffered_mb (64 MiB by default) sends it to the spool instead. When the
-// database returns, every sequence number is stored once.
+// database returns, every sequence number is stored once. And with MQTT 5, max_payload_bytes becomes the maximum
+// packet size we announce: the broker keeps a far larger message from us (libmosquitto would allocate it whole).
 #include "backgroundpublisher.h"
 #include "httpclient.h"
 #include "readingsprobe.h"
@@ -50,6 +51,7 @@ class TstMemory final : public QObject
 
 private Q_SLOTS:
     void largePayloadsThroughAnOutageStayWithinTheByteBound();
+    void mqtt5BrokerKeepsPacketsBeyondMaxPayloadBytes();
 };
 
 void TstMemory::largePayloadsThroughAnOutageStayWithinTheByteBound()
@@ -104,7 +106,8 @@ void TstMemory::largePayloadsThroughAnOutageStayWithinTheByteBound()
     const qint64 peakKiB = peakResidentKiB(sub.pid());
     qInfo("PostgreSQL down while %llu messages of %d bytes arrive: peak RSS %lld KiB by the end of the outage "
           "(%lld ms), %lld KiB after the backlog was written; %s; %lld ms in all",
-          Count, PayloadBytes, outagePeakKiB, outageMs, peakKiB, qPrintable(report.describe()), qint64(clock.elapsed()));
+          Count, PayloadBytes, outagePeakKiB, outageMs, peakKiB, qPrintable(report.describe()),
+          qint64(clock.elapsed()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0 && report.unexpected == 0, qPrintable(report.describe()));
     QVERIFY2(outagePeakKiB > 0 && peakKiB > 0, qPrintable(sub.log().right(2000)));
     QVERIFY2(peakKiB < PeakLimitKiB, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKiB)));
@@ -112,6 +115,52 @@ void TstMemory::largePayloadsThroughAnOutageStayWithinTheByteBound()
     FinalBalance b;
     QVERIFY2(FinalBalance::parse(sub.log(), b), qPrintable(sub.log().right(2000)));
     QCOMPARE(b.dropped, qint64(0));
+}
+
+void TstMemory::mqtt5BrokerKeepsPacketsBeyondMaxPayloadBytes()
+{
+    IOT_REQUIRE_SERVERS(srv);
+    QTemporaryDir dir(srv.tmp + QStringLiteral("/maxpacket-XXXXXX"));
+    const QString tag = QStringLiteral("max_packet");
+    const int port = freePort();
+    SubscriberSetup setup;
+    setup.database = tag;
+    setup.topic = tag + QStringLiteral("/#");
+    setup.clientId = tag;
+    setup.mqtt5 = true;
+    setup.prometheusPort = port;
+    setup.extraSubscriberKeys = QStringLiteral("max_payload_bytes = 1000\n");
+    setup.extraToml = QStringLiteral("\n[spool]\ndir = \"%1\"\n").arg(dir.filePath(QStringLiteral("spool")));
+    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
+    SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
+    QVERIFY(sub.start(subscriberConfig(srv, setup)));
+    QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
+    QVERIFY2(sub.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(sub.log()));
+
+    // Over max_payload_bytes but within the announced packet size (it + 64 KiB): arrives and is dead-lettered with
+    // its reason. 200 KB: the broker discards it for us. Then an ordinary one, to know the others had their turn.
+    const auto publish = [&](const QString &name, const QByteArray &payload) {
+        const QString file = dir.filePath(name);
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(payload);
+        f.close();
+        QString out;
+        QVERIFY2(runProgram(QStringLiteral("mosquitto_pub"),
+                            {QStringLiteral("-h"), srv.mqttHost, QStringLiteral("-p"), QString::number(srv.mqttPort),
+                             QStringLiteral("-q"), QStringLiteral("1"), QStringLiteral("-V"), QStringLiteral("5"),
+                             QStringLiteral("-t"), tag + QLatin1Char('/') + name, QStringLiteral("-f"), file},
+                            10000, &out),
+                 qPrintable(out));
+    };
+    publish(QStringLiteral("over"), "{\"x\":\"" + QByteArray(1100, 'o') + "\"}");
+    publish(QStringLiteral("huge"), "{\"x\":\"" + QByteArray(200000, 'h') + "\"}");
+    publish(QStringLiteral("small"), QByteArrayLiteral("{\"seq\":1}"));
+    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(1), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(probe.deadLetters().size(), 1, 10000);
+    QCOMPARE(probe.deadLetters().constFirst().first, tag + QStringLiteral("/over"));
+    QCOMPARE(scrape(port, "iot_subscriber_messages_received_total"), 2.0);  // the 200 KB one never came
+    QVERIFY2(sub.stopCleanly(30000), qPrintable(sub.log().right(2000)));
 }
 
 QTEST_GUILESS_MAIN(TstMemory)

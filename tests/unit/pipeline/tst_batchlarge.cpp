@@ -21,9 +21,9 @@ private Q_SLOTS:
 
 void TstBatchLarge::messagesBeyond4GiBKeepTheirBytes()
 {
-    // One payload just below 4 GiB (its size still fits the entry's 32 bits), read from untouched anonymous pages so
-    // that only the batch's copy takes memory.
-    constexpr std::size_t Big = (std::size_t(1) << 32) - 64;
+    // One payload of the largest size an entry holds (4 GiB - 1), read from untouched anonymous pages so that only
+    // the batch's copy takes memory; with its topic it ends past 4 GiB.
+    constexpr std::size_t Big = (std::size_t(1) << 32) - 1;
     void *zeros = ::mmap(nullptr, Big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     QVERIFY(zeros != MAP_FAILED);
     const QByteArrayView bigPayload(static_cast<const char *>(zeros), qsizetype(Big));
@@ -32,13 +32,13 @@ void TstBatchLarge::messagesBeyond4GiBKeepTheirBytes()
     batch.reserve(4, Big + 4096);
     batch.append("big/1", bigPayload, 1);
     batch.append("small/2", "{\"n\":2}", 2);  // starts past 4 GiB
+    QVERIFY(batch.bytes() > (std::size_t(1) << 32) + 8);
     Batch tail;
     tail.append("small/3", "{\"n\":3}", 3);
     batch.appendAll(tail);  // shifted past 4 GiB
     ::munmap(zeros, Big);
 
     QCOMPARE(batch.size(), std::size_t(3));
-    QVERIFY(batch.bytes() > (std::size_t(1) << 32));
     QCOMPARE(batch.topic(0), QByteArrayView("big/1"));
     QCOMPARE(std::size_t(batch.payload(0).size()), Big);
     QCOMPARE(batch.topic(1), QByteArrayView("small/2"));

@@ -191,7 +191,8 @@ void TstSpool::readStopsAtTheByteLimit()
     constexpr std::size_t MaxBytes = 4096;
     Batch b;
     const Spool::ReadResult first = spool->read(0, ends.back(), 100000, b, MaxBytes);
-    QVERIFY2(b.memoryBytes() >= MaxBytes && b.memoryBytes() < MaxBytes + 100, qPrintable(QString::number(b.memoryBytes())));
+    QVERIFY2(b.memoryBytes() >= MaxBytes && b.memoryBytes() < MaxBytes + 100,
+             qPrintable(QString::number(b.memoryBytes())));
     QVERIFY(first.records < 700);
     QCOMPARE(first.next, ends[first.records - 1]);
     // A limit smaller than one record still reads one.
