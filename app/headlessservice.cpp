@@ -39,8 +39,9 @@ void HeadlessService::start()
                           c.database.driver == DbDriver::Postgres
                               ? QStringLiteral("PostgreSQL %1:%2/%3").arg(c.database.host).arg(c.database.port).arg(c.database.name)
                               : QStringLiteral("SQLite ") + c.database.path);
-    log::get("app")->info("batch_size {}, flush_interval {} s, buffer limit {} messages", c.subscriber.batchSize,
-                          c.subscriber.flushIntervalSec, c.subscriber.maxBufferedMessages);
+    log::get("app")->info("batch_size {}, flush_interval {} s, buffer limit {} messages or {} MiB",
+                          c.subscriber.batchSize, c.subscriber.flushIntervalSec, c.subscriber.maxBufferedMessages,
+                          c.subscriber.maxBufferedMb);
     if (const Status st = m_engine.start(); !st) {
         log::get("app")->critical("cannot start: {}", st.error().message);
         // Queued: the caller enters the event loop after start() returns.

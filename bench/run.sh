@@ -20,8 +20,10 @@
 # nospool ([spool] enabled = false), b<N> (batch_size, default 1000), x<N> (N instances sharing
 # $share/bench/sensors/#), half (fixed rate, see --rate), soak (half rate for --soak-seconds), map (a [[mappings]]
 # rule: typed columns of table bench_mapped instead of raw JSON), mapu (the same with a unique key, deduplicating
-# inserts), gui (desktop window open, on a private Xvfb display, else QT_QPA_PLATFORM=offscreen; needs a GUI build).
-# Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak, pg-q0-map, pg-q0-gui.
+# inserts), gui (desktop window open, on a private Xvfb display, else QT_QPA_PLATFORM=offscreen; needs a GUI build),
+# outage (PostgreSQL stopped while the messages arrive, started once the publisher is done; no yardstick run).
+# Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak, pg-q0-map, pg-q0-gui;
+# --count 60000 --payload 4096 pg-q1-outage (peak RSS through an outage with 4 KB payloads).
 # Each scenario first runs the do-nothing subscriber (bench/iot-bench-null) under the same load, then iot-subscriber.
 # Binaries: $IOT_SUBSCRIBER_BIN, $IOT_SIMULATE_BIN, $IOT_BENCH_NULL_BIN, else from ${IOT_BUILD_DIR:-<repo>/build}.
 set -euo pipefail
@@ -202,7 +204,7 @@ mapping_toml() {
 
 run_scenario() {
     local name=$1 run=$2
-    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0
+    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0 outage=0
     local tok
     IFS=- read -r -a toks <<<"$name"
     for tok in "${toks[@]}"; do
@@ -216,6 +218,7 @@ run_scenario() {
             gui) gui=1 ;;
             map) map=on ;;
             mapu) map=unique ;;
+            outage) outage=1 ;;
             *) echo "run.sh: unknown token '$tok' in scenario $name" >&2; return 2 ;;
         esac
     done
@@ -231,25 +234,28 @@ run_scenario() {
     local sim_args=(--host 127.0.0.1 --port "$mqtt_port" --qos "$qos" --sensors "$sensors" --payload-size "$payload"
                     --seq-start 1 --quiet --max-inflight 1000 --drain-timeout 60)
 
-    # 1. The do-nothing subscriber under the same load, at full speed (the yardstick).
-    rm -f "$sdir/null.ready"
-    "$null_bin" --port "$mqtt_port" --qos "$qos" --count "$count" --idle-timeout 10 \
-        --ready-file "$sdir/null.ready" >"$sdir/null.out" 2>"$sdir/null.err" &
-    local null_pid=$!
-    pids+=("$null_pid")
-    local deadline=$((SECONDS + 15))
-    until [[ -f "$sdir/null.ready" ]]; do
-        ((SECONDS < deadline)) || { echo "run.sh: the do-nothing subscriber did not subscribe" >&2; return 1; }
-        sleep 0.05
-    done
-    "$sim_bin" "${sim_args[@]}" --count "$count" >"$sdir/null-pub.out" 2>&1 || true
-    wait "$null_pid" || true
-    pids=()
-    local null_line null_rate
-    null_line=$(cat "$sdir/null.out")
-    null_rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$null_line")
-    null_rate=${null_rate:-0}
-    note "[$name run $run] null: $null_line"
+    # 1. The do-nothing subscriber under the same load, at full speed (the yardstick); not for an outage, whose
+    #    figure is memory, not speed.
+    local null_line='' null_rate=0
+    if ((!outage)); then
+        rm -f "$sdir/null.ready"
+        "$null_bin" --port "$mqtt_port" --qos "$qos" --count "$count" --idle-timeout 10 \
+            --ready-file "$sdir/null.ready" >"$sdir/null.out" 2>"$sdir/null.err" &
+        local null_pid=$!
+        pids+=("$null_pid")
+        local deadline=$((SECONDS + 15))
+        until [[ -f "$sdir/null.ready" ]]; do
+            ((SECONDS < deadline)) || { echo "run.sh: the do-nothing subscriber did not subscribe" >&2; return 1; }
+            sleep 0.05
+        done
+        "$sim_bin" "${sim_args[@]}" --count "$count" >"$sdir/null-pub.out" 2>&1 || true
+        wait "$null_pid" || true
+        pids=()
+        null_line=$(cat "$sdir/null.out")
+        null_rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$null_line")
+        null_rate=${null_rate:-0}
+        note "[$name run $run] null: $null_line"
+    fi
 
     # The fixed-rate scenarios run at half the maximum.
     if [[ "$mode" != full ]]; then
@@ -351,11 +357,23 @@ run_scenario() {
     stat0=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
     local pub_args=("${sim_args[@]}" --count "$n")
     ((r > 0)) && pub_args+=(--rate "$r")
+    # An outage: the database goes away before the first message and comes back after the last one.
+    if ((outage)); then
+        bash "$repo/scripts/testenv/pg.sh" stop "$pg_dir" >/dev/null
+        note "[$name run $run] PostgreSQL stopped"
+    fi
     (
         "$sim_bin" "${pub_args[@]}" >"$sdir/pub.out" 2>&1 || true
         times >"$sdir/pub.times"
     ) &
     local pub_pid=$!
+    if ((outage)); then
+        wait "$pub_pid" || true
+        sleep 2  # the last messages reach the subscriber
+        note "[$name run $run] publisher done; RSS $(kib "${sub_pids[0]}" VmRSS) kB, peak $(kib "${sub_pids[0]}" VmHWM) kB; starting PostgreSQL"
+        bash "$repo/scripts/testenv/pg.sh" start "$pg_dir" "$pg_port" >/dev/null
+        pg0=$(pg_ticks)
+    fi
 
     # Done when every message is written (by the subscribers' own once-a-second progress line; nothing that would
     # load the database), or when nothing new was written for 15 s after the publisher ended.
@@ -458,6 +476,7 @@ SQL
     if [[ "$e2e" != 0 && -n "$e2e" ]]; then ours=$(calc "%.0f" "$distinct / $e2e"); fi
     ((null_rate > 0)) && ratio=$(calc "%.2f" "$ours / $null_rate")
     [[ "$mode" != full ]] && ratio="(fixed $r/s)"
+    ((outage)) && ratio="(outage)"
     [[ "$name" == pg-q0 ]] && last_pg_q0_rate=$ours
     local rss_mb cpu_s pub_cpu
     rss_mb=$(calc "%.1f" "$rss_kb / 1024")

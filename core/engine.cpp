@@ -75,7 +75,8 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
     const SubscriberConfig sub = config.subscriber;
     const MqttConfig mqtt = config.mqtt;
     d->sourceFactory = [mqtt, sub]() -> std::unique_ptr<MessageSource> {
-        return std::make_unique<MqttClient>(mqtt, sub.mqttReconnDelaySec, sub.mqttReconnMaxDelaySec);
+        return std::make_unique<MqttClient>(mqtt, sub.mqttReconnDelaySec, sub.mqttReconnMaxDelaySec,
+                                            sub.maxPayloadBytes);
     };
     const DatabaseConfig db = config.database;
     const QString spoolId = config.spool.enabled ? MqttClient::clientIdFor(config.mqtt) : QString();
@@ -156,6 +157,7 @@ Status Engine::start()
     d->last = EngineSnapshot{};
     d->last.startedAtUs = TimeFormat::nowUs();
     d->last.maxBuffered = static_cast<quint64>(d->config.subscriber.maxBufferedMessages);
+    d->last.maxBufferedBytes = quint64(d->config.subscriber.maxBufferedMb) << 20;
     const SubscriberConfig &sub = d->config.subscriber;
 
     d->writer = new BatchWriter(d->sinkFactory, sub, &d->queue, &d->counters, d->spool.get(), replayTo.value());
@@ -166,7 +168,10 @@ Status Engine::start()
     BatchWriter *writer = d->writer;
     auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
     d->batcher = new Batcher(d->sourceFactory, FlushPolicy(static_cast<std::size_t>(sub.batchSize), sub.flushIntervalSec),
-                             static_cast<std::size_t>(sub.maxBufferedMessages), &d->queue, &d->counters, wake,
+                             Batcher::Limits{static_cast<std::size_t>(sub.maxBufferedMessages),
+                                             std::size_t(sub.maxBufferedMb) << 20,
+                                             BatchWriter::maxTransactionBytes(sub)},
+                             &d->queue, &d->counters, wake,
                              d->spool.get(), d->config.spool.syncIntervalMs);
     d->batcher->moveToThread(&d->ingestThread);
 
@@ -348,6 +353,9 @@ void Engine::Private::takeSnapshot()
         s.droppedBy[i] = counters.droppedBy[i].load(rel);
     s.inFlight = counters.inFlight();
     s.queued = queue.messages();
+    // The open batch (ingest thread, at most batch_size messages) is left out: reading it would cost a store per
+    // message.
+    s.bufferedBytes = queue.inMemoryBytes() + counters.writerHeldBytes.load(rel);
     s.readingPaused = counters.readingPaused.load(rel);
     s.operatorPaused = operatorPaused;
     s.lastCommitUs = counters.lastCommitUs.load(rel);

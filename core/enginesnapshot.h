@@ -32,6 +32,8 @@ struct EngineSnapshot
     quint64 inFlight = 0;        // the balance's In terms − its Out terms: received, not yet accounted for
     quint64 queued = 0;          // of those, handed to the writer and waiting
     quint64 maxBuffered = 0;
+    quint64 bufferedBytes = 0;      // memory the queued batches and the writer's transaction hold (max_buffered_mb)
+    quint64 maxBufferedBytes = 0;
     bool readingPaused = false;
     bool spoolEnabled = false;
     quint64 spoolBytes = 0;      // on disk and not yet released, read from the Spool when the snapshot is taken

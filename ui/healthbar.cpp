@@ -122,9 +122,13 @@ void HealthBar::render(const EngineSnapshot &s, qint64 nowUs, bool running, qint
     m_buffer->setValue(int(std::min(s.inFlight, limit) / quint64(scale)));
     const double pct = 100.0 * double(s.inFlight) / double(limit);
     m_buffer->setFormat(QStringLiteral("%1 %").arg(pct, 0, 'f', pct < 10 ? 1 : 0));
-    m_bufferWords->setText(tr("%1 of %2 messages in memory").arg(StatusText::count(s.inFlight),
-                                                                  StatusText::count(s.maxBuffered)));
-    m_buffer->setToolTip(tr("Received, not yet committed. At the limit, reading pauses and the broker holds new "
+    // Both bounds, since either one pauses reading (or sends the backlog to the spool).
+    m_bufferWords->setText(tr("%1 of %2 messages, %3 of %4 MiB in memory")
+                               .arg(StatusText::count(s.inFlight), StatusText::count(s.maxBuffered))
+                               .arg(double(s.bufferedBytes) / (1 << 20), 0, 'f', 1)
+                               .arg(double(s.maxBufferedBytes) / (1 << 20), 0, 'f', 0));
+    m_buffer->setToolTip(tr("Received, not yet committed. At either limit (max_buffered_messages, max_buffered_mb) "
+                            "the backlog goes to the spool, or without one reading pauses and the broker holds new "
                             "messages until the database catches up."));
 
     if (s.spoolEnabled) {

@@ -72,6 +72,7 @@ struct SubscriberConfig
     double mqttReconnMaxDelaySec = 60.0;   // cap of the back-off
     double errorRetryDelaySec = 5.0;       // database retry period
     int maxBufferedMessages = 50000;       // held in memory; beyond it the backlog is read back from the spool (or, without a spool, reading pauses)
+    int maxBufferedMb = 64;                // the same bound in MiB of topics + payloads held; whichever is reached first
     int maxTransactionRows = 50000;        // group-commit cap of one database transaction
     int maxPayloadBytes = 1024 * 1024;     // larger payloads are dead-lettered
     double shutdownTimeoutSec = 15.0;      // SIGTERM: how long we try to commit what is buffered

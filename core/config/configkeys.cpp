@@ -122,6 +122,7 @@ const std::array Keys{
     IOT_KEY("subscriber", "mqtt_reconn_max_delay_sec", num(c.subscriber.mqttReconnMaxDelaySec)),
     IOT_KEY("subscriber", "error_retry_delay_sec", num(c.subscriber.errorRetryDelaySec)),
     IOT_KEY("subscriber", "max_buffered_messages", integer(c.subscriber.maxBufferedMessages)),
+    IOT_KEY("subscriber", "max_buffered_mb", integer(c.subscriber.maxBufferedMb)),
     IOT_KEY("subscriber", "max_transaction_rows", integer(c.subscriber.maxTransactionRows)),
     IOT_KEY("subscriber", "max_payload_bytes", integer(c.subscriber.maxPayloadBytes)),
     IOT_KEY("subscriber", "shutdown_timeout_sec", num(c.subscriber.shutdownTimeoutSec)),

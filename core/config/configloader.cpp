@@ -316,6 +316,10 @@ void readSubscriber(TomlReader &reader, const toml::table &t, SubscriberConfig &
     } else if (!t.contains("max_buffered_messages")) {
         s.maxBufferedMessages = std::max(s.maxBufferedMessages, s.batchSize);
     }
+    // Up to 1 TiB: the byte count stays far inside size_t, and no real host holds more.
+    if (auto v = reader.integer(t, Subscriber, "max_buffered_mb", 1, 1024 * 1024,
+                                QStringLiteral("an integer number of MiB from 1 to 1048576")))
+        s.maxBufferedMb = int(*v);
     if (auto v = reader.integer(t, Subscriber, "max_transaction_rows", 1, IntMax, QStringLiteral("a positive integer")))
         s.maxTransactionRows = int(*v);
     if (auto v = reader.integer(t, Subscriber, "max_payload_bytes", 1, MaxPayloadLimit,

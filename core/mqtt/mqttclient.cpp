@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -58,6 +59,7 @@ struct MqttClient::Private
     bool paused = false;
     bool stopEmitted = false;
     quint64 delivered = 0;  // PUBLISH packets handed on; tells readReady() whether a read made progress
+    std::uint32_t maxPacketBytes = 0;  // MQTT 5 CONNECT property (0: not sent)
     std::shared_ptr<spdlog::logger> log = log::get("mqtt");
 
     Private(MqttClient *qq, const MqttConfig &c, double base, double max)
@@ -122,10 +124,11 @@ void MqttClient::initLibrary()
 }
 
 MqttClient::MqttClient(const MqttConfig &config, double reconnectDelaySec, double reconnectMaxDelaySec,
-                       QObject *parent)
+                       int maxPayloadBytes, QObject *parent)
     : MessageSource(parent), d(std::make_unique<Private>(this, config, reconnectDelaySec, reconnectMaxDelaySec))
 {
     initLibrary();
+    d->maxPacketBytes = maxPacketBytes(maxPayloadBytes);
     d->clientId = clientIdFor(config).toUtf8();
     for (QTimer *t : {&d->miscTimer, &d->retryTimer, &d->stopTimer})
         t->setParent(this);  // follow the client if it is ever moved to another thread
@@ -212,6 +215,17 @@ void MqttClient::start()
     d->connectNow();
 }
 
+std::uint32_t MqttClient::maxPacketBytes(int maxPayloadBytes)
+{
+    if (maxPayloadBytes <= 0)
+        return 0;
+    // Room for the longest topic (65,535 bytes), the headers and some properties, so a payload just over
+    // max_payload_bytes still arrives and is dead-lettered with its reason; only far larger ones are refused.
+    constexpr std::uint64_t Overhead = 64 << 10;
+    constexpr std::uint64_t MqttMax = 268435455 + 5;  // the largest remaining length plus the fixed header
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t(maxPayloadBytes) + Overhead, MqttMax));
+}
+
 void MqttClient::Private::connectNow()
 {
     if (stopping || failed || !mosq)
@@ -232,6 +246,13 @@ void MqttClient::Private::connectNow()
         if (!cfg.cleanSession)
             mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
                                          static_cast<uint32_t>(cfg.sessionExpirySec));
+        // The broker then never sends us a larger PUBLISH, so libmosquitto (which allocates every incoming packet
+        // whole, up to MQTT's 256 MiB) never holds one. MQTT 5 makes the broker discard such a message for this
+        // client as if delivered: it reaches neither the readings nor the dead-letter table (mosquitto logs it).
+        // MQTT 3.1.1 has no such field and libmosquitto 2.0.11 no client option to refuse large packets: there
+        // only the broker's own max_packet_size / message_size_limit bounds them.
+        if (maxPacketBytes > 0)
+            mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE, maxPacketBytes);
         rc = mosquitto_connect_bind_v5(mosq, host.constData(), cfg.port, cfg.keepAliveSec, nullptr, props);
         mosquitto_property_free_all(&props);
     } else {

@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "mqtt/messagesource.h"
 
+#include <cstdint>
 #include <memory>
 
 namespace iot {
@@ -16,8 +17,9 @@ class MqttClient final : public MessageSource
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MqttClient)
 public:
+    /// `maxPayloadBytes` (max_payload_bytes; 0: none) sizes the MQTT 5 maximum packet size (maxPacketBytes()).
     explicit MqttClient(const MqttConfig &config, double reconnectDelaySec, double reconnectMaxDelaySec,
-                        QObject *parent = nullptr);
+                        int maxPayloadBytes = 0, QObject *parent = nullptr);
     ~MqttClient() override;
 
     void start() override;
@@ -25,6 +27,8 @@ public:
     void setReadingPaused(bool paused) override;
     void reconnectNow() override;
 
+    /// The MAXIMUM_PACKET_SIZE an MQTT 5 CONNECT announces for `maxPayloadBytes` (0: none announced).
+    static std::uint32_t maxPacketBytes(int maxPayloadBytes);
     /// Calls mosquitto_lib_init once per process; safe to call repeatedly.
     static void initLibrary();
     /// The client id a config yields: client_id, or "iot-subscriber-<hostname>" (stable across restarts).

@@ -80,16 +80,20 @@ HealthCheck::Verdict HealthCheck::readiness(const EngineSnapshot &s)
         const QString name = QLatin1String(spoolStateName(s.spoolState));
         v.ok = false;
         v.states.insert(QStringLiteral("spool"), name);
-        v.reasons << QStringLiteral("spool %1: new messages are held in memory only (reading pauses at %2)")
+        v.reasons << QStringLiteral("spool %1: new messages are held in memory only (reading pauses at %2 or %3 MiB)")
                          .arg(QString(name).replace(QLatin1Char('_'), QLatin1Char(' ')))
-                         .arg(s.maxBuffered);
+                         .arg(s.maxBuffered)
+                         .arg(double(s.maxBufferedBytes) / (1 << 20), 0, 'f', 1);
     }
     if (s.maxBuffered > 0 && (s.inFlight >= s.maxBuffered || (s.readingPaused && !s.operatorPaused))) {
         v.ok = false;
         v.states.insert(QStringLiteral("buffer"), QStringLiteral("full"));
-        v.reasons << QStringLiteral("buffer full: %1 of %2 messages in flight, reading paused")
+        // Either bound pauses reading (max_buffered_messages, max_buffered_mb): both figures say which.
+        v.reasons << QStringLiteral("buffer full: %1 of %2 messages in flight, %3 of %4 MiB in memory, reading paused")
                          .arg(s.inFlight)
-                         .arg(s.maxBuffered);
+                         .arg(s.maxBuffered)
+                         .arg(double(s.bufferedBytes) / (1 << 20), 0, 'f', 1)
+                         .arg(double(s.maxBufferedBytes) / (1 << 20), 0, 'f', 1);
     }
     if (s.operatorPaused) {
         v.ok = false;

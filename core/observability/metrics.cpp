@@ -78,6 +78,8 @@ struct Metrics::Private
     std::array<Gauge *, SpoolStateCount> spoolState{};
     Gauge *buffer = nullptr;
     Gauge *bufferLimit = nullptr;
+    Gauge *bufferBytes = nullptr;
+    Gauge *bufferLimitBytes = nullptr;
     Gauge *spool = nullptr;
     Gauge *readingPaused = nullptr;
     Gauge *mqttUp = nullptr;
@@ -101,6 +103,11 @@ Metrics::Metrics(const QString &version) : d(std::make_unique<Private>())
     d->buffer = &gauge(r, "buffer_messages", "Messages received but not yet committed, dead-lettered or dropped.");
     d->bufferLimit = &gauge(r, "buffer_limit_messages",
                             "max_buffered_messages: at this many buffered messages reading from MQTT pauses.");
+    d->bufferBytes = &gauge(r, "buffer_bytes",
+                            "Bytes of messages held in memory for the writer: queued batches and the transaction it holds.");
+    d->bufferLimitBytes = &gauge(r, "buffer_limit_bytes",
+                                 "max_buffered_mb in bytes: at this much held in memory reading from MQTT pauses "
+                                 "(or, with a spool, the backlog goes to disk).");
     d->spool = &gauge(r, "spool_bytes", "Bytes in the on-disk spool not yet released (0 with the spool off).");
     d->readingPaused = &gauge(r, "reading_paused", "1 while reading from MQTT is paused (buffer full or operator).");
     auto &spoolState = prometheus::BuildGauge()
@@ -174,6 +181,8 @@ void Metrics::update(const EngineSnapshot &s)
         d->dropped[i].follow(s.droppedBy[i]);
     d->buffer->Set(static_cast<double>(s.inFlight));
     d->bufferLimit->Set(static_cast<double>(s.maxBuffered));
+    d->bufferBytes->Set(static_cast<double>(s.bufferedBytes));
+    d->bufferLimitBytes->Set(static_cast<double>(s.maxBufferedBytes));
     d->spool->Set(static_cast<double>(s.spoolBytes));
     d->readingPaused->Set(s.readingPaused ? 1 : 0);
     for (std::size_t i = 0; i < SpoolStateCount; ++i)

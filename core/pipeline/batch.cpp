@@ -21,10 +21,9 @@ Batch Batch::spilled(Spill spill)
 void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd)
 {
     Entry e;
-    e.topicOffset = static_cast<std::uint32_t>(m_data.size());
+    e.offset = m_data.size();
     e.topicSize = static_cast<std::uint32_t>(topic.size());
     m_data.append(topic.data(), static_cast<std::size_t>(topic.size()));
-    e.payloadOffset = static_cast<std::uint32_t>(m_data.size());
     e.payloadSize = static_cast<std::uint32_t>(payload.size());
     m_data.append(payload.data(), static_cast<std::size_t>(payload.size()));
     e.receivedAtUs = receivedAtUs;
@@ -35,23 +34,22 @@ void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t re
 QByteArrayView Batch::topic(std::size_t i) const
 {
     const Entry &e = m_entries[i];
-    return QByteArrayView(m_data.data() + e.topicOffset, e.topicSize);
+    return QByteArrayView(m_data.data() + e.offset, e.topicSize);
 }
 
 QByteArrayView Batch::payload(std::size_t i) const
 {
     const Entry &e = m_entries[i];
-    return QByteArrayView(m_data.data() + e.payloadOffset, e.payloadSize);
+    return QByteArrayView(m_data.data() + e.offset + e.topicSize, e.payloadSize);
 }
 
 void Batch::appendAll(const Batch &other)
 {
-    const auto shift = static_cast<std::uint32_t>(m_data.size());
+    const std::uint64_t shift = m_data.size();
     m_data.append(other.m_data);
     m_entries.reserve(m_entries.size() + other.m_entries.size());
     for (Entry e : other.m_entries) {
-        e.topicOffset += shift;
-        e.payloadOffset += shift;
+        e.offset += shift;
         m_entries.push_back(e);
     }
 }

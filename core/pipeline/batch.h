@@ -15,11 +15,13 @@ namespace iot {
 class Batch final
 {
 public:
+    /// 64-bit offset: a transaction's batch (group commit, a read-back, a bisection's extension) may pass 4 GiB
+    /// with large payloads, and 32 bits would then pair topics and payloads with the wrong rows. The payload follows
+    /// its topic, so one offset serves both and the entry keeps its 32 bytes.
     struct Entry
     {
-        std::uint32_t topicOffset = 0;
+        std::uint64_t offset = 0;        // of the topic; the payload starts at offset + topicSize
         std::uint32_t topicSize = 0;
-        std::uint32_t payloadOffset = 0;
         std::uint32_t payloadSize = 0;
         std::int64_t receivedAtUs = 0;   // µs since the Unix epoch, stamped on arrival
         std::uint64_t spoolEnd = 0;      // spool position just after this message's record (0: not spooled)
@@ -50,6 +52,13 @@ public:
     std::uint64_t spoolEndOfFirst(std::size_t count) const;
     bool isEmpty() const { return size() == 0; }
     std::size_t bytes() const { return m_data.size(); }
+    /// What the messages occupy in memory (their bytes and entries): what max_buffered_mb counts. 0 when spilled.
+    std::size_t memoryBytes() const { return m_data.size() + m_entries.size() * sizeof(Entry); }
+    /// memoryBytes() of one message, before it is appended.
+    static std::size_t memoryBytes(std::size_t topicSize, std::size_t payloadSize)
+    {
+        return topicSize + payloadSize + sizeof(Entry);
+    }
     const Entry &entry(std::size_t i) const { return m_entries[i]; }
     QByteArrayView topic(std::size_t i) const;
     QByteArrayView payload(std::size_t i) const;

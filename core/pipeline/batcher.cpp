@@ -17,12 +17,14 @@ constexpr int SpoolRetryMs = 1000;
 
 } // namespace
 
-Batcher::Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffered, BatchQueue *queue,
+Batcher::Batcher(SourceFactory factory, FlushPolicy policy, Limits limits, BatchQueue *queue,
                  PipelineCounters *counters, Wake wakeWriter, Spool *spool, int spoolSyncMs)
-    : m_factory(std::move(factory)), m_policy(policy), m_maxBuffered(std::max<std::size_t>(maxBuffered, 1)),
+    : m_factory(std::move(factory)), m_policy(policy), m_maxBuffered(std::max<std::size_t>(limits.messages, 1)),
       // Resume well below the limit so reading does not flap on and off with every commit.
-      m_lowWater(m_maxBuffered * 3 / 4), m_queue(queue), m_counters(counters), m_wakeWriter(std::move(wakeWriter)),
-      m_spool(spool)
+      m_lowWater(m_maxBuffered * 3 / 4),
+      m_maxBytes(limits.bytes > limits.reserveBytes ? limits.bytes - limits.reserveBytes : 1),
+      m_lowWaterBytes(m_maxBytes / 4 * 3), m_limitBytes(limits.bytes), m_queue(queue), m_counters(counters),
+      m_wakeWriter(std::move(wakeWriter)), m_spool(spool)
 {
     m_syncTimer.setParent(this);
     m_syncTimer.setInterval(spoolSyncMs);
@@ -127,7 +129,12 @@ void Batcher::flush()
     if (m_open.isEmpty())
         return;
     bool wake;
-    if (m_spool && m_openAllSpooled && m_queue->inMemoryMessages() >= m_maxBuffered) {
+    // In bytes the open batch counts too: with large payloads one batch is a real share of the bound.
+    const bool memoryFull = m_queue->inMemoryMessages() >= m_maxBuffered
+        || m_queue->inMemoryBytes() + m_counters->writerHeldBytes.load(std::memory_order_relaxed)
+                + m_open.memoryBytes()
+            > m_maxBytes;
+    if (m_spool && m_openAllSpooled && memoryFull) {
         // The backlog goes to disk, not RAM: the writer reads these back from the spool when it gets to them.
         wake = m_queue->pushSpill({m_openSpoolStart, m_open.lastSpoolEnd(), m_open.size()});
         m_open.clear();
@@ -143,18 +150,17 @@ void Batcher::flush()
         m_full = true;
         m_counters->readPauses.fetch_add(1, std::memory_order_relaxed);
         if (m_spool && m_spoolState != SpoolState::Ok && m_spool->bytesInUse() < m_spool->maxBytes())
-            log::get("engine")->warn("spool unavailable ({}) and {} messages held in memory (limit {}): pausing "
-                                     "MQTT reading; the broker holds new messages until the disk or the database "
-                                     "takes them",
-                                     spoolStateName(m_spoolState), heldInMemory(), m_maxBuffered);
+            log::get("engine")->warn("spool unavailable ({}) and {}: pausing MQTT reading; the broker holds new "
+                                     "messages until the disk or the database takes them",
+                                     spoolStateName(m_spoolState), heldText());
         else if (m_spool)
             log::get("engine")->warn("spool full ({} MiB of {} MiB): pausing MQTT reading; the broker holds new "
                                      "messages until the database catches up",
                                      m_spool->bytesInUse() >> 20, m_spool->maxBytes() >> 20);
         else
-            log::get("engine")->warn("buffer full ({} messages in flight, limit {}): pausing MQTT reading; the "
-                                     "broker holds new messages until the database catches up",
-                                     m_counters->inFlight(), m_maxBuffered);
+            log::get("engine")->warn("buffer full ({}): pausing MQTT reading; the broker holds new messages until "
+                                     "the database catches up",
+                                     heldText());
         updateReading();
     }
 }
@@ -164,23 +170,45 @@ std::size_t Batcher::heldInMemory() const
     return m_queue->inMemoryMessages() + m_open.size();
 }
 
+std::size_t Batcher::heldBytes() const
+{
+    return m_queue->inMemoryBytes() + m_counters->writerHeldBytes.load(std::memory_order_relaxed)
+        + m_open.memoryBytes();
+}
+
+std::string Batcher::heldText() const
+{
+    const std::size_t messages = m_spool ? heldInMemory() : m_counters->inFlight();
+    return fmt::format("{} messages and {:.1f} MiB held in memory; limits {} messages (max_buffered_messages), "
+                       "{:.1f} MiB (max_buffered_mb)",
+                       messages, double(heldBytes()) / (1 << 20), m_maxBuffered, double(m_limitBytes) / (1 << 20));
+}
+
+bool Batcher::memoryAtLimit() const
+{
+    const std::size_t messages = m_spool ? heldInMemory() : m_counters->inFlight();
+    return messages >= m_maxBuffered || heldBytes() >= m_maxBytes;
+}
+
 bool Batcher::overLimit() const
 {
     if (m_spool) {
         if (m_spool->bytesInUse() >= m_spool->maxBytes())
             return true;
         // While the disk refuses records they are held in memory only, as without a spool.
-        return m_spoolState != SpoolState::Ok && heldInMemory() >= m_maxBuffered;
+        return m_spoolState != SpoolState::Ok && memoryAtLimit();
     }
-    return m_counters->inFlight() >= m_maxBuffered;
+    return memoryAtLimit();
 }
 
 bool Batcher::belowLowWater() const
 {
+    const std::size_t messages = m_spool ? heldInMemory() : m_counters->inFlight();
+    const bool memoryLow = messages <= m_lowWater && heldBytes() <= m_lowWaterBytes;
     if (m_spool)
         return m_spool->bytesInUse() <= m_spool->maxBytes() / 10 * 9
-            && (m_spoolState == SpoolState::Ok || heldInMemory() <= m_lowWater);
-    return m_counters->inFlight() <= m_lowWater;
+            && (m_spoolState == SpoolState::Ok || memoryLow);
+    return memoryLow;
 }
 
 void Batcher::syncSpool()
@@ -218,10 +246,11 @@ void Batcher::noteSpoolState()
         return;
     case SpoolState::DiskFull:
     case SpoolState::WriteError:
-        lg->warn("spool {} in {} ({}): new messages are held in memory only, up to max_buffered_messages ({}), "
-                 "then MQTT reading pauses and the broker holds the rest; retrying every {} s",
+        lg->warn("spool {} in {} ({}): new messages are held in memory only, up to max_buffered_messages ({}) "
+                 "or max_buffered_mb ({:.1f} MiB), then MQTT reading pauses and the broker holds the rest; retrying "
+                 "every {} s",
                  now == SpoolState::DiskFull ? "disk full" : "write error", m_spool->directory(), error,
-                 m_maxBuffered, SpoolRetryMs / 1000);
+                 m_maxBuffered, double(m_limitBytes) / (1 << 20), SpoolRetryMs / 1000);
         break;
     case SpoolState::SyncError:
         lg->warn("spool sync failed in {} ({}): messages spooled since the last good sync are not known to be on "

@@ -9,8 +9,10 @@
 #include <QObject>
 #include <QTimer>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace iot {
 
@@ -20,7 +22,7 @@ struct PipelineCounters;
 
 /// The ingest side: stamps each message with its receive time, appends it to the open batch and hands the batch to
 /// the writer at batch_size or flush_interval; stops reading from the source while the buffer is at its limit
-/// (or, while the spool's disk refuses records, while max_buffered_messages are held in memory).
+/// (or, while the spool's disk refuses records, while max_buffered_messages or max_buffered_mb are held in memory).
 /// Lives on the ingest thread, together with the MessageSource it creates there in start().
 class Batcher final : public QObject
 {
@@ -30,10 +32,20 @@ public:
     using SourceFactory = std::function<std::unique_ptr<MessageSource>()>;
     using Wake = std::function<void()>;
 
-    /// `maxBuffered`: messages held in memory; past it, with a spool, batches go to the writer as spilled ranges
-    /// (read back from disk) and reading pauses only when the spool is full; without one, reading pauses.
-    Batcher(SourceFactory factory, FlushPolicy policy, std::size_t maxBuffered, BatchQueue *queue,
-            PipelineCounters *counters, Wake wakeWriter, Spool *spool = nullptr, int spoolSyncMs = 200);
+    /// What may be held in memory (the open batch, the queue, the writer's transaction), in messages and in
+    /// Batch::memoryBytes(); whichever is reached first counts.
+    struct Limits
+    {
+        std::size_t messages = 50000;
+        std::size_t bytes = SIZE_MAX;
+        /// Of `bytes`, kept free for the writer's copy of a transaction (its cap in bytes): while it copies batches
+        /// off the queue, both copies exist.
+        std::size_t reserveBytes = 0;
+    };
+    /// Past `limits`, with a spool, batches go to the writer as spilled ranges (read back from disk) and reading
+    /// pauses only when the spool is full; without one, reading pauses.
+    Batcher(SourceFactory factory, FlushPolicy policy, Limits limits, BatchQueue *queue, PipelineCounters *counters,
+            Wake wakeWriter, Spool *spool = nullptr, int spoolSyncMs = 200);
     ~Batcher() override;
 
     /// Creates the source and starts it. Call on the ingest thread.
@@ -61,11 +73,17 @@ private:
     void recoverSpool();
     void noteSpoolState();
     std::size_t heldInMemory() const;
+    std::size_t heldBytes() const;
+    bool memoryAtLimit() const;
+    std::string heldText() const;
 
     SourceFactory m_factory;
     FlushPolicy m_policy;
     std::size_t m_maxBuffered;
     std::size_t m_lowWater;
+    std::size_t m_maxBytes;  // what the queue, the open batch and the writer may hold: the bound less the reserve
+    std::size_t m_lowWaterBytes;
+    std::size_t m_limitBytes;  // max_buffered_mb, for the log
     BatchQueue *m_queue;
     PipelineCounters *m_counters;
     Wake m_wakeWriter;

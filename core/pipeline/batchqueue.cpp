@@ -20,8 +20,10 @@ bool BatchQueue::push(Batch &&batch)
     const std::size_t n = batch.size();
     std::lock_guard lock(m_mutex);
     const bool wasEmpty = m_batches.empty();
-    if (!batch.isSpilled())
+    if (!batch.isSpilled()) {
         m_inMemory.fetch_add(n, std::memory_order_relaxed);
+        m_inMemoryBytes.fetch_add(batch.memoryBytes(), std::memory_order_relaxed);
+    }
     m_batches.push_back(std::move(batch));
     m_messages.fetch_add(n, std::memory_order_relaxed);
     return wasEmpty;
@@ -43,7 +45,7 @@ bool BatchQueue::pushSpill(Batch::Spill spill)
     return push(Batch::spilled(spill));
 }
 
-bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out)
+bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out, std::size_t maxBytes)
 {
     // Detach under the lock, merge outside it: the ingest thread must never wait for a copy.
     std::vector<Batch> taken;
@@ -58,20 +60,25 @@ bool BatchQueue::takeUpTo(std::size_t maxRows, Batch &out)
             return true;
         }
         std::size_t rows = out.size();
+        std::size_t bytes = out.memoryBytes();
         do {
             rows += m_batches.front().size();
+            bytes += m_batches.front().memoryBytes();
             taken.push_back(std::move(m_batches.front()));
             m_batches.pop_front();
-        } while (!m_batches.empty() && !m_batches.front().isSpilled() && rows + m_batches.front().size() <= maxRows);
+        } while (!m_batches.empty() && !m_batches.front().isSpilled() && rows + m_batches.front().size() <= maxRows
+                 && bytes + m_batches.front().memoryBytes() <= maxBytes);
     }
-    std::size_t n = 0;
+    std::size_t n = 0, bytes = 0;
     for (Batch &b : taken) {
         n += b.size();
+        bytes += b.memoryBytes();
         out.appendAll(b);
         b.clear();
     }
     m_messages.fetch_sub(n, std::memory_order_relaxed);
     m_inMemory.fetch_sub(n, std::memory_order_relaxed);
+    m_inMemoryBytes.fetch_sub(bytes, std::memory_order_relaxed);
     std::lock_guard lock(m_mutex);
     for (Batch &b : taken) {
         const std::size_t bytes = b.capacityBytes();
@@ -100,8 +107,10 @@ void BatchQueue::pushFront(Batch &&batch)
         return;
     const std::size_t n = batch.size();
     std::lock_guard lock(m_mutex);
-    if (!batch.isSpilled())
+    if (!batch.isSpilled()) {
         m_inMemory.fetch_add(n, std::memory_order_relaxed);
+        m_inMemoryBytes.fetch_add(batch.memoryBytes(), std::memory_order_relaxed);
+    }
     m_batches.push_front(std::move(batch));
     m_messages.fetch_add(n, std::memory_order_relaxed);
 }

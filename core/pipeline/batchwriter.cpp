@@ -171,21 +171,41 @@ bool BatchWriter::syncCheckpoint()
     }
     m_spool.adopt(c.value());
     m_spool.dropCommitted(m_pieces);
+    noteHeldBytes();
     return true;
+}
+
+std::size_t BatchWriter::maxTransactionBytes(const SubscriberConfig &config)
+{
+    // An eighth of max_buffered_mb: while the writer copies a transaction off the queue both copies exist, so the
+    // ingest side keeps this much of the bound free (Batcher::Limits::reserveBytes); a larger share would leave
+    // the queue little room. 8 MiB by default, above max_transaction_rows of 110-byte messages (~8 MB), so small
+    // messages are not cut into smaller transactions.
+    return std::max<std::size_t>((std::size_t(config.maxBufferedMb) << 20) / 8, 1);
+}
+
+void BatchWriter::noteHeldBytes()
+{
+    const std::size_t held = m_pieces.empty() ? 0 : m_pending.memoryBytes();
+    m_counters->writerHeldBytes.store(held, std::memory_order_relaxed);
 }
 
 bool BatchWriter::loadWork(Batch &into)
 {
     const auto cap = static_cast<std::size_t>(m_config.maxTransactionRows);
-    if (m_spool.replay(into, cap))
+    const std::size_t capBytes = maxTransactionBytes(m_config);
+    // Room for a whole transaction at once: grown by doubling instead, the buffer (kept for reuse) could end up
+    // twice the cap. Untouched until used.
+    into.reserve(0, capBytes);
+    if (m_spool.replay(into, cap, capBytes))
         return true;
     // Straight into `into` (m_pending), whose buffers (grown to the largest transaction so far) are reused.
-    if (!m_queue->takeUpTo(cap, into))
+    if (!m_queue->takeUpTo(cap, into, capBytes))
         return false;
     if (into.isSpilled()) {
         const Batch::Spill sp = into.spill();
         into.clear();
-        m_spool.readBack(sp, into, cap, *m_queue);
+        m_spool.readBack(sp, into, cap, capBytes, *m_queue);
     }
     return true;
 }
@@ -232,6 +252,7 @@ void BatchWriter::drain()
             return;
         }
         prepareWork(0);
+        noteHeldBytes();
     }
     if (!writeNextPiece())
         return;
@@ -303,6 +324,7 @@ bool BatchWriter::extendWork()
     m_pending.appendAll(m_extra);
     m_extra.clear();
     prepareWork(from);
+    noteHeldBytes();
     return true;
 }
 
@@ -336,6 +358,7 @@ bool BatchWriter::writeNextPiece()
     m_pieces.pop_front();
     m_attempt = 1;
     m_unknownFailures = 0;
+    noteHeldBytes();  // before committed(): the ingest side re-checks its bound on it
     Q_EMIT committed(rows);
     return true;
 }
@@ -391,6 +414,7 @@ bool BatchWriter::handleFailure(const WriteOutcome &out)
             m_counters->drop(Reasons::Drop::DeadLetterRefused, piece.dead.size());
             logger()->error("{} dead letters could not be stored and are dropped: {}", piece.dead.size(), out.message);
             m_pieces.pop_front();
+            noteHeldBytes();
             return true;
         }
         scheduleRetry({.cause = Cause::DeadLetterTableRefuses, .code = QString::fromLatin1(out.code),

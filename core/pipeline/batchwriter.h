@@ -104,6 +104,9 @@ public:
     static constexpr int UnknownRetriesBeforeSplit = 3;
     /// Other rows for the same table tried (and rolled back) to tell one bad row from a statement that fails for all.
     static constexpr int ProbeRows = 4;
+    /// Group-commit cap in Batch::memoryBytes() (next to max_transaction_rows): a share of max_buffered_mb. A
+    /// transaction of one message larger than that is still taken whole.
+    static std::size_t maxTransactionBytes(const SubscriberConfig &config);
 
 Q_SIGNALS:
     void stateChanged(const iot::BatchWriter::StateInfo &info);
@@ -117,6 +120,7 @@ private:
     void setState(StateInfo info);
     void tryOpen();
     bool loadWork(Batch &into);
+    void noteHeldBytes();
     bool extendWork();
     bool syncCheckpoint();
     void prepareWork(std::uint32_t from);

@@ -24,6 +24,9 @@ struct PipelineCounters
     std::array<std::atomic<std::uint64_t>, Reasons::DeadLetterCount> deadLetteredBy{};  // by Reasons::DeadLetter
     std::array<std::atomic<std::uint64_t>, Reasons::DropCount> droppedBy{};             // by Reasons::Drop (drop())
     std::atomic<bool> readingPaused{false};
+    // Writer thread: Batch::memoryBytes() of the transaction it holds (taken off the queue, not yet committed), so
+    // the ingest side counts it against max_buffered_mb together with the queue.
+    std::atomic<std::uint64_t> writerHeldBytes{0};
     std::atomic<SpoolState> spoolState{SpoolState::Ok};  // ingest thread: whether the spool takes records
     std::atomic<std::int64_t> lastCommitUs{0};     // wall time of the last commit, µs since epoch
     std::atomic<std::int64_t> lastCommitLatencyUs{0};  // receive of the oldest row → its commit, last transaction

@@ -84,9 +84,10 @@ void SpoolCursor::dropCommitted(std::deque<WriteSet> &pieces) const
                    written + dead);
 }
 
-bool SpoolCursor::read(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next)
+bool SpoolCursor::read(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::size_t maxBytes,
+                       std::uint64_t &next)
 {
-    const Spool::ReadResult r = m_spool->read(from, to, max, into);
+    const Spool::ReadResult r = m_spool->read(from, to, max, into, maxBytes);
     next = r.next;
     if (r.damagedBytes) {
         m_counters->spoolDamagedBytes.fetch_add(r.damagedBytes, std::memory_order_relaxed);
@@ -96,21 +97,22 @@ bool SpoolCursor::read(Batch &into, std::uint64_t from, std::uint64_t to, std::s
     return r.records > 0;
 }
 
-bool SpoolCursor::replay(Batch &into, std::size_t max)
+bool SpoolCursor::replay(Batch &into, std::size_t max, std::size_t maxBytes)
 {
     if (!m_spool || m_replayFrom >= m_replayTo)
         return false;
     std::uint64_t next = m_replayTo;
-    const bool got = read(into, m_replayFrom, m_replayTo, max, next);
+    const bool got = read(into, m_replayFrom, m_replayTo, max, maxBytes, next);
     m_replayFrom = got ? next : m_replayTo;
     m_counters->replayed.fetch_add(into.size(), std::memory_order_relaxed);
     return got;
 }
 
-void SpoolCursor::readBack(const Batch::Spill &sp, Batch &into, std::size_t max, BatchQueue &queue)
+void SpoolCursor::readBack(const Batch::Spill &sp, Batch &into, std::size_t max, std::size_t maxBytes,
+                           BatchQueue &queue)
 {
     std::uint64_t next = sp.to;
-    read(into, sp.from, sp.to, std::min(max, sp.count), next);
+    read(into, sp.from, sp.to, std::min(max, sp.count), maxBytes, next);
     const std::size_t got = into.size();
     if (got < sp.count && next < sp.to) {
         queue.pushFront(Batch::spilled({next, sp.to, sp.count - got}));

@@ -34,13 +34,16 @@ public:
     void dropCommitted(std::deque<WriteSet> &pieces) const;
     /// A transaction with `checkpoint` committed: segments wholly before it are released.
     void commit(std::uint64_t checkpoint);
-    /// Up to `max` messages of the replay into `into`; false once there is nothing (readable) left to replay.
-    bool replay(Batch &into, std::size_t max);
-    /// Reads a spilled run back into `into`, up to `max` messages; what is left goes back to the head of `queue`.
-    void readBack(const Batch::Spill &spill, Batch &into, std::size_t max, BatchQueue &queue);
+    /// Up to `max` messages (and about `maxBytes` of Batch::memoryBytes(), at least one message) of the replay into
+    /// `into`; false once there is nothing (readable) left to replay.
+    bool replay(Batch &into, std::size_t max, std::size_t maxBytes = SIZE_MAX);
+    /// Reads a spilled run back into `into`, up to `max` messages and `maxBytes` as for replay(); what is left goes
+    /// back to the head of `queue`.
+    void readBack(const Batch::Spill &spill, Batch &into, std::size_t max, std::size_t maxBytes, BatchQueue &queue);
 
 private:
-    bool read(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::uint64_t &next);
+    bool read(Batch &into, std::uint64_t from, std::uint64_t to, std::size_t max, std::size_t maxBytes,
+              std::uint64_t &next);
 
     Spool *m_spool;
     PipelineCounters *m_counters;

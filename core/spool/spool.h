@@ -88,8 +88,10 @@ public:
     std::uint64_t maxBytes() const { return m_options.maxBytes; }
 
     /// Writer thread: appends up to `maxRecords` records with positions in [from, to) to `out` (each entry's
-    /// spoolEnd set), skipping damaged regions.
-    ReadResult read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out);
+    /// spoolEnd set), skipping damaged regions; stops once the records read hold `maxBytes` of
+    /// Batch::memoryBytes() (at least one record is read).
+    ReadResult read(std::uint64_t from, std::uint64_t to, std::size_t maxRecords, Batch &out,
+                    std::size_t maxBytes = SIZE_MAX);
     /// Writer thread: everything before `committed` is in the database; delete segments that lie wholly before it.
     void release(std::uint64_t committed);
 
@@ -121,6 +123,7 @@ private:
     std::uint64_t m_headOffset = 0;
     std::uint64_t m_reservedOffset = 0;  // blocks are allocated up to here: writes below it cannot raise SIGBUS
     std::uint64_t m_syncedOffset = 0;
+    std::uint64_t m_unmappedOffset = 0;  // written pages below it are out of our address space (not yet synced)
     SpoolState m_state = SpoolState::Ok;
     int m_error = 0;
     std::uint64_t m_syncFailures = 0;

@@ -292,6 +292,9 @@ void TstConfigLoader::errors_data()
     QTest::newRow("buffer below batch") << QByteArray("[subscriber]\nbatch_size = 100\nmax_buffered_messages = 50")
         << QStringLiteral("config.toml:3:25: subscriber.max_buffered_messages: expected an integer >= batch_size "
                           "(100), got 50");
+    QTest::newRow("no memory for buffering") << QByteArray("[subscriber]\nmax_buffered_mb = 0")
+        << QStringLiteral("config.toml:2:19: subscriber.max_buffered_mb: expected an integer number of MiB from 1 to "
+                          "1048576, got 0");
     QTest::newRow("payload limit") << QByteArray("[subscriber]\nmax_payload_bytes = 268435457")
         << QStringLiteral("config.toml:2:21: subscriber.max_payload_bytes: expected a positive integer up to "
                           "268435456 (256 MiB), got 268435457");

@@ -24,6 +24,8 @@ EngineSnapshot healthy()
     s.db.state = BatchWriter::State::Connected;
     s.maxBuffered = 1000;
     s.inFlight = 10;
+    s.maxBufferedBytes = 64 << 20;
+    s.bufferedBytes = 1 << 20;
     return s;
 }
 
@@ -115,21 +117,27 @@ void TstHealthCheck::readiness_data()
     s = healthy();
     s.inFlight = 1000;
     QTest::newRow("buffer at its limit")
-        << s << QStringList{QStringLiteral("buffer full: 1000 of 1000 messages in flight, reading paused")};
+        << s << QStringList{QStringLiteral("buffer full: 1000 of 1000 messages in flight, 1.0 of 64.0 MiB in memory, reading paused")};
     s = healthy();
     s.readingPaused = true;
     QTest::newRow("reading paused for the buffer")
-        << s << QStringList{QStringLiteral("buffer full: 10 of 1000 messages in flight, reading paused")};
+        << s << QStringList{QStringLiteral("buffer full: 10 of 1000 messages in flight, 1.0 of 64.0 MiB in memory, reading paused")};
+    s = healthy();
+    s.readingPaused = true;
+    s.bufferedBytes = 64 << 20;
+    QTest::newRow("reading paused at the byte bound")
+        << s << QStringList{QStringLiteral("buffer full: 10 of 1000 messages in flight, 64.0 of 64.0 MiB in memory, "
+                                          "reading paused")};
     s = healthy();
     s.spoolEnabled = true;
     s.spoolState = SpoolState::DiskFull;
     QTest::newRow("spool disk full")
-        << s << QStringList{QStringLiteral("spool disk full: new messages are held in memory only (reading pauses at 1000)")};
+        << s << QStringList{QStringLiteral("spool disk full: new messages are held in memory only (reading pauses at 1000 or 64.0 MiB)")};
     s.spoolState = SpoolState::SyncError;
     s.readingPaused = true;
     QTest::newRow("spool sync error, reading paused")
-        << s << QStringList{QStringLiteral("spool sync error: new messages are held in memory only (reading pauses at 1000)"),
-                            QStringLiteral("buffer full: 10 of 1000 messages in flight, reading paused")};
+        << s << QStringList{QStringLiteral("spool sync error: new messages are held in memory only (reading pauses at 1000 or 64.0 MiB)"),
+                            QStringLiteral("buffer full: 10 of 1000 messages in flight, 1.0 of 64.0 MiB in memory, reading paused")};
     s = healthy();
     s.readingPaused = true;
     s.operatorPaused = true;

@@ -43,6 +43,8 @@ EngineSnapshot busySnapshot()
     s.deduplicated = 7;
     s.inFlight = 25;
     s.maxBuffered = 200000;
+    s.bufferedBytes = 3 << 20;
+    s.maxBufferedBytes = 64 << 20;
     s.mqttReconnects = 3;
     s.dbReconnects = 1;
     s.writeFailures = 4;
@@ -110,6 +112,8 @@ void TstMetrics::fromSnapshot_data()
     QTest::newRow("write failures") << QStringLiteral("iot_subscriber_write_failures_total") << 4.0;
     QTest::newRow("buffer") << QStringLiteral("iot_subscriber_buffer_messages") << 25.0;
     QTest::newRow("buffer limit") << QStringLiteral("iot_subscriber_buffer_limit_messages") << 200000.0;
+    QTest::newRow("buffer bytes") << QStringLiteral("iot_subscriber_buffer_bytes") << 3145728.0;
+    QTest::newRow("buffer limit bytes") << QStringLiteral("iot_subscriber_buffer_limit_bytes") << 67108864.0;
     QTest::newRow("spool") << QStringLiteral("iot_subscriber_spool_bytes") << 4096.0;
     QTest::newRow("paused") << QStringLiteral("iot_subscriber_reading_paused") << 1.0;
     QTest::newRow("spool disk full") << QStringLiteral("iot_subscriber_spool_state{state=\"disk_full\"}") << 1.0;

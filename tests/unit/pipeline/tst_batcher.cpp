@@ -55,7 +55,7 @@ struct Rig
     FakeMessageSource *source = nullptr;
     std::unique_ptr<Batcher> batcher;
 
-    Rig(FlushPolicy policy, std::size_t maxBuffered, Spool *spool = nullptr)
+    Rig(FlushPolicy policy, std::size_t maxBuffered, Spool *spool = nullptr, std::size_t maxBytes = SIZE_MAX)
     {
         batcher = std::make_unique<Batcher>(
             [this] {
@@ -63,7 +63,7 @@ struct Rig
                 source = s.get();
                 return s;
             },
-            policy, maxBuffered, &queue, &counters, [this] { ++wakes; }, spool, 50);
+            policy, Batcher::Limits{maxBuffered, maxBytes}, &queue, &counters, [this] { ++wakes; }, spool, 50);
         batcher->start();
     }
 };
@@ -91,6 +91,9 @@ private Q_SLOTS:
     void pastTheMemoryBoundBatchesGoAsSpoolRanges();
     void readingPausesAtTheSpoolCapAndResumesOnRelease();
     void diskFullHoldsMessagesInMemoryAndPausesAtTheBound();
+    void pastTheByteBoundBatchesGoAsSpoolRanges();
+    void theWritersTransactionCountsAgainstTheByteBound();
+    void withoutASpoolReadingPausesAtTheByteBound();
 };
 
 void TstBatcher::fullBatchesAreHandedOver()
@@ -179,7 +182,7 @@ void TstBatcher::diskFullHoldsMessagesInMemoryAndPausesAtTheBound()
         auto s = std::make_unique<FakeMessageSource>();
         source = s.get();
         return s;
-    }, FlushPolicy(10, 60), MaxBuffered, &queue, &counters, [] {}, spool.get(), 50);
+    }, FlushPolicy(10, 60), Batcher::Limits{MaxBuffered}, &queue, &counters, [] {}, spool.get(), 50);
     batcher.start();
     QVERIFY(source);
 
@@ -222,6 +225,80 @@ void TstBatcher::diskFullHoldsMessagesInMemoryAndPausesAtTheBound()
     QCOMPARE(seqs.size(), source->next() - 1);
     for (int i = 0; i < seqs.size(); ++i)
         QCOMPARE(seqs[i], i + 1);
+}
+
+void TstBatcher::pastTheByteBoundBatchesGoAsSpoolRanges()
+{
+    QTemporaryDir dir;
+    auto spool = openSpool(dir.path(), 1 << 20, 1 << 30);
+    QVERIFY(spool);
+    // A message bound that is never reached; max_buffered_mb's count is what sends the backlog to disk.
+    constexpr std::size_t MaxBytes = 2000;
+    Rig rig(FlushPolicy(10, 60), 1'000'000, spool.get(), MaxBytes);
+    QCOMPARE(rig.source->publish(200), 200);
+    QCOMPARE(rig.queue.messages(), std::size_t(200));
+    QVERIFY2(rig.queue.inMemoryBytes() <= MaxBytes && rig.queue.inMemoryBytes() > MaxBytes / 2,
+             qPrintable(QString::number(rig.queue.inMemoryBytes())));
+    QVERIFY(rig.queue.inMemoryMessages() < 60);
+    QVERIFY(!rig.source->isPaused());
+    int spills = 0;
+    QCOMPARE(drain(rig.queue, *spool, &spills), FakeMessageSource::seqs(1, 200));
+    QCOMPARE(spills, 1);
+}
+
+void TstBatcher::theWritersTransactionCountsAgainstTheByteBound()
+{
+    QTemporaryDir dir;
+    auto spool = openSpool(dir.path(), 1 << 20, 1 << 30);
+    QVERIFY(spool);
+    Rig rig(FlushPolicy(10, 60), 1'000'000, spool.get(), 2000);
+    // The writer holds nearly the whole bound: every batch goes to disk, none stays in memory.
+    rig.counters.writerHeldBytes.store(1900);
+    QCOMPARE(rig.source->publish(100), 100);
+    QCOMPARE(rig.queue.inMemoryMessages(), std::size_t(0));
+    QCOMPARE(rig.queue.messages(), std::size_t(100));
+    // It commits: batches stay in memory again.
+    rig.counters.writerHeldBytes.store(0);
+    QCOMPARE(rig.source->publish(10), 10);
+    QCOMPARE(rig.queue.inMemoryMessages(), std::size_t(10));
+    QCOMPARE(drain(rig.queue, *spool), FakeMessageSource::seqs(1, 110));
+}
+
+void TstBatcher::withoutASpoolReadingPausesAtTheByteBound()
+{
+    constexpr std::size_t MaxBytes = 2000;
+    Rig rig(FlushPolicy(10, 60), 1'000'000, nullptr, MaxBytes);
+    const int delivered = rig.source->publish(100000);
+    QVERIFY(rig.source->isPaused());
+    QCOMPARE(rig.counters.readingPaused.load(), true);
+    QCOMPARE(rig.counters.readPauses.load(), std::uint64_t(1));
+    // Checked as each batch of 10 is handed over: at least the bound, at most one batch beyond it.
+    const std::size_t batchBytes = 10 * Batch::memoryBytes(6, std::size_t(FakeMessageSource::payload(99999).size()));
+    QVERIFY2(rig.queue.inMemoryBytes() >= MaxBytes && rig.queue.inMemoryBytes() < MaxBytes + batchBytes,
+             qPrintable(QString::number(rig.queue.inMemoryBytes())));
+    QVERIFY(delivered < 100);
+    rig.counters.received.store(std::uint64_t(delivered));
+    // The writer takes a transaction of a quarter of the bound: it counts too, so not yet low enough to resume.
+    Batch held;
+    QVERIFY(rig.queue.takeUpTo(1'000'000, held, MaxBytes / 4));
+    rig.counters.writerHeldBytes.store(held.memoryBytes());
+    rig.batcher->checkBuffer();
+    QVERIFY(rig.source->isPaused());
+    // It commits them and takes the rest: below three quarters, reading resumes.
+    rig.counters.written.store(held.size());
+    rig.counters.writerHeldBytes.store(0);
+    QList<int> seqs;
+    for (std::size_t i = 0; i < held.size(); ++i)
+        seqs << FakeMessageSource::seqOf(held.payload(i).toByteArray());
+    Batch rest;
+    QVERIFY(rig.queue.takeUpTo(1'000'000, rest));
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        seqs << FakeMessageSource::seqOf(rest.payload(i).toByteArray());
+    rig.counters.written.store(std::uint64_t(delivered));
+    rig.batcher->checkBuffer();
+    QVERIFY(!rig.source->isPaused());
+    QCOMPARE(rig.counters.readingPaused.load(), false);
+    QCOMPARE(seqs, FakeMessageSource::seqs(1, delivered - delivered % 10));
 }
 
 QTEST_GUILESS_MAIN(TstBatcher)

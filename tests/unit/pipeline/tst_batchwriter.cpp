@@ -3,7 +3,8 @@
 // fakesink.h): one bad row among good ones is set aside whatever its class, two are bisected out; a statement that
 // refuses every row blocks writing and keeps the rows; an error of unknown class is retried a bounded number of
 // times and then split, a connection error is retried without splitting; a lost commit reply writes nothing twice;
-// group commit stays within max_transaction_rows; spilled ranges and the replay are read back from the spool.
+// group commit stays within max_transaction_rows and an eighth of max_buffered_mb (what the writer holds is counted
+// for the ingest side); spilled ranges and the replay are read back from the spool.
 #include "fakemessagesource.h"
 #include "fakesink.h"
 #include "pipeline/batchqueue.h"
@@ -45,17 +46,18 @@ struct Rig
         spool = std::move(opened).value();
     }
     /// Creates the writer (replaying the spool up to where it ends now).
-    void create(int maxTransactionRows = 1000)
+    void create(int maxTransactionRows = 1000, int maxBufferedMb = 64)
     {
         SubscriberConfig cfg;
         cfg.errorRetryDelaySec = 0.02;
         cfg.maxTransactionRows = maxTransactionRows;
+        cfg.maxBufferedMb = maxBufferedMb;
         writer = std::make_unique<BatchWriter>(db->factory(db), cfg, &queue, &counters, spool.get(),
                                                spool ? spool->endPosition() : 0);
     }
-    void start(int maxTransactionRows = 1000)
+    void start(int maxTransactionRows = 1000, int maxBufferedMb = 64)
     {
-        create(maxTransactionRows);
+        create(maxTransactionRows, maxBufferedMb);
         writer->start();
     }
     /// The next `count` messages as a batch (spooled when there is a spool); the one numbered `poison` is refused.
@@ -111,6 +113,7 @@ private Q_SLOTS:
     void fatalOpenFailsAndFinishesAtOnce();
     void lostCommitReplyWritesNothingTwice();
     void groupCommitStaysWithinTheCap();
+    void groupCommitStaysWithinTheByteCap();
     void spilledRangesAreReadBackInOrder();
     void replayStartsAtTheDatabasesCheckpoint();
     void finishTimesOutWhileTheDatabaseIsDown();
@@ -334,6 +337,42 @@ void TstBatchWriter::groupCommitStaysWithinTheCap()
     QCOMPARE(rig.db->transactions().back(), std::size_t(250));
     QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 550));
     QCOMPARE(rig.counters.transactions.load(), std::uint64_t(5));
+}
+
+void TstBatchWriter::groupCommitStaysWithinTheByteCap()
+{
+    Rig rig;
+    rig.openSpool();
+    rig.start(1'000'000, 1);  // max_buffered_mb = 1: transactions of at most 128 KiB
+    const std::size_t cap = BatchWriter::maxTransactionBytes(SubscriberConfig{.maxBufferedMb = 1});
+    QCOMPARE(cap, std::size_t(128 << 10));
+    // The smallest message of the test: at most this many fit in one transaction.
+    const std::size_t rowBytes = Batch::memoryBytes(3, std::size_t(FakeMessageSource::payload(1).size()));
+    const std::size_t maxRows = cap / rowBytes;
+    rig.db->failWrites(1);  // the first transaction is held through a failed write: counted while held
+    std::size_t bytes = 0;
+    for (int i = 0; i < 40; ++i) {
+        Batch b = rig.make(500);
+        bytes += b.memoryBytes();
+        rig.queue.push(std::move(b));
+    }
+    QCOMPARE(rig.queue.inMemoryBytes(), bytes);
+    rig.writer->drain();
+    QTRY_VERIFY(rig.counters.writeFailures.load() == 1);
+    const std::uint64_t held = rig.counters.writerHeldBytes.load();
+    QVERIFY2(held > cap / 2 && held <= cap, qPrintable(QString::number(held)));
+    QCOMPARE(rig.queue.inMemoryBytes() + held, bytes);
+    // The same for a spilled range read back from disk.
+    const std::uint64_t from = rig.spool->endPosition();
+    const Batch onDisk = rig.make(10000);
+    rig.queue.pushSpill({from, onDisk.lastSpoolEnd(), onDisk.size()});
+    QTRY_COMPARE_WITH_TIMEOUT(rig.db->storedSeqs().size(), 30000, 10000);
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 30000));
+    for (const std::size_t rows : rig.db->transactions())
+        QVERIFY2(rows <= maxRows, qPrintable(QString::number(rows)));
+    QVERIFY(rig.db->transactions().size() >= 30000 / maxRows);
+    QCOMPARE(rig.counters.writerHeldBytes.load(), std::uint64_t(0));  // nothing held once all is committed
+    QCOMPARE(rig.queue.inMemoryBytes(), std::size_t(0));
 }
 
 void TstBatchWriter::spilledRangesAreReadBackInOrder()

@@ -110,6 +110,7 @@ class TstSpool final : public QObject
 private Q_SLOTS:
     void reopenScansWhatWasAppended();
     void readStopsAtTheLimitAndGoesOnFromNext();
+    void readStopsAtTheByteLimit();
     void releaseDeletesWholeSegmentsOnly();
     void damageIsSkippedAndReported();
     void oneSpoolPerDirectory();
@@ -176,6 +177,28 @@ void TstSpool::readStopsAtTheLimitAndGoesOnFromNext()
     QCOMPARE(rest.damagedBytes, std::uint64_t(0));
     QCOMPARE(b.size(), std::size_t(700));
     QCOMPARE(b.payload(699).toByteArray(), payloadOf(700));
+}
+
+void TstSpool::readStopsAtTheByteLimit()
+{
+    QTemporaryDir dir;
+    ScriptedDisk disk;
+    auto spool = openSpool(dir.path(), disk, 64 << 10);
+    QVERIFY(spool);
+    const std::vector<std::uint64_t> ends = appendNumbered(*spool, 1, 700);
+    // The writer's transaction cap in bytes: it stops once the records read hold that much (the one that crosses
+    // the line included), and goes on from `next`.
+    constexpr std::size_t MaxBytes = 4096;
+    Batch b;
+    const Spool::ReadResult first = spool->read(0, ends.back(), 100000, b, MaxBytes);
+    QVERIFY2(b.memoryBytes() >= MaxBytes && b.memoryBytes() < MaxBytes + 100,
+             qPrintable(QString::number(b.memoryBytes())));
+    QVERIFY(first.records < 700);
+    QCOMPARE(first.next, ends[first.records - 1]);
+    // A limit smaller than one record still reads one.
+    Batch one;
+    QCOMPARE(spool->read(first.next, ends.back(), 100000, one, 1).records, std::size_t(1));
+    QCOMPARE(one.payload(0).toByteArray(), payloadOf(int(first.records) + 1));
 }
 
 void TstSpool::releaseDeletesWholeSegmentsOnly()
