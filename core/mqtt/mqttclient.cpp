@@ -3,6 +3,7 @@
 
 #include "logging/log.h"
 #include "mqtt/backoff.h"
+#include "mqtt/orderlyclose.h"
 #include "mqtt/tlscontext.h"
 
 #include <QHash>
@@ -52,6 +53,7 @@ struct MqttClient::Private
     QTimer stopTimer;
     Backoff backoff;
     std::unique_ptr<TlsContext> tls;  // with [mqtt] tls; outlives mosq, whose SSL objects call back into it
+    OrderlyClose orderlyClose;        // from stop() on: the socket, so that it ends with FIN, not RST
     QString libraryError;             // libmosquitto's last error line this attempt ("OpenSSL Error[0]: ...")
     bool failed = false;              // State::Failed: nothing is tried any more
     QHash<int, QString> pendingSubscriptions;  // mid → filter, to name a refused one
@@ -475,6 +477,11 @@ void MqttClient::Private::finishStop()
 {
     stopTimer.stop();
     detachSocket();
+    if (orderlyClose.holding()) {
+        const bool orderly = orderlyClose.finish(StopGraceMs);
+        log->debug("connection closed {}; {} bytes the broker sent after our DISCONNECT discarded (not acknowledged, "
+                   "so it sends them again)", orderly ? "in order" : "without the broker's FIN", orderlyClose.discarded());
+    }
     if (stopEmitted)
         return;
     stopEmitted = true;
@@ -495,6 +502,7 @@ void MqttClient::stop()
     }
     // No UNSUBSCRIBE: with a persistent session the broker must keep queueing for us while we are down.
     d->readNotifier->setEnabled(false);
+    d->orderlyClose.hold(mosquitto_socket(d->mosq));
     const int rc = d->cfg.protocolVersion == 5 ? mosquitto_disconnect_v5(d->mosq, 0, nullptr)
                                                : mosquitto_disconnect(d->mosq);
     if (rc != MOSQ_ERR_SUCCESS) {
