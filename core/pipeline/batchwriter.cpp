@@ -155,9 +155,10 @@ void BatchWriter::tryOpen()
 
 bool BatchWriter::syncCheckpoint()
 {
-    const Result<std::uint64_t> c = m_sink->readCheckpoint();
-    if (!c) {
-        scheduleRetry({.cause = Cause::CheckpointUnreadable, .message = c.error().message});
+    const Result<CheckpointClaim> c = m_sink->claimCheckpoint();
+    if (!c || c.value().kind == CheckpointClaim::Kind::InUse) {
+        scheduleRetry({.cause = c ? Cause::SpoolInUse : Cause::CheckpointUnreadable,
+                       .message = c ? m_spool.spoolId() : c.error().message});
         return false;
     }
     m_spool.adopt(c.value());
@@ -187,6 +188,7 @@ void BatchWriter::scheduleRetry(StateInfo why)
     m_sink->close();
     const int delayMs = static_cast<int>(m_config.errorRetryDelaySec * 1000.0);
     why.state = why.cause == Cause::TableRefusesEveryRow || why.cause == Cause::DeadLetterTableRefuses
+            || why.cause == Cause::SpoolInUse
         ? State::Blocked
         : State::Retrying;
     why.retryDelayUs = qint64(delayMs) * 1000;
@@ -314,8 +316,10 @@ bool BatchWriter::writeNextPiece()
     m_lastWriteUs = startUs;
     const WriteOutcome out = m_sink->write(piece);
     report(piece, out, startUs);
-    if (!out.ok())
+    if (!out.ok()) {
+        m_spool.noteInDoubt(piece.checkpoint);
         return handleFailure(out);
+    }
     countCommitted(piece, out);
     if (piece.bisecting) {
         // Evidence for judging a row that fails alone later in this split: its table took other rows.

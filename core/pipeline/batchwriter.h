@@ -47,6 +47,7 @@ public:
         CheckpointUnreadable,    // the spool checkpoint cannot be read
         TableRefusesEveryRow,    // Blocked: `table` refuses every row (permission, trigger)
         DeadLetterTableRefuses,  // Blocked: the dead-letter table refuses rows
+        SpoolInUse,              // Blocked: another live process holds this spool id's lock (`message`: the id)
         Fatal,                   // Failed: no retry helps (conflicting [[mappings]])
     };
     Q_ENUM(Cause)
@@ -121,6 +122,7 @@ private:
     std::size_t target(std::uint32_t row) const;
     QString targetName(std::size_t target) const;
     void scheduleRetry(StateInfo why);
+
     void scheduleRetry(const QString &message) { scheduleRetry({.cause = Cause::Unavailable, .message = message}); }
     void checkFinished();
     quint64 pendingRows() const;

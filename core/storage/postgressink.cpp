@@ -33,6 +33,7 @@ struct PostgresSink::Private
     QByteArray copyDead;
     std::string buffer;  // reused across transactions: no allocation per write once grown
     QByteArray spoolId;
+    QByteArray legacyClientId;
     std::unique_ptr<MappedWriter> mapped;
 
     QSqlDatabase db() const { return QSqlDatabase::database(connectionName, false); }
@@ -107,7 +108,7 @@ WriteOutcome PostgresSink::Private::writeCheckpoint(PGconn *c, std::uint64_t che
     const QByteArray pos = QByteArray::number(static_cast<qulonglong>(checkpoint));
     const char *params[2] = {spoolId.constData(), pos.constData()};
     PGresult *res = PQexecParams(c,
-                                 "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                 "INSERT INTO iot_subscriber_spool_checkpoints (spool_id, position, updated_at) "
                                  "VALUES ($1, $2, now()) ON CONFLICT (spool_id) DO UPDATE "
                                  "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
                                  2, nullptr, params, nullptr, nullptr, 0);
@@ -122,12 +123,13 @@ WriteOutcome PostgresSink::Private::writeCheckpoint(PGconn *c, std::uint64_t che
     return out;
 }
 
-PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
+PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, CheckpointKey key,
                            QList<MappingRule> mappings)
     : d(std::make_unique<Private>())
 {
     d->mapped = std::make_unique<MappedWriter>(std::move(mappings), MappingSchema::Dialect::Postgres);
-    d->spoolId = spoolId.toUtf8();
+    d->spoolId = key.spoolId.toUtf8();
+    d->legacyClientId = key.legacyClientId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
     d->table = quoteIdentifier(config.table);
@@ -257,22 +259,65 @@ Status PostgresSink::ping()
     return Ok{};
 }
 
-Result<std::uint64_t> PostgresSink::readCheckpoint()
+namespace {
+
+/// Runs one statement with text parameters and returns its first value ("" for no row), or the server's error.
+Result<QByteArray> scalar(PGconn *c, const char *sql, std::initializer_list<const char *> params)
 {
-    PGconn *c = isOpen() ? d->conn() : nullptr;
-    if (!c || PQstatus(c) != CONNECTION_OK)
-        return Error{QStringLiteral("not connected")};
-    const char *params[1] = {d->spoolId.constData()};
-    PGresult *res = PQexecParams(c, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = $1", 1, nullptr,
-                                 params, nullptr, nullptr, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    PGresult *res = PQexecParams(c, sql, int(params.size()), nullptr, params.begin(), nullptr, nullptr, 0);
+    const ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
         PQclear(res);
         return Error{msg};
     }
-    const std::uint64_t pos = PQntuples(res) > 0 ? std::strtoull(PQgetvalue(res, 0, 0), nullptr, 10) : 0;
+    QByteArray v = st == PGRES_TUPLES_OK && PQntuples(res) > 0 ? QByteArray(PQgetvalue(res, 0, 0)) : QByteArray();
     PQclear(res);
-    return pos;
+    return v;
+}
+
+} // namespace
+
+Result<CheckpointClaim> PostgresSink::claimCheckpoint()
+{
+    PGconn *c = isOpen() ? d->conn() : nullptr;
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return Error{QStringLiteral("not connected")};
+    CheckpointClaim claim;
+    // Session level, on the writer's own connection: held while this connection lives, released by the server
+    // when the process dies (kill -9, power loss), so a crashed instance never blocks its successor.
+    const QByteArray lockKey = "iot-subscriber spool " + d->spoolId;
+    const auto locked = scalar(c, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {lockKey.constData()});
+    if (!locked)
+        return locked.error();
+    if (locked.value() != "t") {
+        claim.kind = CheckpointClaim::Kind::InUse;
+        return claim;
+    }
+    auto pos = scalar(c, "SELECT position FROM iot_subscriber_spool_checkpoints WHERE spool_id = $1",
+                      {d->spoolId.constData()});
+    if (pos && pos.value().isEmpty() && !d->legacyClientId.isEmpty()) {
+        // A spool written before spool ids: its row is keyed by the client id in the old table. Moved, not
+        // copied, in one statement: a second legacy instance with the same client id cannot take it as well.
+        const auto oldTable = scalar(c, "SELECT to_regclass('iot_subscriber_checkpoints') IS NOT NULL", {});
+        if (!oldTable)
+            return oldTable.error();
+        if (oldTable.value() == "t") {
+            pos = scalar(c,
+                         "WITH old AS (DELETE FROM iot_subscriber_checkpoints WHERE spool_id = $2 RETURNING position) "
+                         "INSERT INTO iot_subscriber_spool_checkpoints (spool_id, position) "
+                         "SELECT $1, position FROM old RETURNING position",
+                         {d->spoolId.constData(), d->legacyClientId.constData()});
+            claim.takenOver = pos && !pos.value().isEmpty();
+        }
+    }
+    if (!pos)
+        return pos.error();
+    if (!pos.value().isEmpty()) {
+        claim.kind = CheckpointClaim::Kind::Found;
+        claim.position = pos.value().toULongLong();
+    }
+    return claim;
 }
 
 WriteOutcome PostgresSink::write(const WriteSet &set)

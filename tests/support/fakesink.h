@@ -47,6 +47,11 @@ public:
     void failWrites(int n, FailureClass failure = FailureClass::Connection, QByteArray code = {});
     /// The next commit happens, but its reply is lost with the connection: the writer sees a connection failure.
     void loseNextCommitReply();
+    /// Another writer puts `position` into this spool's checkpoint row behind our back (what a clone with the same
+    /// key did before spool ids and locks).
+    void overwriteCheckpoint(std::uint64_t position);
+    /// While held, claims answer InUse: another live process holds this spool's lock.
+    void holdSpoolLock(bool held);
     /// While hung, open() and write() block (as a server that stopped answering does) until hang(false).
     void hang(bool on);
 
@@ -71,6 +76,7 @@ private:
     friend class FakeSink;
     Status open();
     WriteOutcome write(const WriteSet &set);
+    CheckpointClaim claim() const;
     void waitWhileHung(std::unique_lock<std::mutex> &lock);
     WriteOutcome refusal(const WriteSet &set) const;
     template <typename T>
@@ -95,6 +101,7 @@ private:
     QByteArray m_writeFailureCode;
     bool m_loseReply = false;
     bool m_hung = false;
+    bool m_lockHeld = false;
     bool m_waiting = false;
     std::vector<Row> m_rows;
     std::vector<DeadRow> m_dead;
@@ -115,7 +122,7 @@ public:
     void close() override { m_open = false; }
     bool isOpen() const override { return m_open; }
     WriteOutcome write(const WriteSet &set) override;
-    Result<std::uint64_t> readCheckpoint() override;
+    Result<CheckpointClaim> claimCheckpoint() override;
     QString describe() const override { return QStringLiteral("fake database"); }
     QString table() const override { return QStringLiteral("readings"); }
 
