@@ -229,7 +229,7 @@ void BatchWriter::drain()
     if (!writeNextPiece())
         return;
     // One transaction per event-loop turn keeps timers and shutdown requests on this thread responsive.
-    if (!m_pieces.empty() || !m_queue->isEmpty()) {
+    if (!m_pieces.empty() || !m_queue->isEmpty() || m_spool.replayPending()) {
         if (!m_drainPosted) {
             m_drainPosted = true;
             QMetaObject::invokeMethod(this, &BatchWriter::drain, Qt::QueuedConnection);

@@ -40,6 +40,8 @@ public:
     void dropCommitted(std::deque<WriteSet> &pieces) const;
     /// A transaction with `checkpoint` committed: segments wholly before it are released.
     void commit(std::uint64_t checkpoint);
+    /// Whether the replay has more to read: the writer keeps draining without waiting for a new batch.
+    bool replayPending() const { return m_spool && m_replayFrom < m_replayTo; }
     /// Up to `max` messages of the replay into `into`; false once there is nothing (readable) left to replay.
     bool replay(Batch &into, std::size_t max);
     /// Reads a spilled run back into `into`, up to `max` messages; what is left goes back to the head of `queue`.

@@ -41,10 +41,11 @@ struct Rig
         o.segmentBytes = 1 << 20;
         spool = std::move(Spool::open(o)).value();
     }
-    void start()
+    void start(int maxTransactionRows = 1000)
     {
         SubscriberConfig cfg;
         cfg.errorRetryDelaySec = 0.02;
+        cfg.maxTransactionRows = maxTransactionRows;
         writer = std::make_unique<BatchWriter>(db->factory(db), cfg, &queue, &counters, spool.get(),
                                                spool->endPosition());
         writer->start();
@@ -87,6 +88,7 @@ private Q_SLOTS:
     void aLostRowOnReconnectReplaysNothing();
     void spoolInUseBlocksUntilReleased();
     void noCheckpointReplaysWhatTheSpoolHolds();
+    void aLongReplayGoesOnWithoutNewMessages();
 };
 
 void TstCheckpointIdentity::aForeignCheckpointNeverRaisesOurs()
@@ -158,6 +160,21 @@ void TstCheckpointIdentity::noCheckpointReplaysWhatTheSpoolHolds()
     QTRY_COMPARE(rig.db->storedSeqs().size(), 55);
     QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 55));
     QCOMPARE(rig.counters.replayed.load(), std::uint64_t(50));
+}
+
+void TstCheckpointIdentity::aLongReplayGoesOnWithoutNewMessages()
+{
+    // A replay of many transactions on a quiet stream: before, each transaction of it waited for a new batch to
+    // wake the writer, so a restart after an outage stalled after its first max_transaction_rows rows.
+    Rig rig;
+    for (int seq = 1; seq <= 2000; ++seq) {
+        std::uint64_t end = 0;
+        QVERIFY(rig.spool->append("t/1", FakeMessageSource::payload(seq), seq, end));
+    }
+    rig.start(300);
+    QTRY_COMPARE(rig.db->storedSeqs().size(), 2000);
+    QCOMPARE(rig.db->storedSeqs(), FakeMessageSource::seqs(1, 2000));
+    QCOMPARE(rig.db->checkpoint(), rig.spool->endPosition());
 }
 
 QTEST_GUILESS_MAIN(TstCheckpointIdentity)
