@@ -56,6 +56,7 @@ private Q_SLOTS:
     void twinsWithOneClientIdKeepTheirOwnCheckpoints();
     void replacedSpoolDirectoryReplaysWhatItHolds();
     void killDuringReplayIsExactlyOnce();
+    void copiedSpoolDirectoryIsLockedOut();
     void oneClientIdTwiceIsReportedAsATakeover_data();
     void oneClientIdTwiceIsReportedAsATakeover();
 };
@@ -248,6 +249,40 @@ void TstCheckpoint::killDuringReplayIsExactlyOnce()
     QVERIFY2(ok, qPrintable(why));
     QVERIFY2(sub.isRunning(), qPrintable(ended(sub)));
     QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
+}
+
+void TstCheckpoint::copiedSpoolDirectoryIsLockedOut()
+{
+    // A spool directory copied with its SPOOL_ID (a cloned machine) must not share the checkpoint row while the
+    // original runs: PostgreSQL's advisory lock on the id blocks the copy, which retries and takes over once free.
+    IOT_REQUIRE_SERVERS(srv);
+    QTemporaryDir dir(srv.tmp + QStringLiteral("/copied-XXXXXX"));
+    const QString tag = QStringLiteral("ckpt_copied");
+    ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, tag);
+    const auto setupFor = [&](const QString &name) {
+        SubscriberSetup s;
+        s.database = tag;
+        s.topic = tag + QLatin1Char('/') + name + QStringLiteral("/#");
+        s.clientId = tag + QLatin1Char('-') + name;
+        s.extraToml = QStringLiteral("\n[spool]\ndir = \"%1\"\n").arg(dir.filePath(name + QStringLiteral("-spool")));
+        return s;
+    };
+    SubscriberProcess a(dir.filePath(QStringLiteral("a"))), b(dir.filePath(QStringLiteral("b")));
+    QVERIFY(a.start(subscriberConfig(srv, setupFor(QStringLiteral("a")))));
+    QVERIFY2(a.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(a.log()));
+    QVERIFY2(a.stopCleanly(), qPrintable(a.log().right(2000)));
+    QString out;
+    QVERIFY2(runProgram(QStringLiteral("cp"), {QStringLiteral("-a"), dir.filePath(QStringLiteral("a-spool")),
+                                               dir.filePath(QStringLiteral("b-spool"))}, 10000, &out), qPrintable(out));
+    QVERIFY(a.start(subscriberConfig(srv, setupFor(QStringLiteral("a")))));
+    QVERIFY2(a.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(a.log()));
+    QVERIFY(b.start(subscriberConfig(srv, setupFor(QStringLiteral("b")))));
+    QVERIFY2(b.waitForLog(QStringLiteral("in use by another live process"), 15000), qPrintable(b.log().right(3000)));
+    QVERIFY(!b.log().contains(QStringLiteral("database ready")));
+    QVERIFY2(b.isRunning(), qPrintable(ended(b)));
+    QVERIFY2(a.stopCleanly(), qPrintable(a.log().right(2000)));
+    QVERIFY2(b.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(b.log().right(3000)));
+    QVERIFY2(b.stopCleanly(), qPrintable(b.log().right(2000)));
 }
 
 void TstCheckpoint::oneClientIdTwiceIsReportedAsATakeover_data()
