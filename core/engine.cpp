@@ -79,13 +79,21 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
                                             sub.maxPayloadBytes);
     };
     const DatabaseConfig db = config.database;
-    const QString spoolId = config.spool.enabled ? MqttClient::clientIdFor(config.mqtt) : QString();
+    const QString clientId = MqttClient::clientIdFor(config.mqtt);
     const QList<MappingRule> mappings = config.mappings;
-    d->sinkFactory = [db, spoolId, mappings]() -> std::unique_ptr<SqlSink> {
+    // Called on the writer thread after start() opened the spool: the checkpoint row is the spool directory's.
+    d->sinkFactory = [db, clientId, mappings, p = d.get()]() -> std::unique_ptr<SqlSink> {
         const QString name = QStringLiteral("iot-writer");
+        CheckpointKey key;
+        if (p->spool) {
+            key.spoolId = QString::fromLatin1(p->spool->id().id);
+            // Only a spool from before spool ids may take over the row its client id had in the old table.
+            if (p->spool->id().origin == SpoolId::Origin::Legacy)
+                key.legacyClientId = clientId;
+        }
         if (db.driver == DbDriver::Postgres)
-            return std::make_unique<PostgresSink>(db, name, spoolId, mappings);
-        return std::make_unique<SqliteSink>(db, name, spoolId, mappings);
+            return std::make_unique<PostgresSink>(db, name, key, mappings);
+        return std::make_unique<SqliteSink>(db, name, key, mappings);
     };
     d->snapshotTimer.setInterval(DefaultSnapshotMs);
     connect(&d->snapshotTimer, &QTimer::timeout, this, [this] { d->takeSnapshot(); });
@@ -201,8 +209,17 @@ Result<std::uint64_t> Engine::Private::openSpool()
     spool = std::move(opened).value();
     const Spool::Recovery &r = spool->recovery();
     auto lg = log::get("engine");
-    lg->info("spool {}: {} segments, {} records on disk, positions {}..{}", spool->directory(), r.segments,
-             r.records, r.startPosition, r.endPosition);
+    lg->info("spool {} (id {}): {} segments, {} records on disk, positions {}..{}", spool->directory(),
+             spool->id().id.constData(), r.segments, r.records, r.startPosition, r.endPosition);
+    if (spool->id().origin == SpoolId::Origin::Damaged)
+        lg->error("spool {}: SPOOL_ID was damaged (kept as SPOOL_ID.damaged); new id {}: the database's checkpoint "
+                  "of the old id is not used, everything the spool holds is replayed (rows already committed may "
+                  "be stored twice)",
+                  spool->directory(), spool->id().id.constData());
+    else if (spool->id().origin == SpoolId::Origin::Legacy)
+        lg->warn("spool {} holds records but no SPOOL_ID (written by a version before spool ids): new id {}; it may "
+                 "take over the checkpoint row of its client id once",
+                 spool->directory(), spool->id().id.constData());
     for (const QString &p : r.problems)
         lg->error("spool damage found at start-up (skipped, the rest is replayed): {}", p);
     counters.spoolDamagedBytes.store(r.damagedBytes, std::memory_order_relaxed);

@@ -16,12 +16,37 @@ void MessageSource::setState(StateInfo info)
     if (info.state == m_info.state)
         return;
     info.sinceUs = TimeFormat::nowUs();
+    info.sessionsTakenOver = m_info.sessionsTakenOver;
+    info.takeoverConfirmed = m_info.takeoverConfirmed;
     m_info = std::move(info);
     Q_EMIT stateChanged(m_info);
 }
 
+void MessageSource::setSessionsTakenOver(int count, bool confirmed)
+{
+    if (count == m_info.sessionsTakenOver && confirmed == m_info.takeoverConfirmed)
+        return;
+    m_info.sessionsTakenOver = count;
+    m_info.takeoverConfirmed = confirmed;
+    Q_EMIT stateChanged(m_info);
+}
+
+QString MessageSource::StateInfo::takeoverText() const
+{
+    if (sessionsTakenOver == 0)
+        return {};
+    return QStringLiteral("the broker took our session over %1 times in a row%2: another live client uses this "
+                          "client id (cloned machines share the host name of the default id); give each instance "
+                          "its own [mqtt] client_id")
+        .arg(sessionsTakenOver)
+        .arg(takeoverConfirmed ? QStringLiteral(" (reason 0x8E, session taken over)")
+                               : QStringLiteral(" (each session ended right after it began)"));
+}
+
 QString MessageSource::StateInfo::detail() const
 {
+    if (sessionsTakenOver > 0)
+        return takeoverText();
     switch (state) {
     case State::Connecting: return QStringLiteral("connecting to ") + endpoint;
     case State::Connected: return QStringLiteral("connected to ") + endpoint;

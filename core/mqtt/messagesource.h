@@ -56,9 +56,16 @@ public:
         TlsProblem tls = TlsProblem::None;  // Cause::Tls: which
         QString message{};           // the library's or broker's words for the cause: "connection refused",
                                      // "certificate verify failed: unable to get local issuer certificate"
+        int sessionsTakenOver = 0;   // > 0: the broker keeps ending our session right after it began (another
+                                     // live client with our client id); how many in a row. Kept across states.
+        bool takeoverConfirmed = false;  // the broker said so (MQTT 5 reason 0x8E), not only the timing
 
-        /// The one-line text of logs and /readyz: "connected to h:1883", "attempt 3 in 4.2 s: connection refused".
+        /// The one-line text of logs and /readyz: "connected to h:1883", "attempt 3 in 4.2 s: connection refused";
+        /// while a takeover is suspected, takeoverText().
         QString detail() const;
+        /// "the broker took our session over 3 times in a row (…): another live client uses this client id …",
+        /// empty when no takeover is suspected.
+        QString takeoverText() const;
         bool operator==(const StateInfo &) const = default;
     };
 
@@ -88,8 +95,10 @@ Q_SIGNALS:
     void stopped();
 
 protected:
-    /// Stamps `info.sinceUs`; emits on a change of state only.
+    /// Stamps `info.sinceUs` and the takeover fields; emits on a change of state only.
     void setState(StateInfo info);
+    /// The session takeover the source suspects (0: none); emits at once when it changes, whatever the state.
+    void setSessionsTakenOver(int count, bool confirmed);
     void deliver(QByteArrayView topic, QByteArrayView payload)
     {
         if (m_handler)

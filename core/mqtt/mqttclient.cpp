@@ -4,7 +4,9 @@
 #include "logging/log.h"
 #include "mqtt/backoff.h"
 #include "mqtt/orderlyclose.h"
+#include "mqtt/sessiontakeover.h"
 #include "mqtt/tlscontext.h"
+#include "util/timeformat.h"
 
 #include <QHash>
 #include <QSocketNotifier>
@@ -63,6 +65,8 @@ struct MqttClient::Private
     quint64 delivered = 0;  // PUBLISH packets handed on; tells readReady() whether a read made progress
     std::uint32_t maxPacketBytes = 0;  // MQTT 5 CONNECT property (0: not sent)
     std::shared_ptr<spdlog::logger> log = log::get("mqtt");
+    SessionTakeover takeover;
+    QTimer settleTimer;  // a session that lasts SessionTakeover::ShortSessionUs ends a suspected takeover
 
     Private(MqttClient *qq, const MqttConfig &c, double base, double max)
         : q(qq), cfg(c), backoff(base, max)
@@ -88,6 +92,7 @@ struct MqttClient::Private
 
     void onConnect(int rc);
     void onDisconnect(int rc);
+    void noteSessionLost(int rc);
     void onSubscribe(int mid, int count, const int *granted);
 
     static void cbConnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onConnect(rc); }
@@ -132,9 +137,18 @@ MqttClient::MqttClient(const MqttConfig &config, double reconnectDelaySec, doubl
     initLibrary();
     d->maxPacketBytes = maxPacketBytes(maxPayloadBytes);
     d->clientId = clientIdFor(config).toUtf8();
-    for (QTimer *t : {&d->miscTimer, &d->retryTimer, &d->stopTimer})
+    for (QTimer *t : {&d->miscTimer, &d->retryTimer, &d->stopTimer, &d->settleTimer})
         t->setParent(this);  // follow the client if it is ever moved to another thread
     d->miscTimer.setInterval(MiscIntervalMs);
+    d->settleTimer.setSingleShot(true);
+    d->settleTimer.setInterval(int(SessionTakeover::ShortSessionUs / 1000));
+    connect(&d->settleTimer, &QTimer::timeout, this, [this] {
+        if (d->takeover.suspected())
+            d->log->info("our session has lasted {} s: the broker no longer takes it over",
+                         SessionTakeover::ShortSessionUs / 1000000);
+        d->takeover.settled();
+        setSessionsTakenOver(0, false);
+    });
     d->retryTimer.setSingleShot(true);
     d->stopTimer.setSingleShot(true);
     connect(&d->miscTimer, &QTimer::timeout, this, [this] { d->misc(); });
@@ -381,6 +395,8 @@ void MqttClient::Private::onConnect(int rc)
         return;  // libmosquitto reports the disconnect next; the back-off retries from there
     }
     backoff.reset();
+    takeover.connected(TimeFormat::nowUs());
+    settleTimer.start();
     q->setState({.state = State::Connected, .endpoint = where()});
     log->info("connected to {}", where());
     pendingSubscriptions.clear();
@@ -421,6 +437,8 @@ void MqttClient::Private::onDisconnect(int rc)
         finishStop();
         return;
     }
+    if (wasConnected)
+        noteSessionLost(rc);
     if (!wasConnected && handleTlsFailure())
         return;
     QString reason = rc == 0 ? QStringLiteral("disconnected") : mosqError(rc);
@@ -428,6 +446,17 @@ void MqttClient::Private::onDisconnect(int rc)
     if (!wasConnected && !libraryError.isEmpty())
         reason += QStringLiteral(" (") + libraryError + QLatin1Char(')');
     scheduleReconnect(Cause::ConnectionLost, reason);
+}
+
+void MqttClient::Private::noteSessionLost(int rc)
+{
+    settleTimer.stop();
+    const bool started = takeover.lost(TimeFormat::nowUs(), rc);
+    if (!takeover.suspected())
+        return;
+    q->setSessionsTakenOver(takeover.shortSessions(), takeover.brokerSaidSo());
+    if (started)
+        log->warn("{} (client id {})", q->stateInfo().takeoverText(), clientId.constData());
 }
 
 bool MqttClient::Private::handleTlsFailure()

@@ -163,10 +163,12 @@ void BatchWriter::tryOpen()
 
 bool BatchWriter::syncCheckpoint()
 {
-    const Result<std::uint64_t> c = m_sink->readCheckpoint();
-    if (!c) {
-        scheduleRetry({.cause = m_sink->notAnswering() ? Cause::NotAnswering : Cause::CheckpointUnreadable,
-                       .message = c.error().message});
+    const Result<CheckpointClaim> c = m_sink->claimCheckpoint();
+    if (!c || c.value().kind == CheckpointClaim::Kind::InUse) {
+        const Cause cause = c                        ? Cause::SpoolInUse
+                            : m_sink->notAnswering() ? Cause::NotAnswering
+                                                     : Cause::CheckpointUnreadable;
+        scheduleRetry({.cause = cause, .message = c ? m_spool.spoolId() : c.error().message});
         return false;
     }
     m_spool.adopt(c.value());
@@ -216,6 +218,7 @@ void BatchWriter::scheduleRetry(StateInfo why)
     m_sink->close();
     const int delayMs = static_cast<int>(m_config.errorRetryDelaySec * 1000.0);
     why.state = why.cause == Cause::TableRefusesEveryRow || why.cause == Cause::DeadLetterTableRefuses
+            || why.cause == Cause::SpoolInUse
         ? State::Blocked
         : State::Retrying;
     why.retryDelayUs = qint64(delayMs) * 1000;
@@ -257,7 +260,7 @@ void BatchWriter::drain()
     if (!writeNextPiece())
         return;
     // One transaction per event-loop turn keeps timers and shutdown requests on this thread responsive.
-    if (!m_pieces.empty() || !m_queue->isEmpty()) {
+    if (!m_pieces.empty() || !m_queue->isEmpty() || m_spool.replayPending()) {
         if (!m_drainPosted) {
             m_drainPosted = true;
             QMetaObject::invokeMethod(this, &BatchWriter::drain, Qt::QueuedConnection);
@@ -345,8 +348,10 @@ bool BatchWriter::writeNextPiece()
     m_lastWriteUs = startUs;
     const WriteOutcome out = m_sink->write(piece);
     report(piece, out, startUs);
-    if (!out.ok())
+    if (!out.ok()) {
+        m_spool.noteInDoubt(piece.checkpoint);
         return handleFailure(out);
+    }
     countCommitted(piece, out);
     if (piece.bisecting) {
         // Evidence for judging a row that fails alone later in this split: its table took other rows.

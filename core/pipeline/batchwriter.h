@@ -49,6 +49,7 @@ public:
         CheckpointUnreadable,    // the spool checkpoint cannot be read
         TableRefusesEveryRow,    // Blocked: `table` refuses every row (permission, trigger)
         DeadLetterTableRefuses,  // Blocked: the dead-letter table refuses rows
+        SpoolInUse,              // Blocked: another live process holds this spool id's lock (`message`: the id)
         Fatal,                   // Failed: no retry helps (conflicting [[mappings]])
     };
     Q_ENUM(Cause)

@@ -33,6 +33,11 @@ QString BatchWriter::StateInfo::reason() const
         return QStringLiteral("%1 refuses every row%2: %3")
             .arg(table, code.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(code), message);
     case Cause::DeadLetterTableRefuses: return QStringLiteral("the dead-letter table refuses rows: ") + message;
+    case Cause::SpoolInUse:
+        return QStringLiteral("spool %1 is in use by another live process (its checkpoint is locked in the database): "
+                              "a spool directory copied with its SPOOL_ID, e.g. a cloned machine; give each instance "
+                              "its own spool directory")
+            .arg(message);
     case Cause::None:
     case Cause::Unavailable:
     case Cause::Fatal: break;

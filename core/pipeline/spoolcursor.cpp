@@ -25,21 +25,61 @@ SpoolCursor::SpoolCursor(Spool *spool, std::uint64_t replayTo, PipelineCounters 
 {
 }
 
-void SpoolCursor::adopt(std::uint64_t committed)
+QString SpoolCursor::spoolId() const
+{
+    return m_spool ? QString::fromLatin1(m_spool->id().id) : QString();
+}
+
+void SpoolCursor::noteInDoubt(std::uint64_t checkpoint)
+{
+    if (checkpoint > m_committed)
+        m_inDoubt = checkpoint;
+}
+
+void SpoolCursor::adopt(const CheckpointClaim &claim)
 {
     if (!m_spool)
         return;
-    if (!m_committedThisRun && committed > m_replayTo) {
-        // Positions restart at 0 in a new spool directory; a checkpoint from an older one means nothing here.
-        logger()->warn("the database's spool checkpoint ({}) is beyond this spool's end ({}): the spool directory "
-                       "was replaced; ignoring the old checkpoint",
-                       committed, m_replayTo);
+    const bool found = claim.kind == CheckpointClaim::Kind::Found;
+    if (m_replayPlanned) {
+        // A reconnection. Only this process writes this spool's row (the lock says so), so the row is either what
+        // we last committed or the write that was in doubt when the connection went. Anything else is someone
+        // else's doing (a restored backup, a hand edit, a second instance the database could not lock out): taking
+        // it would drop our pending rows as committed and release segments we still need.
+        if (found && claim.position == m_inDoubt && m_inDoubt > m_committed) {
+            m_committed = m_inDoubt;
+        } else if (!found || claim.position != m_committed) {
+            logger()->warn("the database's checkpoint for spool {} ({}) is not one this process wrote (committed "
+                           "{}, in doubt {}): ignored, writing goes on from {}",
+                           m_spool->id().id.constData(),
+                           found ? QByteArray::number(qulonglong(claim.position)).constData() : "no row", m_committed,
+                           m_inDoubt, m_committed);
+        }
+        m_inDoubt = 0;
+        return;
+    }
+    m_replayPlanned = true;
+    const SpoolId &id = m_spool->id();
+    std::uint64_t committed = found ? claim.position : 0;
+    if (claim.takenOver)
+        logger()->warn("spool {} predates spool ids: took over its client id's checkpoint row (position {}) from "
+                       "the old table iot_subscriber_checkpoints",
+                       id.id.constData(), committed);
+    if (committed > m_replayTo) {
+        // Positions restart at 0 in a new spool directory: a checkpoint beyond this one's end is not about it.
+        logger()->warn("the database's checkpoint for spool {} ({}) is beyond this spool's end ({}): ignored, "
+                       "replaying everything the spool holds",
+                       id.id.constData(), committed, m_replayTo);
         committed = 0;
     }
-    m_committed = std::max(m_committed, committed);
-    if (m_replayPlanned)
-        return;
-    m_replayPlanned = true;
+    if (!found && m_spool->startPosition() < m_replayTo)
+        // The stated rule for a database that has never seen this spool (a new database, a replaced or damaged
+        // spool id): replay what the spool holds. Rows an earlier id committed may be stored twice; none is lost.
+        logger()->warn("the database has no checkpoint for spool {} (a new database, or a new or replaced spool "
+                       "directory{}): replaying everything the spool holds, positions {} to {}",
+                       id.id.constData(), id.origin == SpoolId::Origin::Damaged ? "; its SPOOL_ID was damaged" : "",
+                       m_spool->startPosition(), m_replayTo);
+    m_committed = committed;
     m_replayFrom = std::max(m_committed, m_spool->startPosition());
     if (m_replayFrom < m_replayTo)
         logger()->info("replaying the spool from position {} to {}: messages received before the last stop "
@@ -54,7 +94,8 @@ void SpoolCursor::commit(std::uint64_t checkpoint)
     if (!m_spool || !checkpoint)
         return;
     m_committed = std::max(m_committed, checkpoint);
-    m_committedThisRun = true;
+    if (m_inDoubt <= m_committed)
+        m_inDoubt = 0;
     m_spool->release(m_committed);
 }
 

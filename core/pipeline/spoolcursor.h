@@ -26,14 +26,22 @@ public:
     bool enabled() const { return m_spool != nullptr; }
     /// The spool position up to which the database holds every row (0: none known).
     std::uint64_t committed() const { return m_committed; }
-    /// Takes the checkpoint read from the database at a (re)connection; the first one plans the replay. A
-    /// checkpoint beyond this spool's end belongs to an older spool directory and is ignored.
-    void adopt(std::uint64_t databaseCheckpoint);
+    /// The spool directory's id (SpoolId), which keys its checkpoint row.
+    QString spoolId() const;
+    /// Takes what the database holds for this spool at a (re)connection. The first one plans the replay (none:
+    /// everything the spool holds; beyond this spool's end: ignored). Later ones never raise the committed
+    /// position above what this process wrote: the database's word is taken only to settle the one write whose
+    /// outcome is in doubt (noteInDoubt); anything else is logged and ignored.
+    void adopt(const CheckpointClaim &claim);
+    /// A write carrying `checkpoint` failed; with the connection lost, it may still have committed.
+    void noteInDoubt(std::uint64_t checkpoint);
     /// Takes out of `pieces` the rows the committed checkpoint covers, counting them as written (or dead-lettered):
     /// a commit whose reply was lost with the connection did happen, and its rows must not be written twice.
     void dropCommitted(std::deque<WriteSet> &pieces) const;
     /// A transaction with `checkpoint` committed: segments wholly before it are released.
     void commit(std::uint64_t checkpoint);
+    /// Whether the replay has more to read: the writer keeps draining without waiting for a new batch.
+    bool replayPending() const { return m_spool && m_replayFrom < m_replayTo; }
     /// Up to `max` messages (and about `maxBytes` of Batch::memoryBytes(), at least one message) of the replay into
     /// `into`; false once there is nothing (readable) left to replay.
     bool replay(Batch &into, std::size_t max, std::size_t maxBytes = SIZE_MAX);
@@ -51,7 +59,7 @@ private:
     std::uint64_t m_replayTo = 0;
     bool m_replayPlanned = false;
     std::uint64_t m_committed = 0;
-    bool m_committedThisRun = false;
+    std::uint64_t m_inDoubt = 0;
 };
 
 } // namespace iot

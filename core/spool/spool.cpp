@@ -232,6 +232,10 @@ Result<std::unique_ptr<Spool>> Spool::open(const Options &options)
         }
     }
     r.segments = found.size();
+    auto id = SpoolId::load(options.dir, r.records > 0);
+    if (!id)
+        return id.error();
+    s->m_id = std::move(id).value();
     const std::uint64_t headBase = found.empty() ? 0 : found.back().base + found.back().size;
     s->m_segments = std::move(found);
     // New records always go to a fresh segment: a damaged tail is never written over, only skipped.

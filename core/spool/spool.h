@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pipeline/batch.h"
+#include "spool/spoolid.h"
 #include "spool/spoolstate.h"
 #include "util/result.h"
 
@@ -64,6 +65,8 @@ public:
 
     const Recovery &recovery() const { return m_recovery; }
     QString directory() const { return m_options.dir; }
+    /// This directory's id (SPOOL_ID), which keys its checkpoint in the database, and how it came about.
+    const SpoolId &id() const { return m_id; }
 
     /// Ingest thread. Appends one record; `endPosition` receives the position just after it. False when the disk
     /// refuses (full, I/O error; state() then says which) or the record is too large: the message then lives in
@@ -112,6 +115,7 @@ private:
 
     Options m_options;
     Recovery m_recovery;
+    SpoolId m_id;
     int m_lockFd = -1;
     std::mutex m_mutex;               // guards m_segments
     std::vector<Segment> m_segments;  // ordered by base; the last one is the head

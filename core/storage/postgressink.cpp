@@ -46,6 +46,7 @@ struct PostgresSink::Private
     QByteArray copyDead;
     std::string buffer;  // reused across transactions: no allocation per write once grown
     QByteArray spoolId;
+    QByteArray legacyClientId;
     std::unique_ptr<MappedWriter> mapped;
     ReplyDeadline deadline;
     bool notAnswering = false;  // the last call was cut by the deadline
@@ -157,7 +158,7 @@ WriteOutcome PostgresSink::Private::writeCheckpoint(PGconn *c, std::uint64_t che
     const QByteArray pos = QByteArray::number(static_cast<qulonglong>(checkpoint));
     const char *params[2] = {spoolId.constData(), pos.constData()};
     PGresult *res = PQexecParams(c,
-                                 "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                 "INSERT INTO iot_subscriber_spool_checkpoints (spool_id, position, updated_at) "
                                  "VALUES ($1, $2, now()) ON CONFLICT (spool_id) DO UPDATE "
                                  "SET position = EXCLUDED.position, updated_at = EXCLUDED.updated_at",
                                  2, nullptr, params, nullptr, nullptr, 0);
@@ -172,12 +173,13 @@ WriteOutcome PostgresSink::Private::writeCheckpoint(PGconn *c, std::uint64_t che
     return out;
 }
 
-PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
+PostgresSink::PostgresSink(const DatabaseConfig &config, QString connectionName, CheckpointKey key,
                            QList<MappingRule> mappings)
     : d(std::make_unique<Private>())
 {
     d->mapped = std::make_unique<MappedWriter>(std::move(mappings), MappingSchema::Dialect::Postgres);
-    d->spoolId = spoolId.toUtf8();
+    d->spoolId = key.spoolId.toUtf8();
+    d->legacyClientId = key.legacyClientId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
     d->table = quoteIdentifier(config.table);
@@ -329,32 +331,74 @@ Status PostgresSink::ping()
     return Ok{};
 }
 
-Result<std::uint64_t> PostgresSink::readCheckpoint()
+namespace {
+
+/// Runs one statement with text parameters and returns its first value ("" for no row), or the server's error.
+Result<QByteArray> scalar(PGconn *c, const char *sql, std::initializer_list<const char *> params)
+{
+    PGresult *res = PQexecParams(c, sql, int(params.size()), nullptr, params.begin(), nullptr, nullptr, 0);
+    const ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
+        PQclear(res);
+        return Error{msg};
+    }
+    QByteArray v = st == PGRES_TUPLES_OK && PQntuples(res) > 0 ? QByteArray(PQgetvalue(res, 0, 0)) : QByteArray();
+    PQclear(res);
+    return v;
+}
+
+} // namespace
+
+Result<CheckpointClaim> PostgresSink::claimCheckpoint()
 {
     d->notAnswering = false;
     PGconn *c = isOpen() ? d->conn() : nullptr;
     if (!c || PQstatus(c) != CONNECTION_OK)
         return Error{QStringLiteral("not connected")};
-    const char *params[1] = {d->spoolId.constData()};
-    std::uint64_t pos = 0;
-    // FOR SHARE waits for a transaction of ours that is still open on the server — one whose connection we cut
-    // while the network held its COMMIT back — so the position read is what that transaction leaves behind. The
-    // server ends it by its statement and idle-in-transaction timeouts (set in write()) if nothing else does.
-    const WriteOutcome out = d->guarded(QStringLiteral("checkpoint"), 0, [&] {
-        PGresult *res = PQexecParams(c, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = $1 FOR SHARE",
-                                     1, nullptr, params, nullptr, nullptr, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            const QString msg = QString::fromUtf8(PQresultErrorMessage(res)).trimmed();
-            PQclear(res);
-            return WriteOutcome::retry(msg);
+    CheckpointClaim claim;
+    const WriteOutcome out = d->guarded(QStringLiteral("checkpoint"), 0, [&]() -> WriteOutcome {
+        // Session level, on the writer's own connection: held while this connection lives, released by the server
+        // when the process dies (kill -9, power loss), so a crashed instance never blocks its successor.
+        const QByteArray lockKey = "iot-subscriber spool " + d->spoolId;
+        const auto locked = scalar(c, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", {lockKey.constData()});
+        if (!locked)
+            return WriteOutcome::retry(locked.error().message);
+        if (locked.value() != "t") {
+            claim.kind = CheckpointClaim::Kind::InUse;
+            return WriteOutcome{};
         }
-        pos = PQntuples(res) > 0 ? std::strtoull(PQgetvalue(res, 0, 0), nullptr, 10) : 0;
-        PQclear(res);
+        // FOR SHARE waits for a transaction of ours that is still open on the server — one whose connection we cut
+        // while the network held its COMMIT back — so the position read is what that transaction leaves behind.
+        // The server ends it by its statement and idle-in-transaction timeouts (set in write()) if nothing else does.
+        auto pos = scalar(c, "SELECT position FROM iot_subscriber_spool_checkpoints WHERE spool_id = $1 FOR SHARE",
+                          {d->spoolId.constData()});
+        if (pos && pos.value().isEmpty() && !d->legacyClientId.isEmpty()) {
+            // A spool written before spool ids: its row is keyed by the client id in the old table. Moved, not
+            // copied, in one statement: a second legacy instance with the same client id cannot take it as well.
+            const auto oldTable = scalar(c, "SELECT to_regclass('iot_subscriber_checkpoints') IS NOT NULL", {});
+            if (!oldTable)
+                return WriteOutcome::retry(oldTable.error().message);
+            if (oldTable.value() == "t") {
+                pos = scalar(c,
+                             "WITH old AS (DELETE FROM iot_subscriber_checkpoints WHERE spool_id = $2 RETURNING position) "
+                             "INSERT INTO iot_subscriber_spool_checkpoints (spool_id, position) "
+                             "SELECT $1, position FROM old RETURNING position",
+                             {d->spoolId.constData(), d->legacyClientId.constData()});
+                claim.takenOver = pos && !pos.value().isEmpty();
+            }
+        }
+        if (!pos)
+            return WriteOutcome::retry(pos.error().message);
+        if (!pos.value().isEmpty()) {
+            claim.kind = CheckpointClaim::Kind::Found;
+            claim.position = pos.value().toULongLong();
+        }
         return WriteOutcome{};
     });
     if (!out.ok())
         return Error{out.message};
-    return pos;
+    return claim;
 }
 
 bool PostgresSink::notAnswering() const

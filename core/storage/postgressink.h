@@ -13,8 +13,8 @@ namespace iot {
 class PostgresSink final : public SqlSink
 {
 public:
-    /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
-    PostgresSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {},
+    /// `key` names this spool's row in the checkpoint table (an empty spool id: no spool, no checkpoint).
+    PostgresSink(const DatabaseConfig &config, QString connectionName, CheckpointKey key = {},
                  QList<MappingRule> mappings = {});
     ~PostgresSink() override;
     Q_DISABLE_COPY_MOVE(PostgresSink)
@@ -23,7 +23,7 @@ public:
     void close() override;
     bool isOpen() const override;
     WriteOutcome write(const WriteSet &set) override;
-    Result<std::uint64_t> readCheckpoint() override;
+    Result<CheckpointClaim> claimCheckpoint() override;
     Status ping() override;
     bool notAnswering() const override;
     void interrupt() override;

@@ -13,6 +13,8 @@
 
 #include <sqlite3.h>
 
+#include <optional>
+
 namespace iot {
 
 struct SqliteSink::Private
@@ -26,6 +28,7 @@ struct SqliteSink::Private
     sqlite3_stmt *upsertCheckpoint = nullptr;
     sqlite3_stmt *selectCheckpoint = nullptr;
     QByteArray spoolId;
+    QByteArray legacyClientId;
     std::unique_ptr<MappedWriter> mapped;
 
     void finalize()
@@ -42,6 +45,8 @@ struct SqliteSink::Private
         // No SQLSTATE here: the result code says what it can (FailureClasses::fromSqliteCode).
         return WriteOutcome::failed(FailureClasses::fromSqliteCode(rc), msg, FailureClasses::sqliteCodeName(rc));
     }
+    Result<std::optional<std::uint64_t>> readPosition();
+    Status takeOverLegacyRow();
     Status exec(const QByteArray &sql)
     {
         char *err = nullptr;
@@ -54,12 +59,13 @@ struct SqliteSink::Private
     }
 };
 
-SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId,
+SqliteSink::SqliteSink(const DatabaseConfig &config, QString connectionName, CheckpointKey key,
                        QList<MappingRule> mappings)
     : d(std::make_unique<Private>())
 {
     d->mapped = std::make_unique<MappedWriter>(std::move(mappings), MappingSchema::Dialect::Sqlite);
-    d->spoolId = spoolId.toUtf8();
+    d->spoolId = key.spoolId.toUtf8();
+    d->legacyClientId = key.legacyClientId.toUtf8();
     d->cfg = config;
     d->connectionName = std::move(connectionName);
     d->absolutePath = QFileInfo(config.path).absoluteFilePath();
@@ -118,11 +124,12 @@ Status SqliteSink::open()
                || sqlite3_prepare_v3(d->handle, insDead.constData(), -1, SQLITE_PREPARE_PERSISTENT,
                                      &d->insertDead, nullptr) != SQLITE_OK
                || sqlite3_prepare_v3(d->handle,
-                                     "INSERT INTO iot_subscriber_checkpoints (spool_id, position, updated_at) "
+                                     "INSERT INTO iot_subscriber_spool_checkpoints (spool_id, position, updated_at) "
                                      "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT (spool_id) "
                                      "DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at",
                                      -1, SQLITE_PREPARE_PERSISTENT, &d->upsertCheckpoint, nullptr) != SQLITE_OK
-               || sqlite3_prepare_v3(d->handle, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = ?1",
+               || sqlite3_prepare_v3(d->handle, "SELECT position FROM iot_subscriber_spool_checkpoints "
+                                     "WHERE spool_id = ?1",
                                      -1, SQLITE_PREPARE_PERSISTENT, &d->selectCheckpoint, nullptr) != SQLITE_OK))
         st = Error{QString::fromUtf8(sqlite3_errmsg(d->handle))};
     if (!st) {
@@ -152,20 +159,78 @@ QString SqliteSink::table() const
     return d->cfg.table;
 }
 
-Result<std::uint64_t> SqliteSink::readCheckpoint()
+Result<std::optional<std::uint64_t>> SqliteSink::Private::readPosition()
 {
+    sqlite3_bind_text(selectCheckpoint, 1, spoolId.constData(), static_cast<int>(spoolId.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(selectCheckpoint);
+    std::optional<std::uint64_t> pos;
+    if (rc == SQLITE_ROW)
+        pos = static_cast<std::uint64_t>(sqlite3_column_int64(selectCheckpoint, 0));
+    sqlite3_reset(selectCheckpoint);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return Error{QString::fromUtf8(sqlite3_errmsg(handle))};
+    return pos;
+}
+
+Status SqliteSink::Private::takeOverLegacyRow()
+{
+    // A spool written before spool ids: its row is keyed by the client id in the old table (if there is one).
+    // Moved in one transaction, so a second legacy instance with the same client id cannot take it as well.
+    sqlite3_stmt *move = nullptr;
+    const char *sql = "INSERT INTO iot_subscriber_spool_checkpoints (spool_id, position) "
+                      "SELECT ?1, position FROM iot_subscriber_checkpoints WHERE spool_id = ?2";
+    if (sqlite3_prepare_v2(handle, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                   "name = 'iot_subscriber_checkpoints'", -1, &move, nullptr) != SQLITE_OK)
+        return Error{QString::fromUtf8(sqlite3_errmsg(handle))};
+    const bool exists = sqlite3_step(move) == SQLITE_ROW;
+    sqlite3_finalize(move);
+    if (!exists)
+        return Ok{};
+    Status st = exec("BEGIN IMMEDIATE");
+    if (st && sqlite3_prepare_v2(handle, sql, -1, &move, nullptr) == SQLITE_OK) {
+        sqlite3_bind_text(move, 1, spoolId.constData(), int(spoolId.size()), SQLITE_STATIC);
+        sqlite3_bind_text(move, 2, legacyClientId.constData(), int(legacyClientId.size()), SQLITE_STATIC);
+        if (sqlite3_step(move) != SQLITE_DONE)
+            st = Error{QString::fromUtf8(sqlite3_errmsg(handle))};
+        sqlite3_finalize(move);
+    } else if (st) {
+        st = Error{QString::fromUtf8(sqlite3_errmsg(handle))};
+    }
+    if (st && sqlite3_prepare_v2(handle, "DELETE FROM iot_subscriber_checkpoints WHERE spool_id = ?1", -1, &move,
+                                 nullptr) == SQLITE_OK) {
+        sqlite3_bind_text(move, 1, legacyClientId.constData(), int(legacyClientId.size()), SQLITE_STATIC);
+        if (sqlite3_step(move) != SQLITE_DONE)
+            st = Error{QString::fromUtf8(sqlite3_errmsg(handle))};
+        sqlite3_finalize(move);
+    }
+    if (st)
+        st = exec("COMMIT");
+    if (!st)
+        exec("ROLLBACK");
+    return st;
+}
+
+Result<CheckpointClaim> SqliteSink::claimCheckpoint()
+{
+    // No lock here: a SQLite file is shared by processes of one machine, where the spool directory's own flock
+    // already keeps a second process out (a copy of the directory with its id is not detected; see the docs).
     if (!d->handle)
         return Error{QStringLiteral("not open")};
-    sqlite3_bind_text(d->selectCheckpoint, 1, d->spoolId.constData(), static_cast<int>(d->spoolId.size()),
-                      SQLITE_STATIC);
-    const int rc = sqlite3_step(d->selectCheckpoint);
-    std::uint64_t pos = 0;
-    if (rc == SQLITE_ROW)
-        pos = static_cast<std::uint64_t>(sqlite3_column_int64(d->selectCheckpoint, 0));
-    sqlite3_reset(d->selectCheckpoint);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return Error{QString::fromUtf8(sqlite3_errmsg(d->handle))};
-    return pos;
+    auto pos = d->readPosition();
+    CheckpointClaim claim;
+    if (pos && !pos.value() && !d->legacyClientId.isEmpty()) {
+        if (const Status st = d->takeOverLegacyRow(); !st)
+            return st.error();
+        pos = d->readPosition();
+        claim.takenOver = pos && pos.value().has_value();
+    }
+    if (!pos)
+        return pos.error();
+    if (pos.value()) {
+        claim.kind = CheckpointClaim::Kind::Found;
+        claim.position = *pos.value();
+    }
+    return claim;
 }
 
 bool SqliteSink::isOpen() const

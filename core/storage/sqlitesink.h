@@ -13,8 +13,8 @@ namespace iot {
 class SqliteSink final : public SqlSink
 {
 public:
-    /// `spoolId` names this instance's row in the checkpoint table (empty: no spool, no checkpoint).
-    SqliteSink(const DatabaseConfig &config, QString connectionName, QString spoolId = {},
+    /// `key` names this spool's row in the checkpoint table (an empty spool id: no spool, no checkpoint).
+    SqliteSink(const DatabaseConfig &config, QString connectionName, CheckpointKey key = {},
                  QList<MappingRule> mappings = {});
     ~SqliteSink() override;
     Q_DISABLE_COPY_MOVE(SqliteSink)
@@ -23,7 +23,7 @@ public:
     void close() override;
     bool isOpen() const override;
     WriteOutcome write(const WriteSet &set) override;
-    Result<std::uint64_t> readCheckpoint() override;
+    Result<CheckpointClaim> claimCheckpoint() override;
     QString describe() const override;
     QString table() const override;
 

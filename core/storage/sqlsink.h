@@ -76,6 +76,26 @@ struct WriteOutcome
     static WriteOutcome retry(QString m) { return failed(FailureClass::Connection, std::move(m)); }
 };
 
+/// Whose checkpoint row a sink reads and writes: the spool directory's id (spool/spoolid.h), not the MQTT client id.
+struct CheckpointKey
+{
+    QString spoolId;         // empty: no spool, no checkpoint
+    QString legacyClientId;  // a spool of a version before spool ids: may take over that client id's old row once
+};
+
+/// What the database holds for this spool, read at every (re)connection of the writer.
+struct CheckpointClaim
+{
+    enum class Kind {
+        Found,  // this spool's row
+        None,   // no row for this spool: a new database, a new or replaced spool directory
+        InUse,  // another live connection holds this spool's lock: a spool directory copied with its id
+    };
+    Kind kind = Kind::None;
+    std::uint64_t position = 0;
+    bool takenOver = false;  // Found by moving the pre-spool-id row of `legacyClientId`
+};
+
 /// A database the writer stores into; implementations own their QSqlDatabase connection and live on the writer
 /// thread. Each write() is one transaction: all of a WriteSet or nothing.
 class SqlSink
@@ -91,9 +111,11 @@ public:
     virtual WriteOutcome write(const WriteSet &set) = 0;
     /// A cheap round trip, so an idle writer notices a lost server (and /readyz says so) before the next write.
     virtual Status ping() { return Ok{}; }
-    /// The spool position this instance last committed (0 when it never did). Only with a spool.
-    virtual Result<std::uint64_t> readCheckpoint() = 0;
-    /// Whether the last open(), write(), ping() or readCheckpoint() failed because the server did not answer in
+    /// Reads this spool's checkpoint and, where the database can (PostgreSQL: a session-level advisory lock on the
+    /// spool id), makes sure no other live process writes the same row while this connection lasts. Only with a
+    /// spool; call after every open(), before the first write.
+    virtual Result<CheckpointClaim> claimCheckpoint() = 0;
+    /// Whether the last open(), write(), ping() or claimCheckpoint() failed because the server did not answer in
     /// time (the sink cut the connection), rather than with an error of its own.
     virtual bool notAnswering() const { return false; }
     /// Any thread: makes a call blocked on the server (and every later one) fail at once — the engine's shutdown

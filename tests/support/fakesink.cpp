@@ -111,6 +111,28 @@ std::uint64_t FakeDatabase::checkpoint() const
     return locked(m_checkpoint);
 }
 
+void FakeDatabase::overwriteCheckpoint(std::uint64_t position)
+{
+    const std::lock_guard lock(m_mutex);
+    m_checkpoint = position;
+}
+
+void FakeDatabase::holdSpoolLock(bool held)
+{
+    const std::lock_guard lock(m_mutex);
+    m_lockHeld = held;
+}
+
+CheckpointClaim FakeDatabase::claim() const
+{
+    const std::lock_guard lock(m_mutex);
+    if (m_lockHeld)
+        return {.kind = CheckpointClaim::Kind::InUse};
+    if (m_checkpoint == 0)
+        return {};
+    return {.kind = CheckpointClaim::Kind::Found, .position = m_checkpoint};
+}
+
 int FakeDatabase::opens() const
 {
     return locked(m_opens);
@@ -210,11 +232,11 @@ void FakeSink::interrupt()
     m_db->wakeWaiters();
 }
 
-Result<std::uint64_t> FakeSink::readCheckpoint()
+Result<CheckpointClaim> FakeSink::claimCheckpoint()
 {
     if (!m_open)
         return Error{QStringLiteral("not open")};
-    return m_db->checkpoint();
+    return m_db->claim();
 }
 
 } // namespace iot::test

@@ -48,6 +48,11 @@ public:
     void failWrites(int n, FailureClass failure = FailureClass::Connection, QByteArray code = {});
     /// The next commit happens, but its reply is lost with the connection: the writer sees a connection failure.
     void loseNextCommitReply();
+    /// Another writer puts `position` into this spool's checkpoint row behind our back (what a clone with the same
+    /// key did before spool ids and locks).
+    void overwriteCheckpoint(std::uint64_t position);
+    /// While held, claims answer InUse: another live process holds this spool's lock.
+    void holdSpoolLock(bool held);
     /// While hung, open() and write() block (as a server that stopped answering does) until hang(false), or until
     /// the blocked connection is interrupted (SqlSink::interrupt), which fails the call as a cut connection does.
     void hang(bool on);
@@ -76,6 +81,7 @@ private:
     /// False when `interrupted` ended the wait.
     bool waitWhileHung(std::unique_lock<std::mutex> &lock, const std::atomic<bool> &interrupted);
     void wakeWaiters();
+    CheckpointClaim claim() const;
     WriteOutcome refusal(const WriteSet &set) const;
     template <typename T>
     T locked(const T &member) const
@@ -99,6 +105,7 @@ private:
     QByteArray m_writeFailureCode;
     bool m_loseReply = false;
     bool m_hung = false;
+    bool m_lockHeld = false;
     bool m_waiting = false;
     std::vector<Row> m_rows;
     std::vector<DeadRow> m_dead;
@@ -119,7 +126,7 @@ public:
     void close() override { m_open = false; }
     bool isOpen() const override { return m_open; }
     WriteOutcome write(const WriteSet &set) override;
-    Result<std::uint64_t> readCheckpoint() override;
+    Result<CheckpointClaim> claimCheckpoint() override;
     void interrupt() override;
     QString describe() const override { return QStringLiteral("fake database"); }
     QString table() const override { return QStringLiteral("readings"); }

@@ -18,9 +18,11 @@ CREATE TABLE IF NOT EXISTS ${dead_letter_table} (
     recorded_at timestamptz NOT NULL DEFAULT now()
 );
 
--- How far into this instance's spool the database has everything: written in the same transaction as the rows,
--- so a restart replays exactly what is missing. One row per spool (instance), keyed by its MQTT client id.
-CREATE TABLE IF NOT EXISTS iot_subscriber_checkpoints (
+-- How far into a spool directory the database has everything: written in the same transaction as the rows, so a
+-- restart replays exactly what is missing. One row per spool directory, keyed by the random id in its SPOOL_ID
+-- file. (iot_subscriber_checkpoints, keyed by the MQTT client id, is the table of older versions: never created or
+-- written now; a spool of such a version moves its client id's row here once, see docs/architecture.md.)
+CREATE TABLE IF NOT EXISTS iot_subscriber_spool_checkpoints (
     spool_id   text        PRIMARY KEY,
     position   bigint      NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()

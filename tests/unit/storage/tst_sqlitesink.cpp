@@ -59,11 +59,21 @@ WriteSet allGood(const Batch &b)
     return set;
 }
 
-std::unique_ptr<SqliteSink> sinkOn(const QString &path)
+std::unique_ptr<SqliteSink> sinkOn(const QString &path, const QString &legacyClientId = {})
 {
     DatabaseConfig cfg;
     cfg.path = path;
-    return std::make_unique<SqliteSink>(cfg, QStringLiteral("tst-sqlitesink"), QStringLiteral("spool-1"));
+    return std::make_unique<SqliteSink>(cfg, QStringLiteral("tst-sqlitesink"),
+                                        CheckpointKey{QStringLiteral("spool-1"), legacyClientId});
+}
+
+/// The checkpoint position, 0 for no row (and no row is not Found).
+std::uint64_t position(SqlSink &sink)
+{
+    const Result<CheckpointClaim> c = sink.claimCheckpoint();
+    if (!c)
+        return ~std::uint64_t(0);
+    return c.value().kind == CheckpointClaim::Kind::Found ? c.value().position : 0;
 }
 
 } // namespace
@@ -78,6 +88,7 @@ private Q_SLOTS:
     void dryRunStoresNothing();
     void reopenFindsTablesAndCheckpoint();
     void writeBeforeOpenIsAConnectionFailure();
+    void legacyRowIsTakenOverOnlyByItsLegacySpool();
 };
 
 void TstSqliteSink::writesRowsDeadLettersAndCheckpointTogether()
@@ -87,7 +98,7 @@ void TstSqliteSink::writesRowsDeadLettersAndCheckpointTogether()
     auto sink = sinkOn(path);
     QVERIFY(sink->open());
     QVERIFY(sink->isOpen());
-    QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(0));
+    QCOMPARE(position(*sink), std::uint64_t(0));
     const Batch b = numbered(1, 10);
     WriteSet set = allGood(b);
     set.good.resize(8);
@@ -102,8 +113,8 @@ void TstSqliteSink::writesRowsDeadLettersAndCheckpointTogether()
              QString::fromLatin1(FakeMessageSource::payload(1)));
     QCOMPARE(scalar(path, "SELECT received_at FROM readings ORDER BY rowid LIMIT 1"),
              QStringLiteral("2023-11-14T22:13:20.000001Z"));
-    QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(1000));
-    QCOMPARE(scalar(path, "SELECT position FROM iot_subscriber_checkpoints WHERE spool_id = 'spool-1'"),
+    QCOMPARE(position(*sink), std::uint64_t(1000));
+    QCOMPARE(scalar(path, "SELECT position FROM iot_subscriber_spool_checkpoints WHERE spool_id = 'spool-1'"),
              QStringLiteral("1000"));
 }
 
@@ -124,7 +135,7 @@ void TstSqliteSink::refusedRowRollsTheTransactionBack()
     QVERIFY2(out.message.contains(QStringLiteral("seq 5 refused")), qPrintable(out.message));
     // All or nothing: no row, no checkpoint.
     QCOMPARE(scalar(path, "SELECT count(*) FROM readings"), QStringLiteral("0"));
-    QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(0));
+    QCOMPARE(position(*sink), std::uint64_t(0));
     // The same connection goes on: without row 5 (index 4) the transaction commits.
     set.good.erase(set.good.begin() + 4);
     QVERIFY(sink->write(set).ok());
@@ -142,7 +153,7 @@ void TstSqliteSink::dryRunStoresNothing()
     set.dryRun = true;
     QVERIFY(sink->write(set).ok());
     QCOMPARE(scalar(path, "SELECT count(*) FROM readings"), QStringLiteral("0"));
-    QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(0));
+    QCOMPARE(position(*sink), std::uint64_t(0));
 }
 
 void TstSqliteSink::reopenFindsTablesAndCheckpoint()
@@ -157,17 +168,17 @@ void TstSqliteSink::reopenFindsTablesAndCheckpoint()
         sink->close();
         QVERIFY(!sink->isOpen());
         QVERIFY(sink->open());  // the same sink reconnects, as after a retry
-        QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(500));
+        QCOMPARE(position(*sink), std::uint64_t(500));
     }
     auto sink = sinkOn(path);
     QVERIFY(sink->describe().startsWith(QStringLiteral("SQLite ")));
     QVERIFY(sink->describe().endsWith(QStringLiteral("r.sqlite")));
     QVERIFY(sink->open());
-    QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(500));
+    QCOMPARE(position(*sink), std::uint64_t(500));
     const Batch b = numbered(6, 8);
     QVERIFY(sink->write(allGood(b)).ok());
     QCOMPARE(scalar(path, "SELECT count(*) FROM readings"), QStringLiteral("8"));
-    QCOMPARE(sink->readCheckpoint().value(), std::uint64_t(800));
+    QCOMPARE(position(*sink), std::uint64_t(800));
 }
 
 void TstSqliteSink::writeBeforeOpenIsAConnectionFailure()
@@ -177,7 +188,45 @@ void TstSqliteSink::writeBeforeOpenIsAConnectionFailure()
     const Batch b = numbered(1, 1);
     const WriteOutcome out = sink->write(allGood(b));
     QCOMPARE(out.failure, FailureClass::Connection);
-    QVERIFY(!sink->readCheckpoint());
+    QVERIFY(!sink->claimCheckpoint());
+}
+
+void TstSqliteSink::legacyRowIsTakenOverOnlyByItsLegacySpool()
+{
+    // A database of a version before spool ids: its checkpoint row is keyed by the client id.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("r.sqlite"));
+    {
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db,
+                              "CREATE TABLE iot_subscriber_checkpoints (spool_id TEXT PRIMARY KEY, position INTEGER "
+                              "NOT NULL, updated_at TEXT); INSERT INTO iot_subscriber_checkpoints VALUES "
+                              "('iot-subscriber-lab1', 700, ''), ('iot-subscriber-lab2', 900, '')",
+                              nullptr, nullptr, nullptr),
+                 SQLITE_OK);
+        sqlite3_close(db);
+    }
+    // A new spool (no legacy client id offered) never takes an old row: no checkpoint.
+    {
+        auto fresh = sinkOn(path);
+        QVERIFY(fresh->open());
+        QCOMPARE(fresh->claimCheckpoint().value().kind, CheckpointClaim::Kind::None);
+    }
+    // The legacy spool of lab1 moves its row: found, marked as taken over, gone from the old table.
+    auto legacy = sinkOn(path, QStringLiteral("iot-subscriber-lab1"));
+    QVERIFY(legacy->open());
+    const CheckpointClaim c = legacy->claimCheckpoint().value();
+    QCOMPARE(c.kind, CheckpointClaim::Kind::Found);
+    QCOMPARE(c.position, std::uint64_t(700));
+    QVERIFY(c.takenOver);
+    QCOMPARE(scalar(path, "SELECT count(*) FROM iot_subscriber_checkpoints"), QStringLiteral("1"));
+    QCOMPARE(scalar(path, "SELECT position FROM iot_subscriber_spool_checkpoints WHERE spool_id = 'spool-1'"),
+             QStringLiteral("700"));
+    // Claimed again (a reconnection): its own row now, not a second take-over.
+    const CheckpointClaim again = legacy->claimCheckpoint().value();
+    QCOMPARE(again.position, std::uint64_t(700));
+    QVERIFY(!again.takenOver);
 }
 
 QTEST_GUILESS_MAIN(TstSqliteSink)
