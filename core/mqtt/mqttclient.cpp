@@ -169,6 +169,7 @@ void MqttClient::Private::attachSocket()
     const int fd = mosquitto_socket(mosq);
     if (fd < 0)
         return;
+    pingWritten = 0;  // a PINGREQ of ours left unfinished belonged to the old connection
     readNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, q);
     writeNotifier = new QSocketNotifier(fd, QSocketNotifier::Write, q);
     QObject::connect(readNotifier, &QSocketNotifier::activated, q, [this] { readReady(); });

@@ -66,18 +66,17 @@ void MqttClient::Private::syncWithholding()
 
 bool MqttClient::Private::writePing()
 {
-    const int fd = mosquitto_socket(mosq);
-    int n;
     if (auto *ssl = static_cast<SSL *>(mosquitto_ssl_get(mosq))) {
-        // A retried SSL_write must repeat the same buffer: PingReq is static, and nothing else writes meanwhile.
-        n = SSL_write(ssl, PingReq, int(sizeof PingReq));
-        n = n > 0 ? int(sizeof PingReq) : 0;
-        pingWritten = n > 0 ? 0 : 1;
-        return n > 0;
+        // All or nothing (no partial writes); a retry must repeat the same buffer before anything else is written:
+        // PingReq is static, and libmosquitto writes nothing meanwhile.
+        const bool done = SSL_write(ssl, PingReq, int(sizeof PingReq)) > 0;
+        pingWritten = done ? 0 : 1;
+        return done;
     }
-    n = int(::send(fd, PingReq + pingWritten, sizeof PingReq - std::size_t(pingWritten), MSG_NOSIGNAL | MSG_DONTWAIT));
+    const auto n = ::send(mosquitto_socket(mosq), PingReq + pingWritten, sizeof PingReq - std::size_t(pingWritten),
+                          MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0)
-        pingWritten += n;
+        pingWritten += int(n);
     if (pingWritten == int(sizeof PingReq)) {
         pingWritten = 0;
         return true;
@@ -92,8 +91,8 @@ void MqttClient::Private::pingWhilePaused()
     const qint64 intervalMs = qint64(std::max(1, cfg.keepAliveSec)) * 500;
     if (!withholding || (pingWritten == 0 && lastPing.elapsed() < intervalMs))
         return;
-    if (writePing() || pingWritten == 0)
-        lastPing.start();
+    if (writePing())
+        lastPing.start();  // else again at the next tick
 }
 
 bool MqttClient::Private::deliverHeld()
@@ -132,6 +131,7 @@ void MqttClient::setReadingPaused(bool paused)
     d->paused = paused;
     if (paused) {
         d->syncWithholding();
+        d->updateWriteInterest();  // what is queued must drain before holding back
         return;
     }
     // Not from inside the caller (the handler's own call stack): the held messages go to that same handler.
