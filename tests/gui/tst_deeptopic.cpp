@@ -140,10 +140,10 @@ void TstDeepTopic::longestTopicWithTheWindowOpen()
     const qint64 rssAfter = statusKiB("VmRSS");
     const qint64 peakAfter = statusKiB("VmHWM");
     qInfo("RSS %lld -> %lld KiB, peak %lld -> %lld KiB", rssBefore, rssAfter, peakBefore, peakAfter);
-    // Generous: the copies of one 64 KiB message along the pipeline and the tree's 32 nodes are well under a MiB;
-    // the full-prefix tree needed ~2 GiB.
-    QVERIFY2(peakAfter - peakBefore < 64 * 1024, qPrintable(QString::number(peakAfter - peakBefore)));
-    QVERIFY2(rssAfter - rssBefore < 64 * 1024, qPrintable(QString::number(rssAfter - rssBefore)));
+    // Generous: the tree's 32 nodes and the copies of the message are well under a MiB, and laying out a 64 KiB
+    // name on screen took 7 to 40 MiB in our runs; the full-prefix tree needed ~2 GiB.
+    QVERIFY2(peakAfter - peakBefore < 256 * 1024, qPrintable(QString::number(peakAfter - peakBefore)));
+    QVERIFY2(rssAfter - rssBefore < 256 * 1024, qPrintable(QString::number(rssAfter - rssBefore)));
 
     QSignalSpy finished(&host, &EngineHost::finished);
     host.stop();
