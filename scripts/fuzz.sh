@@ -31,7 +31,7 @@ build() { # name sources...
 build fuzz_payloadcheck "$repo/tests/fuzz/fuzz_payloadcheck.cpp" "$repo/core/pipeline/payloadcheck.cpp"
 build fuzz_spoolrecord "$repo/tests/fuzz/fuzz_spoolrecord.cpp" "$repo/core/spool/spoolrecord.cpp"
 build fuzz_spoolfiles "$repo/tests/fuzz/fuzz_spoolfiles.cpp" "$repo/core/spool/spool.cpp" \
-    "$repo/core/spool/spoolrecord.cpp" "$repo/core/pipeline/batch.cpp"
+    "$repo/core/spool/spoolrecord.cpp" "$repo/core/spool/spoolid.cpp" "$repo/core/pipeline/batch.cpp"
 # The config loader links toml++ and spdlog as Debian ships them (shared libraries built with g++).
 config_flags=(-DSPDLOG_COMPILED_LIB -DSPDLOG_SHARED_LIB -DSPDLOG_FMT_EXTERNAL -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1)
 CONFIG_LIBS="-ltomlplusplus -lspdlog -lfmt" build_config=1 \

@@ -23,8 +23,10 @@ bool TopicSample::isStale(std::int64_t nowUs, std::int64_t graceUs, double facto
     return double(nowUs - lastSeenUs) > factor * intervalUs + double(graceUs);
 }
 
-TopicStats::TopicStats(int maxPayloadBytes, int maxTopics)
-    : m_maxPayloadBytes(std::max(0, maxPayloadBytes)), m_maxTopics(std::max(1, maxTopics))
+TopicStats::TopicStats(int maxPayloadBytes, int maxTopics, std::int64_t maxTopicBytes)
+    : m_maxPayloadBytes(std::max(0, maxPayloadBytes)),
+      m_maxTopics(std::max(1, maxTopics)),
+      m_maxTopicBytes(std::max<std::int64_t>(0, maxTopicBytes))
 {
 }
 
@@ -51,7 +53,8 @@ void TopicStats::transactionFinished(const TransactionReport &report)
         if (it != m_index.constEnd()) {
             id = it.value();
         } else {
-            if (m_entries.size() >= std::size_t(m_maxTopics)) {
+            // Counted by bytes too: 50,000 topics of MQTT's 64 KiB would be 3 GiB here and more in the tree.
+            if (m_entries.size() >= std::size_t(m_maxTopics) || m_topicBytes + topic.size() > m_maxTopicBytes) {
                 ++m_untracked;
                 continue;
             }
@@ -59,6 +62,7 @@ void TopicStats::transactionFinished(const TransactionReport &report)
             Entry &fresh = m_entries.emplace_back();
             fresh.sample.id = id;
             fresh.sample.topic = topic.toByteArray();
+            m_topicBytes += topic.size();
             m_index.insert(fresh.sample.topic, id);
         }
         Entry &e = m_entries[id];

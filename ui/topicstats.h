@@ -37,11 +37,16 @@ struct TopicSample
 
 /// Per-topic statistics from committed write transactions: count, latest payload (shortened), last-seen time and
 /// an interval estimate, for the desktop's topic tree. transactionFinished() runs on the writer thread and takes
-/// the mutex once per transaction; readers on any thread pull only what changed since their last pull.
+/// the mutex once per transaction; readers on any thread pull only what changed since their last pull. Bounded in
+/// topics and in topic bytes: a topic beyond either is not tracked, its readings only counted (untrackedReadings).
 class TopicStats final : public PipelineObserver
 {
 public:
-    explicit TopicStats(int maxPayloadBytes = 4096, int maxTopics = 50000);
+    /// Default byte budget for the names of tracked topics: 50,000 topics of 160 bytes, or 128 of MQTT's 64 KiB.
+    static constexpr std::int64_t DefaultMaxTopicBytes = 8 << 20;
+
+    explicit TopicStats(int maxPayloadBytes = 4096, int maxTopics = 50000,
+                        std::int64_t maxTopicBytes = DefaultMaxTopicBytes);
     ~TopicStats() override;
     TopicStats(const TopicStats &) = delete;
     TopicStats &operator=(const TopicStats &) = delete;
@@ -54,7 +59,7 @@ public:
     /// version to pass next time. Costs O(changed topics), not O(all topics).
     std::uint64_t changesSince(std::uint64_t sinceVersion, std::vector<TopicSample> &out) const;
     std::size_t topicCount() const;
-    /// Readings of topics beyond maxTopics: counted here, not tracked one by one.
+    /// Readings of topics beyond maxTopics or maxTopicBytes: counted here, not tracked one by one.
     std::uint64_t untrackedReadings() const;
 
 private:
@@ -72,6 +77,8 @@ private:
 
     const int m_maxPayloadBytes;
     const int m_maxTopics;
+    const std::int64_t m_maxTopicBytes;
+    std::int64_t m_topicBytes = 0;     // names of the tracked topics
     mutable std::mutex m_mutex;
     std::vector<Entry> m_entries;
     QHash<QByteArray, std::uint32_t> m_index;

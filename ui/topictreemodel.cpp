@@ -20,26 +20,38 @@ TopicTreeModel::TopicTreeModel(QObject *parent) : QAbstractItemModel(parent), m_
 
 TopicTreeModel::~TopicTreeModel() = default;
 
-int TopicTreeModel::ensurePath(const QByteArray &topic, std::vector<int> &grown)
+int TopicTreeModel::find(const QString &topic) const
 {
-    const QString t = QString::fromUtf8(topic);
+    int node = 0;
+    qsizetype from = 0;
+    for (int depth = 1; node >= 0; ++depth) {
+        const qsizetype slash = depth < MaxDepth ? topic.indexOf(QLatin1Char('/'), from) : -1;
+        node = m_child.value({node, slash < 0 ? topic.mid(from) : topic.mid(from, slash - from)}, -1);
+        if (slash < 0)
+            break;
+        from = slash + 1;
+    }
+    return node;
+}
+
+int TopicTreeModel::ensure(const QString &topic, std::vector<int> &grown)
+{
     int parent = 0;
     qsizetype from = 0;
-    for (;;) {
-        const qsizetype slash = t.indexOf(QLatin1Char('/'), from);
-        const QString path = slash < 0 ? t : t.left(slash);
-        int node = m_byPath.value(path, -1);
+    for (int depth = 1;; ++depth) {
+        const qsizetype slash = depth < MaxDepth ? topic.indexOf(QLatin1Char('/'), from) : -1;
+        const QString name = slash < 0 ? topic.mid(from) : topic.mid(from, slash - from);
+        int node = m_child.value({parent, name}, -1);
         if (node < 0) {
             node = int(m_nodes.size());
             Node n;
             n.parent = parent;
             n.row = int(m_nodes[std::size_t(parent)].children.size());
-            n.name = slash < 0 ? t.mid(from) : t.mid(from, slash - from);
-            n.path = path;
+            n.name = name;
             m_nodes.push_back(std::move(n));
             m_dirtyRange.emplace_back(-1, -1);
             m_nodes[std::size_t(parent)].children.push_back(node);
-            m_byPath.insert(path, node);
+            m_child.insert({parent, name}, node);
             grown.push_back(parent);
         }
         if (slash < 0)
@@ -47,6 +59,25 @@ int TopicTreeModel::ensurePath(const QByteArray &topic, std::vector<int> &grown)
         parent = node;
         from = slash + 1;
     }
+}
+
+QString TopicTreeModel::pathOf(int node) const
+{
+    // Built when asked for (tooltip, filter, selection): storing every prefix made a topic of n levels cost O(n²).
+    std::vector<int> chain;
+    qsizetype size = 0;
+    for (int a = node; a > 0; a = m_nodes[std::size_t(a)].parent) {
+        chain.push_back(a);
+        size += m_nodes[std::size_t(a)].name.size() + 1;
+    }
+    QString path;
+    path.reserve(size);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        if (it != chain.rbegin())
+            path += QLatin1Char('/');
+        path += m_nodes[std::size_t(*it)].name;
+    }
+    return path;
 }
 
 void TopicTreeModel::apply(const std::vector<TopicSample> &changes, qint64 nowUs, qint64 graceUs)
@@ -62,7 +93,7 @@ void TopicTreeModel::apply(const std::vector<TopicSample> &changes, qint64 nowUs
         if (s.id >= m_nodeOfStat.size())
             m_nodeOfStat.resize(s.id + 1, -1);
         if (m_nodeOfStat[s.id] < 0)
-            m_nodeOfStat[s.id] = ensurePath(s.topic, grown);
+            m_nodeOfStat[s.id] = ensure(QString::fromUtf8(s.topic), grown);
     }
 
     // 2. Announce them: one insertion per parent, parents first (a parent's index is below its children's).
@@ -161,7 +192,7 @@ QModelIndex TopicTreeModel::indexOfNode(int node, int column) const
 
 QModelIndex TopicTreeModel::indexOfTopic(const QString &topic) const
 {
-    const int node = m_byPath.value(topic, -1);
+    const int node = find(topic);
     if (node <= 0 || m_nodes[std::size_t(node)].row >= m_nodes[std::size_t(m_nodes[std::size_t(node)].parent)].visibleChildren)
         return {};
     return indexOfNode(node);
@@ -250,7 +281,7 @@ QVariant TopicTreeModel::data(const QModelIndex &index, int role) const
             return m_staleIcon;
         break;
     case Qt::ToolTipRole: {
-        QString tip = n.path;
+        QString tip = pathOf(int(index.internalId()));
         if (n.isTopic) {
             tip += QStringLiteral("\n%1 readings stored; latest payload %2 bytes")
                        .arg(StatusText::count(n.sample.count))
@@ -273,7 +304,7 @@ QVariant TopicTreeModel::data(const QModelIndex &index, int role) const
         if (column == CountColumn || column == RateColumn)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         break;
-    case TopicRole: return n.path;
+    case TopicRole: return pathOf(int(index.internalId()));
     case PayloadRole: return n.isTopic ? n.sample.lastPayload : QByteArray();
     case PayloadSizeRole: return n.isTopic ? int(n.sample.payloadSize) : 0;
     case StaleRole: return n.staleBelow > 0;

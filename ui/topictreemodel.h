@@ -6,6 +6,7 @@
 #include <QAbstractItemModel>
 #include <QHash>
 #include <QIcon>
+#include <QPair>
 
 #include <vector>
 
@@ -13,8 +14,9 @@ namespace iot {
 
 /// The topic hierarchy (split on '/') with count, rate, last value and last-seen per node, interior nodes summing
 /// what lies below. Grows and changes incrementally from TopicStats pulls: new topics are row insertions under
-/// their parent (one per parent per pull), changes are one dataChanged range per parent, never a reset.
-/// Lives on the GUI thread.
+/// their parent (one per parent per pull), changes are one dataChanged range per parent, never a reset. Memory is
+/// linear in topic length: a node keeps its own level's name, full topics are built when asked for, and a topic
+/// deeper than MaxDepth levels keeps the rest in its last node. Lives on the GUI thread.
 class TopicTreeModel final : public QAbstractItemModel
 {
     Q_OBJECT
@@ -30,6 +32,9 @@ public:
         SortRole,                       // a number or text to sort the column by
         VersionRole,                    // qulonglong: TopicStats version of the latest change
     };
+
+    /// Levels a topic gets nodes for; the rest ("a/b/...") is the name of the last one.
+    static constexpr int MaxDepth = 32;
 
     explicit TopicTreeModel(QObject *parent = nullptr);
     ~TopicTreeModel() override;
@@ -63,8 +68,7 @@ private:
         int row = 0;                  // index in the parent's children
         int visibleChildren = 0;      // children announced to views; the rest are being inserted
         std::vector<int> children;
-        QString name;
-        QString path;
+        QString name;                 // this level's name only (beyond MaxDepth: the rest of the topic)
         bool isTopic = false;
         TopicSample sample;           // valid when isTopic
         quint64 count = 0;            // own + below
@@ -75,14 +79,17 @@ private:
         mutable quint64 previewVersion = 0;
     };
 
-    int ensurePath(const QByteArray &topic, std::vector<int> &grown);
+    // The node of `topic`, created with its ancestors (their parents noted in `grown`); find(): -1 when none.
+    int ensure(const QString &topic, std::vector<int> &grown);
+    int find(const QString &topic) const;
+    QString pathOf(int node) const;
     QModelIndex indexOfNode(int node, int column = 0) const;
     void markChanged(int node);
     void emitChanged(int firstColumn, int lastColumn);
     QString lastSeenText(const Node &n) const;
 
     std::vector<Node> m_nodes;            // [0] is the invisible root; a child's index is above its parent's
-    QHash<QString, int> m_byPath;
+    QHash<QPair<int, QString>, int> m_child;   // (parent, name) → node; the key shares the node's name
     std::vector<int> m_nodeOfStat;        // TopicSample::id → node
     std::vector<int> m_dirtyParents;
     std::vector<std::pair<int, int>> m_dirtyRange;   // per node as parent: first/last changed child row

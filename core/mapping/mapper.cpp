@@ -17,6 +17,10 @@ using Type = ColumnMapping::Type;
 using Source = ColumnMapping::Source;
 
 constexpr std::size_t MaxCachedTopics = 100000;
+// The cache is bounded in bytes too (100,000 topics of MQTT's 64 KiB would be 6.5 GiB): a topic longer than
+// MaxCachedTopicLength is matched every time, never cached, and the cache starts over at MaxCachedTopicBytes.
+constexpr std::size_t MaxCachedTopicLength = 1024;
+constexpr std::size_t MaxCachedTopicBytes = 16 << 20;
 
 // RFC 6901: "/a/b~1c/0" → a → "b/c" → index 0.
 QJsonValue resolve(const QJsonValue &root, const QString &pointer)
@@ -125,9 +129,16 @@ std::pair<int, int> Mapper::match(QByteArrayView topic)
             }
         }
     }
-    if (m_cache.size() >= MaxCachedTopics)
+    if (key.size() > MaxCachedTopicLength) {
+        ++m_uncachedMatches;
+        return found;
+    }
+    if (m_cache.size() >= MaxCachedTopics || m_cacheBytes + key.size() > MaxCachedTopicBytes) {
         m_cache.clear();  // topic churn: start over rather than grow without bound
+        m_cacheBytes = 0;
+    }
     m_cache.emplace(std::string(key), found);
+    m_cacheBytes += key.size();
     return found;
 }
 

@@ -81,6 +81,8 @@ public:
     void setReferenceOnly(bool on) { m_referenceOnly = on; }
     /// Messages the fast path handed to the reference path so far.
     std::uint64_t referenceFallbacks() const { return m_fallbacks; }
+    /// Rule lookups for topics too long to cache (over 1,024 bytes), matched pattern by pattern each time.
+    std::uint64_t uncachedMatches() const { return m_uncachedMatches; }
 
     /// Rule and pattern for a topic, -1 when none matches (cached).
     std::pair<int, int> match(QByteArrayView topic);
@@ -121,6 +123,8 @@ private:
     bool m_unmatchedToDeadLetter;
     bool m_referenceOnly = false;
     std::uint64_t m_fallbacks = 0;
+    std::uint64_t m_uncachedMatches = 0;
+    std::size_t m_cacheBytes = 0;     // sum of the cached topics' lengths
     // Heterogeneous lookup: the per-message topic is looked up as a view, without building a key.
     std::unordered_map<std::string, std::pair<int, int>, TopicHash, std::equal_to<>> m_cache;
     std::vector<QByteArrayView> m_segments;   // the current message's topic segments, by slot

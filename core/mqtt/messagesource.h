@@ -82,7 +82,8 @@ public:
     virtual void start() = 0;
     /// Stops reading, disconnects cleanly; emits stopped() when done.
     virtual void stop() = 0;
-    /// Flow control: while paused, nothing is read from the network, so the broker holds what arrives.
+    /// Flow control: while paused, nothing is handed on and nothing acknowledged, so the broker holds what arrives;
+    /// the connection itself stays up.
     virtual void setReadingPaused(bool paused) = 0;
     /// Drops the current connection attempt or wait and connects now.
     virtual void reconnectNow() = 0;

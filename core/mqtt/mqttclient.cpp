@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "mqtt/mqttclient.h"
 
-#include "logging/log.h"
-#include "mqtt/backoff.h"
-#include "mqtt/orderlyclose.h"
-#include "mqtt/sessiontakeover.h"
-#include "mqtt/tlscontext.h"
+#include "mqtt/mqttclient_p.h"
 #include "util/timeformat.h"
 
-#include <QHash>
-#include <QSocketNotifier>
 #include <QSysInfo>
-#include <QTimer>
 
-#include <mosquitto.h>
 #include <mqtt_protocol.h>
 
 #include <netinet/in.h>
@@ -24,105 +16,23 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 namespace iot {
+
 namespace {
 
-// One event-loop wake-up reads at most this many packets, so a flood cannot starve the thread's timers.
-constexpr int MaxPacketsPerWakeup = 4096;
 constexpr int MiscIntervalMs = 1000;
 constexpr int StopGraceMs = 2000;
 
-QString mosqError(int rc)
+} // namespace
+
+QString MqttClient::Private::mosqError(int rc)
 {
     if (rc == MOSQ_ERR_ERRNO)
         return QString::fromLocal8Bit(std::strerror(errno));
     return QString::fromUtf8(mosquitto_strerror(rc));
 }
-
-} // namespace
-
-struct MqttClient::Private
-{
-    MqttClient *q;
-    MqttConfig cfg;
-    QByteArray clientId;
-    mosquitto *mosq = nullptr;
-    QSocketNotifier *readNotifier = nullptr;
-    QSocketNotifier *writeNotifier = nullptr;
-    QTimer miscTimer;
-    QTimer retryTimer;
-    QTimer stopTimer;
-    Backoff backoff;
-    std::unique_ptr<TlsContext> tls;  // with [mqtt] tls; outlives mosq, whose SSL objects call back into it
-    OrderlyClose orderlyClose;        // from stop() on: the socket, so that it ends with FIN, not RST
-    QString libraryError;             // libmosquitto's last error line this attempt ("OpenSSL Error[0]: ...")
-    bool failed = false;              // State::Failed: nothing is tried any more
-    QHash<int, QString> pendingSubscriptions;  // mid → filter, to name a refused one
-    bool stopping = false;
-    bool paused = false;
-    bool stopEmitted = false;
-    quint64 delivered = 0;  // PUBLISH packets handed on; tells readReady() whether a read made progress
-    std::uint32_t maxPacketBytes = 0;  // MQTT 5 CONNECT property (0: not sent)
-    std::shared_ptr<spdlog::logger> log = log::get("mqtt");
-    SessionTakeover takeover;
-    QTimer settleTimer;  // a session that lasts SessionTakeover::ShortSessionUs ends a suspected takeover
-
-    Private(MqttClient *qq, const MqttConfig &c, double base, double max)
-        : q(qq), cfg(c), backoff(base, max)
-    {
-    }
-
-    QString where() const { return cfg.host + QLatin1Char(':') + QString::number(cfg.port); }
-
-    bool configure();
-    void connectNow();
-    void attachSocket();
-    void detachSocket();
-    void updateWriteInterest();
-    void scheduleReconnect(Cause cause, const QString &reason, TlsProblem tlsProblem = TlsProblem::None);
-    bool handleTlsFailure();
-    void fail(Cause cause, TlsProblem tlsProblem, const QString &message);
-    void loopFailed(int rc);
-    bool connectFailedUnderneath();
-    void finishStop();
-    void readReady();
-    void writeReady();
-    void misc();
-
-    void onConnect(int rc);
-    void onDisconnect(int rc);
-    void noteSessionLost(int rc);
-    void onSubscribe(int mid, int count, const int *granted);
-
-    static void cbConnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onConnect(rc); }
-    static void cbLog(mosquitto *, void *self, int level, const char *text)
-    {
-        // libmosquitto says what went wrong (OpenSSL's errors among it) only here; the state takes its reasons
-        // from TlsContext, this line is the fallback and the debug log.
-        auto *d = static_cast<Private *>(self);
-        if (level == MOSQ_LOG_ERR) {
-            d->libraryError = QString::fromUtf8(text);
-            d->log->debug("libmosquitto: {}", text);
-        }
-    }
-    static void cbDisconnect(mosquitto *, void *self, int rc) { static_cast<Private *>(self)->onDisconnect(rc); }
-    static void cbSubscribe(mosquitto *, void *self, int mid, int count, const int *granted)
-    {
-        static_cast<Private *>(self)->onSubscribe(mid, count, granted);
-    }
-    static void cbMessage(mosquitto *, void *self, const mosquitto_message *m)
-    {
-        auto *d = static_cast<Private *>(self);
-        ++d->delivered;
-        // libmosquitto has just sent this message's PUBACK, one send() each. Not corked (TCP_CORK) into fewer
-        // segments, though that saved ~7 % of the QoS 1 CPU: a kill -9 while the socket has unread data makes the
-        // kernel reset the connection and drop every PUBACK still held back, and the broker then redelivers
-        // messages that are already in the spool — up to a read burst of duplicates (tst_durability saw 99).
-        d->q->deliver(QByteArrayView(m->topic, static_cast<qsizetype>(std::strlen(m->topic))),
-                      QByteArrayView(static_cast<const char *>(m->payload), m->payloadlen));
-    }
-};
 
 void MqttClient::initLibrary()
 {
@@ -289,11 +199,12 @@ void MqttClient::Private::attachSocket()
     const int fd = mosquitto_socket(mosq);
     if (fd < 0)
         return;
+    pingWritten = 0;  // a PINGREQ of ours left unfinished belonged to the old connection
     readNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, q);
     writeNotifier = new QSocketNotifier(fd, QSocketNotifier::Write, q);
     QObject::connect(readNotifier, &QSocketNotifier::activated, q, [this] { readReady(); });
     QObject::connect(writeNotifier, &QSocketNotifier::activated, q, [this] { writeReady(); });
-    readNotifier->setEnabled(!paused);
+    readNotifier->setEnabled(!(paused && held.full()));
     writeNotifier->setEnabled(false);
     miscTimer.start();
 }
@@ -315,7 +226,7 @@ void MqttClient::Private::detachSocket()
 void MqttClient::Private::updateWriteInterest()
 {
     if (writeNotifier)
-        writeNotifier->setEnabled(mosquitto_want_write(mosq));
+        writeNotifier->setEnabled(!withholding && mosquitto_want_write(mosq));
 }
 
 bool MqttClient::Private::connectFailedUnderneath()
@@ -353,14 +264,21 @@ void MqttClient::Private::readReady()
     // packet; the notifier fires again if more is waiting). errno cannot tell: at QoS 1 every PUBACK also writes a
     // byte to libmosquitto's wake-up socket pair, which nobody reads in our loop, so that write fails with EAGAIN
     // once the pair is full — and an errno test then ended the loop after every single message.
+    // Paused and connected, only with libmosquitto's writes held back (a message read then is not acknowledged
+    // until it is handed on); while connecting, the CONNACK is read whatever happens.
     int rc = MOSQ_ERR_SUCCESS;
-    for (int i = 0; i < MaxPacketsPerWakeup && readNotifier && !paused; ++i) {
+    inRead = true;
+    for (int i = 0; i < MaxPacketsPerWakeup && readNotifier
+                    && (!paused || q->state() != State::Connected || (withholding && !held.full()));
+         ++i) {
         const quint64 before = delivered;
         rc = mosquitto_loop_read(mosq, 1);
         if (rc != MOSQ_ERR_SUCCESS || delivered == before)
             break;
     }
+    inRead = false;
     loopFailed(rc);
+    syncWithholding();  // paused from inside the loop, or a CONNACK arrived while paused
     updateWriteInterest();
 }
 
@@ -369,6 +287,7 @@ void MqttClient::Private::writeReady()
     if (tls && q->state() == State::Connecting && connectFailedUnderneath())
         return;
     loopFailed(mosquitto_loop_write(mosq, 1));
+    syncWithholding();  // waiting for the queue to drain before holding back
     updateWriteInterest();
 }
 
@@ -383,6 +302,7 @@ void MqttClient::Private::loopFailed(int rc)
 void MqttClient::Private::misc()
 {
     mosquitto_loop_misc(mosq);  // keep-alive; a timed-out broker ends in onDisconnect
+    pingWhilePaused();
     updateWriteInterest();
 }
 
@@ -433,6 +353,15 @@ void MqttClient::Private::onDisconnect(int rc)
 {
     const bool wasConnected = q->state() == State::Connected;
     detachSocket();
+    syncWithholding();  // libmosquitto drops its queued packets (the held-back PUBACKs) at the next connect
+    // Held QoS 1 messages were never acknowledged: a persistent session sends them again, so keeping them would
+    // duplicate them. A clean session forgets them: then ours are the only copy.
+    if (!cfg.cleanSession) {
+        if (const std::size_t n = held.dropUnacknowledged())
+            log->info("{} messages held while reading was paused were not acknowledged; the broker sends them "
+                      "again",
+                      n);
+    }
     if (stopping) {
         finishStop();
         return;
@@ -531,7 +460,17 @@ void MqttClient::stop()
     }
     // No UNSUBSCRIBE: with a persistent session the broker must keep queueing for us while we are down.
     d->readNotifier->setEnabled(false);
+    // Messages held while paused are handed on first (the engine takes whatever it is given), so that their
+    // PUBACKs, written before the DISCONNECT, acknowledge nothing that is nowhere else.
+    const bool wasPaused = std::exchange(d->paused, false);
+    d->deliverHeld();
+    d->paused = wasPaused;
+    d->syncWithholding();
     d->orderlyClose.hold(mosquitto_socket(d->mosq));
+    if (d->pingWritten > 0 && !d->writePing()) {
+        d->finishStop();  // a PINGREQ half written: nothing more can go on this connection
+        return;
+    }
     const int rc = d->cfg.protocolVersion == 5 ? mosquitto_disconnect_v5(d->mosq, 0, nullptr)
                                                : mosquitto_disconnect(d->mosq);
     if (rc != MOSQ_ERR_SUCCESS) {
@@ -543,21 +482,6 @@ void MqttClient::stop()
         d->stopTimer.start(StopGraceMs);
 }
 
-void MqttClient::setReadingPaused(bool paused)
-{
-    if (d->paused == paused)
-        return;
-    d->paused = paused;
-    if (d->readNotifier)
-        d->readNotifier->setEnabled(!paused && !d->stopping);
-    // Bytes libmosquitto already holds (e.g. decrypted TLS records) raise no notifier: read once now.
-    if (!paused && d->readNotifier)
-        QTimer::singleShot(0, this, [this] {
-            if (d->readNotifier && !d->paused)
-                d->readReady();
-        });
-}
-
 void MqttClient::reconnectNow()
 {
     if (d->stopping || d->failed || !d->mosq)
@@ -566,6 +490,10 @@ void MqttClient::reconnectNow()
     if (state() == State::Reconnecting) {
         d->retryTimer.stop();
         d->connectNow();
+    } else if (d->withholding) {
+        // Not a DISCONNECT: the held-back PUBACKs before it would acknowledge the held messages, which are
+        // dropped with this connection. Cut underneath libmosquitto; the broker sends them again.
+        ::shutdown(mosquitto_socket(d->mosq), SHUT_RDWR);
     } else if (state() == State::Connected) {
         mosquitto_disconnect(d->mosq);  // onDisconnect schedules the retry at the base delay
     }

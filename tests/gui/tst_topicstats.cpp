@@ -20,6 +20,7 @@ private Q_SLOTS:
     void changesSinceIsIncremental();
     void payloadIsCutButSizeKept();
     void topicsBeyondTheLimitAreCounted();
+    void topicBytesBeyondTheBudgetAreCounted();
 };
 
 void TstTopicStats::countsAndLatestPayload()
@@ -152,6 +153,20 @@ void TstTopicStats::topicsBeyondTheLimitAreCounted()
     for (int i = 0; i < 5; ++i)
         b.add("t/" + QByteArray::number(i), "{}", i + 1);
     b.add("t/0", "{}", 10);
+    stats.transactionFinished(b.report(20));
+    QCOMPARE(stats.topicCount(), std::size_t(3));
+    QCOMPARE(stats.untrackedReadings(), std::uint64_t(2));
+}
+
+void TstTopicStats::topicBytesBeyondTheBudgetAreCounted()
+{
+    // Room for two 64 KiB topics' names, not three: the third is counted, not tracked; short ones still fit.
+    TopicStats stats(64, 50000, 2 * 65535 + 10);
+    CommittedBatch b;
+    for (char c : {'a', 'b', 'c'})
+        b.add(QByteArray(65535, c), "{}", 1);
+    b.add("short", "{}", 2);
+    b.add(QByteArray(65535, 'c'), "{}", 3);
     stats.transactionFinished(b.report(20));
     QCOMPARE(stats.topicCount(), std::size_t(3));
     QCOMPARE(stats.untrackedReadings(), std::uint64_t(2));

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void staleTopicsAreMarkedInWords();
     void filterMatchesTopicAndPayload();
     void tenThousandTopicsIncrementally();
+    void deepTopicCostsItsLengthNotItsSquare();
 };
 
 void TstTopicTreeModel::hierarchyAndSums()
@@ -220,6 +221,43 @@ void TstTopicTreeModel::tenThousandTopicsIncrementally()
     QVERIFY(changed.count() <= 1 + 1 + Rooms);
     QCOMPARE(reset.count(), 0);
     QCoreApplication::processEvents();
+}
+
+void TstTopicTreeModel::deepTopicCostsItsLengthNotItsSquare()
+{
+    // MQTT's longest topic, 32,000 levels: the tree used to keep the full prefix per level, ~2 GiB for this one.
+    QByteArray deep = "d";
+    for (int i = 1; i < 32000; ++i)
+        deep += "/l";
+    deep += '/' + QByteArray(65535 - deep.size() - 1, 'e');
+    QCOMPARE(deep.size(), qsizetype(65535));
+    TopicStats stats;
+    TopicTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    CommittedBatch b;
+    b.add(deep, "{}", 1'000'000);
+    b.add("d/l/other", "{}", 1'000'000);
+    stats.transactionFinished(b.report(2));
+    QElapsedTimer timer;
+    timer.start();
+    pull(stats, model, 0, 2'000'000);
+    QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
+
+    // MaxDepth nodes for the deep topic (the last holds the rest of it), one more for d/l/other.
+    QCOMPARE(model.nodeCount(), TopicTreeModel::MaxDepth + 1);
+    QCOMPARE(model.topicCount(), 2);
+    const QModelIndex leaf = model.indexOfTopic(QString::fromUtf8(deep));
+    QVERIFY(leaf.isValid());
+    QVERIFY(leaf.data(TopicTreeModel::IsTopicRole).toBool());
+    QCOMPARE(leaf.data(TopicTreeModel::TopicRole).toString(), QString::fromUtf8(deep));
+    QVERIFY(leaf.data().toString().startsWith(QStringLiteral("l/l/")));
+    QCOMPARE(model.indexOfTopic(QStringLiteral("d/l/other")).data().toString(), QStringLiteral("other"));
+    QVERIFY(!model.indexOfTopic(QStringLiteral("d/l/l")).data(TopicTreeModel::IsTopicRole).toBool());
+    QVERIFY(!model.indexOfTopic(QStringLiteral("d/x")).isValid());
+    int depth = 0;
+    for (QModelIndex i = leaf; i.isValid(); i = i.parent())
+        ++depth;
+    QCOMPARE(depth, TopicTreeModel::MaxDepth);
 }
 
 QTEST_MAIN(TstTopicTreeModel)

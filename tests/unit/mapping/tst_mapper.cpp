@@ -148,6 +148,7 @@ private Q_SLOTS:
     void fastPathMatchesReference_data();
     void fastPathMatchesReference();
     void numbersBeyondDouble();
+    void longTopicsAreNotCached();
 };
 
 void TstMapper::configLoads()
@@ -236,6 +237,21 @@ void TstMapper::topicMatching()
     QCOMPARE(found.first, rule);
     QCOMPARE(found.second, pattern);
     QCOMPARE(m.match(topic), found);  // cached answer is the same
+}
+
+void TstMapper::longTopicsAreNotCached()
+{
+    // 32,000 levels in 64 KiB under plain/#: matched right every time, but kept out of the topic cache.
+    QByteArray deep = "plain";
+    while (deep.size() < 65000)
+        deep += "/l";
+    const Config c = load(LabConfig);
+    Mapper m(c.mappings, false);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(m.match(deep), (std::pair<int, int>{1, 1}));
+    QCOMPARE(m.uncachedMatches(), std::uint64_t(3));
+    QCOMPARE(m.match("plain/a/value"), (std::pair<int, int>{1, 0}));
+    QCOMPARE(m.uncachedMatches(), std::uint64_t(3));
 }
 
 void TstMapper::mapsLabTelemetry()
