@@ -287,7 +287,7 @@ void TstObservability::readinessFollowsBrokerAndDatabase()
     // writer then waits for the reconnect instead of trying the batch), which a loaded machine makes likely.
     const QJsonObject dbSpan = spansNamed(receiver, QStringLiteral("database reconnect")).constFirst();
     QVERIFY2(!attribute(dbSpan, QStringLiteral("reason")).toString().isEmpty(),
-             qPrintable(QJsonDocument(dbSpan).toJson()));
+             QJsonDocument(dbSpan).toJson().constData());
     for (const QJsonObject &s : spansNamed(receiver, QStringLiteral("batch write")))
         if (attribute(s, QStringLiteral("outcome")).toString() == QStringLiteral("retry")) {
             QCOMPARE(s.value(QStringLiteral("status")).toObject().value(QStringLiteral("code")).toInt(), 2);
