@@ -143,7 +143,7 @@ wait_for_file_line() {  # file needle timeout_s
 }
 
 mqtt_port=$(free_port 28883)
-pg_port=$(free_port 45432)
+pg_port=$(free_port 26432)
 bash "$repo/scripts/testenv/pg.sh" init "$pg_dir" "$pg_port" >/dev/null
 # Commit timestamps give each row's exact commit time, so latency and end-to-end time need no polling of the tables.
 psql_db postgres -c "ALTER SYSTEM SET track_commit_timestamp = on" >/dev/null

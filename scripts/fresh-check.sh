@@ -248,7 +248,7 @@ echo "@ run.sh: first reading after ${first}s, 100 readings after ${hundred}s (i
 
 t1=$SECONDS
 # Ports of its own: the outer run (CI's) shares this network, and its outage tests free their ports for a while.
-IOT_TEST_MQTT_PORT_FROM=28883 IOT_TEST_PG_PORT_FROM=45432 bash scripts/test.sh || fail "scripts/test.sh failed"
+IOT_TEST_MQTT_PORT_FROM=28883 IOT_TEST_PG_PORT_FROM=25432 bash scripts/test.sh || fail "scripts/test.sh failed"
 echo "@ test.sh: $((SECONDS - t1))s (install + build of the test packages included)"
 EOF
     run_step source "$root" "$work/source.sh"

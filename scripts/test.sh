@@ -15,8 +15,10 @@
 #                           its own TIMEOUT as well
 #   IOT_TEST_SKIP_BUILD=1   skip deps.sh and build.sh (re-running tests on an up-to-date build)
 #   IOT_BUILD_DIR=path      build directory (default <repo>/build)
-#   IOT_TEST_MQTT_PORT_FROM, IOT_TEST_PG_PORT_FROM   first ports to try (18883, 55432): two runs on one machine
-#                           must not share a range, or one may take the other's port while an outage test has it free
+#   IOT_TEST_MQTT_PORT_FROM, IOT_TEST_PG_PORT_FROM   first ports to try (18883, 15432): two runs on one machine
+#                           must not share a range, or one may take the other's port while an outage test has it free.
+#                           All below 32768, Linux's first ephemeral port: while an outage test has stopped a server,
+#                           any outgoing connection could otherwise be given its port and the restart would fail
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -86,7 +88,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mqtt_port=$(free_port "${IOT_TEST_MQTT_PORT_FROM:-18883}")
-pg_port=$(free_port "${IOT_TEST_PG_PORT_FROM:-55432}")
+pg_port=$(free_port "${IOT_TEST_PG_PORT_FROM:-15432}")
 bash scripts/testenv/broker.sh start "$broker_dir" "$mqtt_port"
 bash scripts/testenv/pg.sh init "$pg_dir" "$pg_port"
 
