@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // OrderlyClose on a real loopback TCP connection: the peer has sent data we never read (as the broker does while we
-// stop), we send our last bytes (the PUBACKs) and close. A plain close() would answer the unread data with a reset;
+// stop), we send our last bytes (the PUBACKs) and close. A plain close() answers the unread data with a reset;
 // held by OrderlyClose the peer receives every byte and an orderly end, and finish() sees the peer's FIN.
 #include "mqtt/orderlyclose.h"
 
@@ -110,7 +110,7 @@ class TstOrderlyClose : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void peerGetsEverythingAndAnOrderlyEnd();
-    void plainCloseResetsAndLosesOurLastBytes();
+    void plainCloseResets();
     void nothingHeldIsNothingToDo();
 };
 
@@ -124,13 +124,14 @@ void TstOrderlyClose::peerGetsEverythingAndAnOrderlyEnd()
     QCOMPARE(o.peer.received, qint64(Last));
 }
 
-void TstOrderlyClose::plainCloseResetsAndLosesOurLastBytes()
+void TstOrderlyClose::plainCloseResets()
 {
-    // Why OrderlyClose exists: the kernel's answer to close() with unread data. If this ever stops holding, the
-    // class is no longer needed (but does no harm).
+    // Why OrderlyClose exists: the kernel answers close() with unread data with a reset, which throws away whatever
+    // had not yet left our send queue — as the timing falls, much of our last bytes (260 of 4,000 arrived in one
+    // try) or none of them. If the reset ever stops happening, the class is no longer needed (but does no harm).
     const Outcome o = closeWithUnreadData(false);
     QCOMPARE(o.peer.error, ECONNRESET);
-    QVERIFY2(o.peer.received < Last, qPrintable(QString::number(o.peer.received)));
+    QVERIFY(o.peer.received <= Last);
 }
 
 void TstOrderlyClose::nothingHeldIsNothingToDo()
