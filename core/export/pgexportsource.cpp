@@ -11,6 +11,7 @@ struct PgExportSource::Private
 {
     PGconn *conn = nullptr;
     PGresult *row = nullptr;
+    PGcancel *cancel = nullptr;  // made once on this thread; PQcancel on it is safe from any thread
 
     void clearRow()
     {
@@ -31,6 +32,8 @@ PgExportSource::PgExportSource() : d(std::make_unique<Private>()) {}
 PgExportSource::~PgExportSource()
 {
     d->clearRow();
+    if (d->cancel)
+        PQfreeCancel(d->cancel);
     if (d->conn)
         PQfinish(d->conn);
 }
@@ -75,6 +78,7 @@ Status PgExportSource::open(const DatabaseConfig &config)
                          .arg(config.port)
                          .arg(config.name, msg)};
     }
+    d->cancel = PQgetCancel(d->conn);
     return Ok{};
 }
 
@@ -130,6 +134,14 @@ void PgExportSource::abort()
         PQfreeCancel(c);
     }
     d->drain();
+}
+
+void PgExportSource::interrupt()
+{
+    if (d->cancel) {
+        char err[256];
+        PQcancel(d->cancel, err, sizeof err);
+    }
 }
 
 } // namespace iot
