@@ -95,8 +95,11 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
 
     HistoryQuery q;
     q.bucketUs = bucketWidth(request.fromUs, request.toUs, request.maxBuckets);
-    q.params << QByteArray::number(qint64(request.fromUs)) << QByteArray::number(qint64(q.bucketUs))
-             << isoText(request.fromUs) << isoText(request.toUs);
+    // The templates' leading parameters (see sql/history_*.sql): SQLite computes the bucket from µs since the
+    // epoch, PostgreSQL from the interval since the range's start.
+    if (!pg)
+        q.params << QByteArray::number(qint64(request.fromUs));
+    q.params << QByteArray::number(qint64(q.bucketUs)) << isoText(request.fromUs) << isoText(request.toUs);
     const auto next = [&q, pg] { return placeholder(pg, static_cast<int>(q.params.size())); };
 
     QString table, time, topic, value;
