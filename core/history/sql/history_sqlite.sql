@@ -10,6 +10,8 @@ FROM (
            ${value} AS v
     FROM ${table}
     WHERE ${time} >= ?3 AND ${time} < ?4 ${topic_condition}
+    -- Keeps SQLite from flattening the subquery, which would parse each payload again for every aggregate.
+    LIMIT -1 OFFSET 0
 )
 WHERE v IS NOT NULL
 GROUP BY topic, bucket
