@@ -58,6 +58,7 @@ private Q_SLOTS:
     void plotsZoomsAndCrosshair();
     void badField();
     void exportShownAndRaw();
+    void liveTail();
 
 private:
     QTemporaryDir m_dir;
@@ -223,6 +224,48 @@ void TstHistoryPanel::exportShownAndRaw()
     const QList<QByteArray> rows = raw.readAll().split('\n');
     QCOMPARE(rows.first(), QByteArray("received_at,topic,value\r"));
     QCOMPARE(rows.size() - 2, 2880);
+}
+
+void TstHistoryPanel::liveTail()
+{
+    // Readings of the last half hour on their own topic, then "last hour" plotted.
+    const auto insert = [this](qint64 atMs, double v) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("live"));
+        db.setDatabaseName(m_config.database.path);
+        bool ok = db.open();
+        QSqlQuery q(db);
+        ok = ok && q.prepare(QStringLiteral("INSERT INTO readings VALUES (?, 'live/x', ?)"));
+        q.addBindValue(iso(atMs));
+        q.addBindValue(QStringLiteral("{\"temp\":%1}").arg(v));
+        ok = ok && q.exec();
+        q = QSqlQuery();
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("live"));
+        return ok;
+    };
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (int i = 30; i >= 1; --i)
+        QVERIFY(insert(now - i * 60000LL, 20 + i));
+    HistoryPanel panel;
+    panel.setConfig(m_config);
+    panel.setTopics(QStringLiteral("live/x"));
+    panel.setField(QStringLiteral("/temp"));
+    QSignalSpy plotted(&panel, &HistoryPanel::plotted);
+    panel.plot();  // the preset: last hour, ending now
+    QTRY_COMPARE_WITH_TIMEOUT(plotted.size(), 1, 20000);
+    const auto count = [&panel] {
+        qint64 n = 0;
+        for (const HistorySeries &s : panel.result().series)
+            for (const HistoryBucket &b : s.buckets)
+                n += b.count;
+        return n;
+    };
+    QCOMPARE(count(), 30);
+    // A reading stored after the plot: the range ends now, so the curve continues with it (re-queried every 5 s).
+    QVERIFY(insert(QDateTime::currentMSecsSinceEpoch(), 99));
+    QTRY_COMPARE_WITH_TIMEOUT(count(), 31, 20000);
+    QCOMPARE(panel.result().series.value(0).buckets.last().max, 99.0);
 }
 
 QTEST_MAIN(TstHistoryPanel)
