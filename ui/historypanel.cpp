@@ -86,6 +86,7 @@ HistoryPanel::HistoryPanel(QWidget *parent) : QWidget(parent)
     m_cancel->setEnabled(false);
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("historyStatus"));
+    m_status->setText(tr("Topics and a field, then Plot (or \"Plot history\" on a topic in the Topics tab)"));
     m_export = new QPushButton(tr("&Export"), this);
     m_export->setObjectName(QStringLiteral("historyExport"));
     auto *exportMenu = new QMenu(m_export);

@@ -2,8 +2,14 @@
 // "Last values at start": readings stored by an earlier run (real SQLite file; real PostgreSQL from the test
 // servers) fill the topic tree before any live message — each topic with its latest payload, last-seen time and
 // its count over the last day, marked stored; older topics are not shown; the first live message of a topic
-// clears its mark and the stored count goes on; a topic seen live before the database answered is left alone.
+// clears its mark and the stored count goes on; a topic seen live before the database answered is left alone;
+// and through the real start path (engine, EngineHost, window) on an earlier run's file.
 #include "batchfixture.h"
+#include "config/configloader.h"
+#include "engine.h"
+#include "enginehost.h"
+#include "mainwindow.h"
+#include "topicpanel.h"
 #include "history/storedtopics.h"
 #include "readingsprobe.h"
 #include "testenv.h"
@@ -11,6 +17,7 @@
 #include "topictreemodel.h"
 #include "util/timeformat.h"
 
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -37,6 +44,7 @@ class TstStoredTopics final : public QObject
 private Q_SLOTS:
     void treeFromDatabase_data();
     void treeFromDatabase();
+    void windowAtStart();
 };
 
 void TstStoredTopics::treeFromDatabase_data()
@@ -128,6 +136,40 @@ void TstStoredTopics::treeFromDatabase()
     QCOMPARE(a2.data(TopicTreeModel::StoredRole).toBool(), false);
     QCOMPARE(a2.data(TopicTreeModel::PayloadRole).toByteArray(), QByteArray("{\"t\":5}"));
     QCOMPARE(model.index(a2.row(), TopicTreeModel::CountColumn, a2.parent()).data().toString(), QStringLiteral("4"));
+}
+
+// The real start path: a subscriber's SQLite file from an earlier run, a new engine and window on it — the Topics
+// tree shows the stored topic (marked) although no message has arrived.
+void TstStoredTopics::windowAtStart()
+{
+    IOT_REQUIRE_SERVERS(srv);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    SubscriberSetup setup;
+    setup.postgres = false;
+    setup.database = dir.filePath(QStringLiteral("earlier.sqlite"));
+    setup.topic = QStringLiteral("storedtopics-nobody-publishes/#");
+    {
+        ReadingsProbe probe = ReadingsProbe::sqlite(setup.database);
+        QVERIFY(probe.exec(QStringLiteral("CREATE TABLE readings (received_at TEXT NOT NULL, topic TEXT NOT NULL, "
+                                          "payload TEXT NOT NULL)")));
+        QVERIFY(probe.exec(QStringLiteral("INSERT INTO readings VALUES ('%1', 'lab/freezer', '{\"t\":-18.5}')")
+                               .arg(iso(TimeFormat::nowUs() - HourUs))));
+    }
+    auto config = ConfigLoader::loadString(subscriberConfig(srv, setup).toUtf8(), QStringLiteral("test.toml"));
+    QVERIFY(config.ok());
+    Engine engine(config.value());
+    EngineHost host(engine);
+    MainWindow window(host);
+    window.show();
+    QVERIFY(host.start().ok());
+    QTRY_VERIFY_WITH_TIMEOUT(window.topics()->model()->indexOfTopic(QStringLiteral("lab/freezer")).isValid(), 20000);
+    const QModelIndex freezer = window.topics()->model()->indexOfTopic(QStringLiteral("lab/freezer"));
+    QCOMPARE(freezer.data(TopicTreeModel::StoredRole).toBool(), true);
+    QCOMPARE(freezer.data(TopicTreeModel::PayloadRole).toByteArray(), QByteArray("{\"t\":-18.5}"));
+    QSignalSpy finished(&host, &EngineHost::finished);
+    host.stop();
+    QVERIFY(finished.wait(30000));
 }
 
 QTEST_MAIN(TstStoredTopics)
