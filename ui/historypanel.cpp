@@ -86,6 +86,8 @@ HistoryPanel::HistoryPanel(QWidget *parent) : QWidget(parent)
     m_cancel->setEnabled(false);
     m_status = new QLabel(this);
     m_status->setObjectName(QStringLiteral("historyStatus"));
+    // Long texts (a database's error) must not widen the window: shown cut, an error whole in the tooltip.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_status->setText(tr("Topics and a field, then Plot (or \"Plot history\" on a topic in the Topics tab)"));
     m_export = new QPushButton(tr("&Export"), this);
     m_export->setObjectName(QStringLiteral("historyExport"));
@@ -408,6 +410,7 @@ void HistoryPanel::onResult(int id, const HistoryResult &result)
         m_live.stop();
         m_isLive = false;
         m_status->setText(result.message);
+        m_status->setToolTip(result.message);
         break;
     }
     Q_EMIT plotted(result);
