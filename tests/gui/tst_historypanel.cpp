@@ -224,6 +224,18 @@ void TstHistoryPanel::exportShownAndRaw()
     const QList<QByteArray> rows = raw.readAll().split('\n');
     QCOMPARE(rows.first(), QByteArray("received_at,topic,value\r"));
     QCOMPARE(rows.size() - 2, 2880);
+
+    // A stopped export (the whole week, stopped before its first row is read) leaves no file behind.
+    panel.plotRange(T0Ms, T0Ms + WeekMs, false);
+    QTRY_COMPARE_WITH_TIMEOUT(plotted.size(), 2, 20000);
+    const QString stoppedPath = m_dir.filePath(QStringLiteral("stopped.csv"));
+    panel.exportRaw(stoppedPath);
+    panel.cancelExport();
+    QTRY_COMPARE_WITH_TIMEOUT(exported.size(), 2, 30000);
+    QCOMPARE(exported.at(1).at(0).toBool(), false);
+    QVERIFY(exported.at(1).at(1).toLongLong() < 2 * Readings);
+    QVERIFY(!QFile::exists(stoppedPath));
+    QCOMPARE(panel.statusText(), QStringLiteral("export stopped"));
 }
 
 void TstHistoryPanel::liveTail()
