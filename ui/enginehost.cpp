@@ -3,11 +3,13 @@
 
 #include "commitlatency.h"
 #include "config/secrets.h"
+#include "history/storedtopics.h"
 #include "logging/log.h"
 #include "logging/logging.h"
 #include "topicstats.h"
 #include "util/timeformat.h"
 
+#include <QThread>
 #include <QTimer>
 
 namespace iot {
@@ -51,8 +53,10 @@ void EngineHost::connectTo(Engine *engine)
 
 Status EngineHost::start()
 {
-    if (m_launchedAtUs == 0)
+    if (m_launchedAtUs == 0) {
         m_launchedAtUs = TimeFormat::nowUs();
+        loadStoredTopics();
+    }
     const Status st = m_engine->start();
     if (!st) {
         log::get("app")->error("cannot start ingesting: {}", st.error().message);
@@ -63,6 +67,26 @@ Status EngineHost::start()
     if (m_paused)
         m_engine->setPaused(true);
     return st;
+}
+
+void EngineHost::loadStoredTopics()
+{
+    // The topic tree from the database before live data arrives (a rebooted lab PC shows its sensors at once): one
+    // aggregate query over the last day on a connection of its own, off the GUI thread; TopicStats takes it on
+    // any thread. No table yet (a first start) is simply nothing to show.
+    constexpr std::int64_t DayUs = 24LL * 3600 * 1000000;
+    QThread *loader = QThread::create([config = m_engine->config(), topics = m_topics, since = m_launchedAtUs - DayUs] {
+        auto loaded = StoredTopics::load(config, since);
+        if (!loaded) {
+            log::get("app")->info("topic tree: no stored topics read ({})", loaded.error().message);
+            return;
+        }
+        topics->seedStored(loaded.value());
+        log::get("app")->info("topic tree: {} topics from the database", loaded.value().size());
+    });
+    loader->setObjectName(QStringLiteral("stored-topics"));
+    connect(loader, &QThread::finished, loader, &QObject::deleteLater);
+    loader->start(QThread::LowPriority);
 }
 
 void EngineHost::stop()

@@ -72,6 +72,7 @@ Q_SIGNALS:
     void finished(quint64 unwritten);
 
 private:
+    void loadStoredTopics();
     void prepare(Engine *engine);   // once per engine: observers and snapshot rate
     void connectTo(Engine *engine);
     void onStopped(quint64 unwritten);

@@ -9,6 +9,7 @@
 #include "enginehost.h"
 #include "eventtimeline.h"
 #include "healthbar.h"
+#include "historypanel.h"
 #include "icons.h"
 #include "logging/log.h"
 #include "looplatency.h"
@@ -94,6 +95,8 @@ void MainWindow::createPanels()
     m_topics = new TopicPanel(m_host.topicStats(), this);
     m_problems = new ProblemsPanel(this);
     m_events = new EventTimeline(this);
+    m_history = new HistoryPanel(this);
+    m_history->setConfig(m_host.config());
 
     auto *overview = new QSplitter(Qt::Horizontal, this);
     overview->setObjectName(QStringLiteral("overviewSplitter"));
@@ -109,6 +112,7 @@ void MainWindow::createPanels()
     m_tabs->addTab(m_topics, tr("&Topics"));
     m_tabs->addTab(m_problems, tr("&Problems"));
     m_tabs->addTab(m_events, tr("&Events"));
+    m_tabs->addTab(m_history, tr("H&istory"));
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -147,6 +151,7 @@ void MainWindow::connectEngine()
                                      : tr("Stopped for the new settings; everything buffered was committed"));
     });
     connect(&host, &EngineHost::restarted, this, [this](const Config &config) {
+        m_history->setConfig(config);
         m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), StatusLevel::Ok,
                            tr("Restarted with the new settings (%1)")
                                .arg(config.sourceFile.isEmpty() ? tr("built-in defaults") : config.sourceFile));
@@ -199,6 +204,11 @@ void MainWindow::connectPanels()
         }
         m_tabs->setTabText(ProblemsTab, unseen ? tr("&Problems (%1 new)").arg(StatusText::count(unseen))
                                                : tr("&Problems"));
+    });
+    connect(m_topics, &TopicPanel::historyRequested, this, [this](const QString &filter) {
+        m_history->setTopics(filter);
+        m_tabs->setCurrentWidget(m_history);
+        m_history->plot();
     });
     connect(m_topics, &TopicPanel::summaryChanged, this,
             [this](const QString &summary) { m_tabs->setTabText(TopicsTab, tr("&Topics (%1)").arg(summary)); });
@@ -267,7 +277,7 @@ void MainWindow::createMenus()
     ingest->addAction(m_reconnect);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events")};
+    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events"), tr("History")};
     for (int i = 0; i < names.size(); ++i) {
         QAction *a = view->addAction(names[i]);
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));

@@ -16,6 +16,7 @@ class ChartPanel;
 class CountersPanel;
 class EngineHost;
 class EventTimeline;
+class HistoryPanel;
 class HealthBar;
 class LoopLatency;
 class ProblemsPanel;
@@ -45,6 +46,7 @@ public:
     TopicPanel *topics() const { return m_topics; }
     ProblemsPanel *problems() const { return m_problems; }
     EventTimeline *events() const { return m_events; }
+    HistoryPanel *history() const { return m_history; }
     QTabWidget *tabs() const { return m_tabs; }
     QAction *pauseAction() const { return m_pause; }
     QAction *reconnectAction() const { return m_reconnect; }
@@ -83,6 +85,7 @@ private:
     TopicPanel *m_topics = nullptr;
     ProblemsPanel *m_problems = nullptr;
     EventTimeline *m_events = nullptr;
+    HistoryPanel *m_history = nullptr;
     QTabWidget *m_tabs = nullptr;
     TrayIcon *m_tray = nullptr;
     LoopLatency *m_loop = nullptr;

@@ -8,6 +8,7 @@
 #include "topicfilterproxy.h"
 #include "topictreemodel.h"
 
+#include <QAction>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -79,6 +80,18 @@ TopicPanel::TopicPanel(const TopicStats &stats, QWidget *parent) : QWidget(paren
             m_view->expandAll();
     });
     connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] { updateDetails(); });
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *plotHistory = new QAction(tr("Plot &history"), m_view);
+    plotHistory->setObjectName(QStringLiteral("plotHistory"));
+    m_view->addAction(plotHistory);
+    connect(plotHistory, &QAction::triggered, this, [this] {
+        const QModelIndex source = m_proxy->mapToSource(m_view->currentIndex());
+        if (!source.isValid())
+            return;
+        const QString topic = source.data(TopicTreeModel::TopicRole).toString();
+        Q_EMIT historyRequested(source.data(TopicTreeModel::IsTopicRole).toBool() ? topic
+                                                                                  : topic + QStringLiteral("/#"));
+    });
     // The first two levels open as they appear (an operator's collapse of existing ones is left alone).
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &parent, int first, int last) {
         if (parent.isValid() && parent.parent().isValid())

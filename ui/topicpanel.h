@@ -41,6 +41,8 @@ public:
 Q_SIGNALS:
     /// "120 topics, 2 stale" changed: for the tab title.
     void summaryChanged(const QString &summary);
+    /// "Plot history" on a node of the tree: the topic, or `prefix/#` for a node above topics.
+    void historyRequested(const QString &filter);
 
 private:
     void updateDetails();

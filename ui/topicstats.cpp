@@ -69,7 +69,8 @@ void TopicStats::transactionFinished(const TransactionReport &report)
         if (e.newRows++ == 0) {
             m_touched.push_back(id);
             e.firstNewUs = at;
-            e.prevLastUs = e.sample.lastSeenUs;
+            // A stored reading from before the restart says nothing about the usual interval.
+            e.prevLastUs = e.sample.stored ? 0 : e.sample.lastSeenUs;
         }
         e.lastRow = row;
     }
@@ -90,6 +91,7 @@ void TopicStats::transactionFinished(const TransactionReport &report)
             s.intervalUs = s.intervalUs > 0 ? s.intervalUs + alpha * (observed - s.intervalUs) : observed;
         }
         s.count += e.newRows;
+        s.stored = false;
         if (s.firstSeenUs == 0)
             s.firstSeenUs = e.firstNewUs;
         s.lastSeenUs = std::max(s.lastSeenUs, lastUs);
@@ -106,6 +108,36 @@ void TopicStats::transactionFinished(const TransactionReport &report)
     if (!m_touched.empty())
         m_version.store(version, std::memory_order_release);
     m_touched.clear();
+}
+
+void TopicStats::seedStored(const QList<StoredTopic> &topics)
+{
+    std::lock_guard lock(m_mutex);
+    const std::uint64_t version = m_version.load(std::memory_order_relaxed) + 1;
+    bool changed = false;
+    for (const StoredTopic &t : topics) {
+        if (m_index.contains(t.topic))
+            continue;  // live data came first: it is newer
+        if (m_entries.size() >= std::size_t(m_maxTopics) || m_topicBytes + t.topic.size() > m_maxTopicBytes)
+            break;
+        const auto id = std::uint32_t(m_entries.size());
+        Entry &fresh = m_entries.emplace_back();
+        TopicSample &s = fresh.sample;
+        s.id = id;
+        s.topic = t.topic;
+        s.count = t.count;
+        s.firstSeenUs = t.lastSeenUs;
+        s.lastSeenUs = t.lastSeenUs;
+        s.lastPayload = t.lastPayload.left(m_maxPayloadBytes);
+        s.payloadSize = std::uint32_t(t.lastPayload.size());
+        s.stored = true;
+        m_topicBytes += t.topic.size();
+        m_index.insert(s.topic, id);
+        touch(id, version);
+        changed = true;
+    }
+    if (changed)
+        m_version.store(version, std::memory_order_release);
 }
 
 void TopicStats::touch(std::uint32_t id, std::uint64_t version)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "history/storedtopics.h"
 #include "pipeline/pipelineobserver.h"
 
 #include <QByteArray>
@@ -25,6 +26,7 @@ struct TopicSample
     QByteArray lastPayload;            // the latest payload, cut at maxPayloadBytes (see payloadSize)
     std::uint32_t payloadSize = 0;     // the latest payload's full size in bytes
     std::uint64_t version = 0;         // TopicStats::version() when this topic last changed
+    bool stored = false;               // known from the database at start (seedStored); no live message since
 
     bool payloadTruncated() const { return payloadSize > std::uint32_t(lastPayload.size()); }
     /// Messages per second as of `nowUs`: the usual rate, decaying once the topic is silent longer than usual.
@@ -52,6 +54,9 @@ public:
     TopicStats &operator=(const TopicStats &) = delete;
 
     void transactionFinished(const TransactionReport &report) override;
+    /// Adds the topics the database had at start (count = readings stored in its window, the latest payload and
+    /// time), marked `stored` until a live message comes. Topics already seen live are left alone. Any thread.
+    void seedStored(const QList<StoredTopic> &topics);
 
     /// Bumped on every transaction that changed a topic; a lock-free "anything new?" check.
     std::uint64_t version() const { return m_version.load(std::memory_order_acquire); }

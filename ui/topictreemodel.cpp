@@ -7,6 +7,9 @@
 #include "jsontext.h"
 #include "statustext.h"
 
+#include <QApplication>
+#include <QPalette>
+
 #include <algorithm>
 #include <cmath>
 
@@ -245,7 +248,9 @@ QString TopicTreeModel::lastSeenText(const Node &n) const
 {
     QString text = StatusText::clock(n.lastSeenUs);
     // Short: the tooltip says for how long and compared with what.
-    if (n.isTopic && n.sample.isStale(m_nowUs, m_graceUs))
+    if (n.isTopic && n.sample.stored)
+        text += QStringLiteral(" · stored");
+    else if (n.isTopic && n.sample.isStale(m_nowUs, m_graceUs))
         text += QStringLiteral(" · stale");
     else if (n.staleBelow > 0)
         text += QStringLiteral(" · %1 stale below").arg(n.staleBelow);
@@ -286,6 +291,9 @@ QVariant TopicTreeModel::data(const QModelIndex &index, int role) const
             tip += QStringLiteral("\n%1 readings stored; latest payload %2 bytes")
                        .arg(StatusText::count(n.sample.count))
                        .arg(n.sample.payloadSize);
+            if (n.sample.stored)
+                tip += QStringLiteral("\nFrom the database (its readings of the last 24 hours): no live message "
+                                      "since the start");
             if (n.sample.intervalUs > 0)
                 tip += QStringLiteral("\nusually every %1").arg(StatusText::duration(qint64(n.sample.intervalUs)));
             if (n.sample.isStale(m_nowUs, m_graceUs))
@@ -296,6 +304,12 @@ QVariant TopicTreeModel::data(const QModelIndex &index, int role) const
         }
         return PlainText::toolTip(tip);  // the path is a topic: never rich text
     }
+    case Qt::ForegroundRole:
+        // Stored, not live: greyed until a message arrives.
+        if (n.isTopic && n.sample.stored)
+            return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
+        break;
+    case StoredRole: return n.isTopic && n.sample.stored;
     case Qt::AccessibleTextRole:
         if (column == TopicColumn)
             return n.staleBelow > 0 ? n.name + QStringLiteral(" (stale)") : n.name;

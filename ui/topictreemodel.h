@@ -31,6 +31,7 @@ public:
         IsTopicRole,                    // bool: messages arrive on exactly this name
         SortRole,                       // a number or text to sort the column by
         VersionRole,                    // qulonglong: TopicStats version of the latest change
+        StoredRole,                     // bool: known from the database at start, no live message since
     };
 
     /// Levels a topic gets nodes for; the rest ("a/b/...") is the name of the last one.

@@ -32,6 +32,9 @@ public:
     virtual QByteArrayView value(int i) = 0;
     /// Abandons the query (cancel): the server stops sending, nothing is left pending.
     virtual void abort() = 0;
+    /// Stops the running query from ANY thread (a window's cancel while the query runs on a worker): the server
+    /// (PQcancel) or the library (sqlite3_interrupt) ends it, and the pending next() returns Failed.
+    virtual void interrupt() = 0;
     virtual QString error() const = 0;
 };
 

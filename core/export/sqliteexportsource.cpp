@@ -41,6 +41,8 @@ Status SqliteExportSource::open(const QString &path)
 
 Status SqliteExportSource::start(const QByteArray &sql, const QList<QByteArray> &params)
 {
+    sqlite3_finalize(d->stmt);  // the previous query's, when the source runs more than one (history)
+    d->stmt = nullptr;
     if (sqlite3_prepare_v2(d->db, sql.constData(), static_cast<int>(sql.size()), &d->stmt, nullptr) != SQLITE_OK) {
         m_error = QString::fromUtf8(sqlite3_errmsg(d->db));
         return Error{m_error};
@@ -78,6 +80,11 @@ void SqliteExportSource::abort()
 {
     sqlite3_finalize(d->stmt);
     d->stmt = nullptr;
+}
+
+void SqliteExportSource::interrupt()
+{
+    sqlite3_interrupt(d->db);  // thread-safe while the connection is open (it outlives every query)
 }
 
 } // namespace iot

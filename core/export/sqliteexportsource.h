@@ -19,6 +19,7 @@ public:
     Step next() override;
     QByteArrayView value(int i) override;
     void abort() override;
+    void interrupt() override;
     QString error() const override { return m_error; }
 
 private:

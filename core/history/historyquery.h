@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.h"
+#include "history/historyrequest.h"
+#include "util/result.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QStringList>
+
+#include <cstdint>
+
+namespace iot {
+
+/// One history plot as SQL for one dialect: a GROUP BY over (topic, bucket) that the database computes (min, avg,
+/// max, count of the numeric values; non-numbers are NULL and skipped), its parameters, and the bucket width.
+/// Built from a HistoryRequest and the config; the request's mistakes come back as the Error. Pure.
+struct HistoryQuery
+{
+    enum class Dialect { Postgres, Sqlite };
+
+    QByteArray sql;
+    QList<QByteArray> params;
+    std::int64_t bucketUs = 1;
+    QStringList topicFilters;  // when non-empty: result topics must match one of these exactly (wildcards)
+
+    static Result<HistoryQuery> make(const Config &config, const HistoryRequest &request, Dialect dialect);
+    /// The bucket width for a range: the range split into at most `maxBuckets`, rounded up to a whole µs.
+    static std::int64_t bucketWidth(std::int64_t fromUs, std::int64_t toUs, int maxBuckets);
+    /// An RFC 6901 pointer as PostgreSQL's text[] path literal for `#>` ("/a/b~1c" → {"a","b/c"}).
+    static QByteArray pgPath(const QString &pointer);
+    /// The same pointer as an SQLite JSON path ("/a/0" → $."a"[0]); all-digit tokens are array indexes. Empty
+    /// when SQLite cannot spell it (a key with a double quote).
+    static QByteArray sqlitePath(const QString &pointer);
+};
+
+} // namespace iot
