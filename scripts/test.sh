@@ -9,7 +9,8 @@
 # integration tests stop and start the shared servers), and exits with ctest's status.
 #   CI=true                 also run the fresh-machine check (label "fresh", scripts/fresh-check.sh, ~30 min)
 #   IOT_TEST_FRESH=1        the same outside CI
-#                           CI=true also runs the container stack (label "container", tests/container/, ~N min)
+#                           CI=true also runs the container stack (label "container", tests/container/; ~18 min
+#                           from nothing, mostly the image build)
 #   IOT_TEST_CONTAINER=1    the same outside CI
 #   IOT_TEST_KEEP=1         keep the temp dir (server logs, data) for debugging; its path is printed
 #   IOT_TEST_SLOW=1         do not exclude tests labelled "slow"
@@ -29,7 +30,7 @@ build_dir=${IOT_BUILD_DIR:-$repo/build}
 started_at=$SECONDS
 
 case "${1:-}" in
-    -h | --help) sed -n '3,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 if [[ "${IOT_TEST_SKIP_BUILD:-0}" != 1 ]]; then
