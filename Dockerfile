@@ -21,10 +21,12 @@ RUN set -e; for lib in $(ldd /build/app/iot-subscriber | awk '$3 ~ /^\// {print 
 
 FROM ${DEBIAN_IMAGE}
 ARG IOT_VERSION=0.1.0
+# The project names no public repository yet: set the real one at build time (--build-arg IOT_SOURCE_URL=...).
+ARG IOT_SOURCE_URL=https://github.com/iot-subscriber/iot-subscriber
 LABEL org.opencontainers.image.title="iot-subscriber" \
       org.opencontainers.image.description="MQTT to PostgreSQL/SQLite ingester (headless)" \
       org.opencontainers.image.version="${IOT_VERSION}" \
-      org.opencontainers.image.source="https://github.com/iot-subscriber/iot-subscriber" \
+      org.opencontainers.image.source="${IOT_SOURCE_URL}" \
       org.opencontainers.image.licenses="MIT"
 COPY --from=build /build/runtime-packages /tmp/runtime-packages
 RUN apt-get update -q \

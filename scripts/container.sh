@@ -99,6 +99,7 @@ ensure_base_image() {
     command -v mmdebstrap >/dev/null 2>&1 || die "cannot pull $base_image and mmdebstrap is missing (apt-get install mmdebstrap)"
     say "no registry: making $base_image with mmdebstrap (Debian 12 minbase)"
     # As slim as the official image: no documentation, manuals or translations (these dpkg options stay in the image).
+    # shellcheck disable=SC2016  # $1 is the root directory, expanded by mmdebstrap's hook shell
     mmdebstrap --variant=minbase --quiet \
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The compose stack end to end (ctest "container_stack", label "container"), with whatever engine
 # scripts/container.sh picks (here: podman, host network):
-#   1. container.sh build + up from whatever images exist (nothing at all on a fresh machine)
+#   1. container.sh build (from nothing on a fresh machine; the layer cache otherwise) + up
 #   2. 10,000 QoS 1 messages published to the stack's broker → exactly once in the stack's PostgreSQL, by seq
 #   3. the stack's Prometheus scrapes the subscriber (up == 1), and every PromQL expression of the Grafana
 #      dashboard returns a series
@@ -70,7 +70,10 @@ trap cleanup EXIT
 
 step "clearing what an earlier run may have left"
 "${ctl[@]}" down >/dev/null 2>&1 || true
+# build, not only up: images left from an earlier run would test old sources (the layer cache keeps it cheap when
+# nothing changed; a source change recompiles the program inside the build stage).
 step "build + up"
+"${ctl[@]}" build
 "${ctl[@]}" up
 step "up; waiting for the subscriber to be ready (it retries the broker and database by itself)"
 wait_for 180 "subscriber /readyz 200" http_ok "http://127.0.0.1:$IOT_SUBSCRIBER_METRICS_PORT/readyz"
@@ -84,6 +87,7 @@ wait_for 90 "Prometheus scraping the subscriber (up == 1)" scraped
 step "Prometheus: up{job=\"iot-subscriber\"} == 1"
 # Every expression of the dashboard, with Grafana's $__rate_interval as 1m, must return at least one series.
 dashboard=$repo/containers/grafana/dashboards/iot-subscriber.json
+# shellcheck disable=SC2016  # $__rate_interval is Grafana's, replaced inside Python
 mapfile -t exprs < <(python3 -c 'import json, sys
 for p in json.load(open(sys.argv[1]))["panels"]:
     for t in p.get("targets", []):

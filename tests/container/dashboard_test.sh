@@ -86,6 +86,7 @@ wait_for 60 "Prometheus scraping the idle subscriber" scraped
 written() { [[ "$(query 'sum(iot_subscriber_rows_written_total) + sum(iot_subscriber_dead_letters_total)')" == "1 3000" ]]; }
 wait_for 120 "3,000 rows + dead letters scraped by Prometheus" written
 
+# shellcheck disable=SC2016  # $__rate_interval is Grafana's, replaced inside Python
 mapfile -t exprs < <(python3 -c 'import json, sys
 for p in json.load(open(sys.argv[1]))["panels"]:
     for t in p.get("targets", []):
