@@ -15,7 +15,7 @@
 #   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
 #   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
 #              promtool, for the observability tests), lintian, desktop-file-utils and appstream (package
-#              checks), for scripts/test.sh
+#              checks), podman + podman-compose + runc + mmdebstrap (the container stack), for scripts/test.sh
 #   (none)     same as --test: everything
 #
 # Works as root (CI) or as a user with sudo. Without either it prints the apt-get command and exits 1.
@@ -41,9 +41,13 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # clang + libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz.sh) that the test run includes.
 # lintian, desktop-file-utils and appstream check the packages that scripts/package.sh and the "package" tests make.
 # x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
-# mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI).
+# mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI) and the
+# container base image where no image registry answers (scripts/container.sh).
+# podman, podman-compose and runc run the compose stack (scripts/container.sh, ctest label "container", run by CI);
+# curl and python3 (JSON) query its Prometheus; python3-yaml reads the compose files (ctest container_files).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
-    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl)
+    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl
+    podman podman-compose runc curl python3 python3-yaml)
 
 mode=${1:---test}
 case "$mode" in

@@ -5,10 +5,13 @@
 #
 #   scripts/test.sh [ctest args, e.g. -R tst_config or -L unit]
 #
-# Runs `ctest --test-dir build --output-on-failure --no-tests=error -LE 'slow|fresh' [args]` serially (the
+# Runs `ctest --test-dir build --output-on-failure --no-tests=error -LE 'slow|fresh|container' [args]` serially (the
 # integration tests stop and start the shared servers), and exits with ctest's status.
 #   CI=true                 also run the fresh-machine check (label "fresh", scripts/fresh-check.sh, ~30 min)
 #   IOT_TEST_FRESH=1        the same outside CI
+#                           CI=true also runs the container stack (label "container", tests/container/; ~18 min
+#                           from nothing, mostly the image build)
+#   IOT_TEST_CONTAINER=1    the same outside CI
 #   IOT_TEST_KEEP=1         keep the temp dir (server logs, data) for debugging; its path is printed
 #   IOT_TEST_SLOW=1         do not exclude tests labelled "slow"
 #   IOT_TEST_TIMEOUT=secs   limit for the whole ctest run (default 2700, 7200 with the fresh check); each test has
@@ -27,7 +30,7 @@ build_dir=${IOT_BUILD_DIR:-$repo/build}
 started_at=$SECONDS
 
 case "${1:-}" in
-    -h | --help) sed -n '3,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 if [[ "${IOT_TEST_SKIP_BUILD:-0}" != 1 ]]; then
@@ -112,6 +115,9 @@ fresh=${IOT_TEST_FRESH:-0}
 excluded=()
 [[ "${IOT_TEST_SLOW:-0}" == 1 ]] || excluded+=(slow)
 [[ "$fresh" == 1 ]] || excluded+=(fresh)
+container=${IOT_TEST_CONTAINER:-0}
+[[ "${CI:-}" != true ]] || container=1
+[[ "$container" == 1 ]] || excluded+=(container)
 ctest_args=(--test-dir "$build_dir" --output-on-failure --no-tests=error)
 ((${#excluded[@]} == 0)) || ctest_args+=(-LE "^($(IFS='|'; echo "${excluded[*]}"))\$")
 timeout_s=${IOT_TEST_TIMEOUT:-2700}
