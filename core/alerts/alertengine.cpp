@@ -26,12 +26,15 @@ AlertEngine::~AlertEngine() = default;
 PipelineSample AlertEngine::pipelineSample(const EngineSnapshot &s)
 {
     PipelineSample p;
-    // Not writing: something waits for the database (or it is not connected) and nothing was committed since.
+    // Not writing: something waits for the database (or it is not connected), counted from when that began or from
+    // the last commit, whichever is later — an idle hour before a message is not an hour of not writing.
     const bool waiting = s.inFlight > 0 || s.db.state != BatchWriter::State::Connected;
-    const qint64 since = std::max({s.lastCommitUs, s.startedAtUs, s.db.state == BatchWriter::State::Connected
-                                                                      ? qint64(0) : s.db.sinceUs});
-    if (waiting && since > 0 && s.takenAtUs > since)
-        p.dbNotWritingSec = double(s.takenAtUs - std::max(s.lastCommitUs, s.startedAtUs)) / 1e6;
+    if (!waiting)
+        m_waitingSinceUs = 0;
+    else if (m_waitingSinceUs == 0)
+        m_waitingSinceUs = s.takenAtUs;
+    if (waiting)
+        p.dbNotWritingSec = double(s.takenAtUs - std::max(m_waitingSinceUs, s.lastCommitUs)) / 1e6;
     p.backlog = double(s.inFlight);
     p.deadLettered = s.deadLettered;
     if (s.spoolEnabled && s.spoolMaxBytes > 0)

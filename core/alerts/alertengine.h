@@ -34,7 +34,8 @@ public:
     QList<AlertEvent> firing() const { return m_evaluator.firing(); }
     AlertmanagerClient *alertmanager() const { return m_alertmanager; }
 
-    static PipelineSample pipelineSample(const EngineSnapshot &snapshot);
+    /// The pipeline rules' figures from a snapshot; remembers since when the database has had work waiting.
+    PipelineSample pipelineSample(const EngineSnapshot &snapshot);
     /// Feeds folded samples to the evaluator in time order (each as its extreme, then its last value).
     static void apply(AlertEvaluator &evaluator, const std::vector<AlertFeed::Sample> &samples);
 
@@ -47,6 +48,7 @@ private:
     AlertmanagerClient *m_alertmanager = nullptr;
     qint64 m_intervalUs;
     qint64 m_lastUs = 0;
+    qint64 m_waitingSinceUs = 0;   // 0: nothing waits for the database
 };
 
 } // namespace iot

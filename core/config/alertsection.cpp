@@ -249,4 +249,51 @@ void readAlerts(TomlReader &reader, const toml::table &root, const QList<Mapping
     }
 }
 
+QString alertsToml(const Config &config)
+{
+    QString out;
+    const AlertingConfig &a = config.alerting;
+    const auto number = [](double v) { return TomlReader::formatNumber(v); };
+    if (!config.alerts.isEmpty() || !(a == AlertingConfig{})) {
+        out += QStringLiteral("\n[alerting]\nalertmanager_url = ") + TomlReader::quote(a.alertmanagerUrl)
+            + QStringLiteral("\nresend_interval_sec = ") + number(a.resendIntervalSec)
+            + QStringLiteral("\nevaluate_interval_sec = ") + number(a.evaluateIntervalSec)
+            + QStringLiteral("\nmax_topics_per_rule = ") + QString::number(a.maxTopicsPerRule) + u'\n';
+    }
+    for (const AlertRule &r : config.alerts) {
+        out += QStringLiteral("\n[[alerts]]\nname = ") + TomlReader::quote(r.name) + u'\n';
+        if (!r.topic.isEmpty())
+            out += QStringLiteral("topic = ") + TomlReader::quote(r.topic) + u'\n';
+        switch (r.kind) {
+        case AlertRule::Kind::Value: {
+            out += QStringLiteral("field = ") + TomlReader::quote(r.field) + u'\n';
+            switch (r.condition) {
+            case AlertRule::Condition::Above: out += QStringLiteral("above = ") + number(r.threshold); break;
+            case AlertRule::Condition::Below: out += QStringLiteral("below = ") + number(r.threshold); break;
+            case AlertRule::Condition::Equals: out += QStringLiteral("equals = ") + number(r.threshold); break;
+            case AlertRule::Condition::Outside:
+                out += QStringLiteral("outside = [") + number(r.low) + QStringLiteral(", ") + number(r.high) + u']';
+                break;
+            }
+            out += QStringLiteral("\nhysteresis = ") + number(r.hysteresis) + u'\n';
+            break;
+        }
+        case AlertRule::Kind::Stale: out += QStringLiteral("stale_after_sec = ") + number(r.staleAfterSec) + u'\n'; break;
+        default:
+            for (const PipelineKey &p : PipelineKeys)
+                if (p.kind == r.kind)
+                    out += QLatin1String(p.key.data(), qsizetype(p.key.size())) + QStringLiteral(" = ")
+                        + number(r.limit) + u'\n';
+            break;
+        }
+        out += QStringLiteral("for_sec = ") + number(r.forSec) + QStringLiteral("\nseverity = ")
+            + TomlReader::quote(r.severity) + u'\n';
+        if (!r.summary.isEmpty())
+            out += QStringLiteral("summary = ") + TomlReader::quote(r.summary) + u'\n';
+        if (!r.description.isEmpty())
+            out += QStringLiteral("description = ") + TomlReader::quote(r.description) + u'\n';
+    }
+    return out;
+}
+
 } // namespace iot::configsections

@@ -89,6 +89,13 @@ backlog_above = 50000
     QCOMPARE(a[5].kind, AlertRule::Kind::SpoolPercent);
     QCOMPARE(a[6].kind, AlertRule::Kind::Backlog);
     QCOMPARE(a[6].limit, 50000.0);
+
+    // --check-config prints them back as loadable TOML: the same rules again.
+    const QString printed = ConfigLoader::toToml(c.value(), false);
+    const auto again = load(printed.toUtf8());
+    QVERIFY2(again.ok(), qPrintable(again.ok() ? printed : again.error().message + u'\n' + printed));
+    QCOMPARE(again.value().alerts, a);
+    QCOMPARE(again.value().alerting, c.value().alerting);
 }
 
 void TstAlertConfig::mappedColumn()
