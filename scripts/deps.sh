@@ -14,7 +14,7 @@
 #              Wayland plugins
 #   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
 #   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
-#              promtool, for the observability tests), lintian, desktop-file-utils and appstream (package
+#              promtool, for the observability tests), Alertmanager (tst_alerts), lintian, desktop-file-utils and appstream (package
 #              checks), for scripts/test.sh
 #   (none)     same as --test: everything
 #
@@ -41,9 +41,10 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # clang + libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz.sh) that the test run includes.
 # lintian, desktop-file-utils and appstream check the packages that scripts/package.sh and the "package" tests make.
 # x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
+# prometheus-alertmanager: tst_alerts delivers alerts to its own one on loopback (the package's service stays unused).
 # mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
-    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl)
+    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl prometheus-alertmanager)
 
 mode=${1:---test}
 case "$mode" in
@@ -88,5 +89,10 @@ fi
 if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 \
     && [[ -d /run/systemd/system ]]; then
     "${as_root[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+# The same for Alertmanager's service (port 9093): tst_alerts starts its own.
+if [[ " ${missing[*]} " == *" prometheus-alertmanager "* ]] && command -v systemctl >/dev/null 2>&1 \
+    && [[ -d /run/systemd/system ]]; then
+    "${as_root[@]}" systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
 fi
 echo "deps.sh: installed ${missing[*]}"

@@ -16,6 +16,7 @@
 #include "settingsdialog.h"
 #include "statustext.h"
 #include "topicpanel.h"
+#include "alertspanel.h"
 #include "trayicon.h"
 #include "util/timeformat.h"
 
@@ -42,7 +43,7 @@
 namespace iot {
 namespace {
 
-enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab };
+enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab, AlertsTab };
 
 qint64 nowMs()
 {
@@ -109,6 +110,9 @@ void MainWindow::createPanels()
     m_tabs->addTab(m_topics, tr("&Topics"));
     m_tabs->addTab(m_problems, tr("&Problems"));
     m_tabs->addTab(m_events, tr("&Events"));
+    m_alerts = new AlertsPanel(this);
+    m_alerts->setRuleCount(int(m_host.config().alerts.size()));
+    m_tabs->addTab(m_alerts, tr("&Alerts"));
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -140,6 +144,12 @@ void MainWindow::connectEngine()
         addStateEvent(false);
     });
     connect(&host, &EngineHost::deadLettered, m_problems, &ProblemsPanel::addDeadLetter);
+    connect(&host, &EngineHost::alertChanged, m_alerts, &AlertsPanel::addEvent);
+    connect(&host, &EngineHost::alertChanged, m_tray, &TrayIcon::notifyAlert);
+    connect(m_alerts, &AlertsPanel::firingCountChanged, m_tray, &TrayIcon::setFiringAlerts);
+    connect(m_alerts, &AlertsPanel::firingCountChanged, this, [this](int firing) {
+        m_tabs->setTabText(AlertsTab, firing ? tr("&Alerts (%1 firing)").arg(firing) : tr("&Alerts"));
+    });
     connect(&host, &EngineHost::restarting, this, [this](quint64 unwritten) {
         m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), unwritten ? StatusLevel::Error : StatusLevel::Busy,
                            unwritten ? tr("Stopped for the new settings; %1 messages could not be committed")
@@ -147,6 +157,8 @@ void MainWindow::connectEngine()
                                      : tr("Stopped for the new settings; everything buffered was committed"));
     });
     connect(&host, &EngineHost::restarted, this, [this](const Config &config) {
+        m_alerts->setRuleCount(int(config.alerts.size()));
+        m_alerts->reset({});   // the new engine starts its rules afresh
         m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), StatusLevel::Ok,
                            tr("Restarted with the new settings (%1)")
                                .arg(config.sourceFile.isEmpty() ? tr("built-in defaults") : config.sourceFile));
@@ -267,7 +279,7 @@ void MainWindow::createMenus()
     ingest->addAction(m_reconnect);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events")};
+    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events"), tr("Alerts")};
     for (int i = 0; i < names.size(); ++i) {
         QAction *a = view->addAction(names[i]);
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));

@@ -12,6 +12,7 @@ class QTabWidget;
 
 namespace iot {
 
+class AlertsPanel;
 class ChartPanel;
 class CountersPanel;
 class EngineHost;
@@ -45,6 +46,8 @@ public:
     TopicPanel *topics() const { return m_topics; }
     ProblemsPanel *problems() const { return m_problems; }
     EventTimeline *events() const { return m_events; }
+    AlertsPanel *alerts() const { return m_alerts; }
+    TrayIcon *tray() const { return m_tray; }
     QTabWidget *tabs() const { return m_tabs; }
     QAction *pauseAction() const { return m_pause; }
     QAction *reconnectAction() const { return m_reconnect; }
@@ -83,6 +86,7 @@ private:
     TopicPanel *m_topics = nullptr;
     ProblemsPanel *m_problems = nullptr;
     EventTimeline *m_events = nullptr;
+    AlertsPanel *m_alerts = nullptr;
     QTabWidget *m_tabs = nullptr;
     TrayIcon *m_tray = nullptr;
     LoopLatency *m_loop = nullptr;
