@@ -271,18 +271,25 @@ void TstAlertEvaluator::feedMatchesAndParses()
 
 void TstAlertEvaluator::feedBounded()
 {
-    AlertFeed feed({above(0, 0, 0)}, 3, 2);
-    for (int i = 0; i < 15; ++i)   // 5 topics (2 cached, the rest matched each time), 3 folded slots
+    // 5 topics of one rule, a cache of 2 topics: the other 3 are matched each time and their values counted.
+    AlertFeed feed({above(0, 0, 0)}, 100, 2);
+    for (int i = 0; i < 15; ++i)
         feed.offer(QByteArray("lab/" + QByteArray::number(i % 5) + "/t"), R"({"temp": 1})", i);
-    const auto samples = feed.take();
-    QCOMPARE(samples.size(), std::size_t(3));
-    quint64 folded = 0;
-    for (const auto &sample : samples)
-        folded += sample.count;
-    QCOMPARE(folded, quint64(9));
-    QCOMPARE(feed.droppedSamples(), quint64(6));
-    feed.offer("lab/4/t", R"({"temp": 1})", 99);   // room again after take()
-    QCOMPARE(feed.take().size(), std::size_t(1));
+    feed.offer("elsewhere", "{}", 20);   // matches nothing: nothing counted
+    auto samples = feed.take();
+    QCOMPARE(samples.size(), std::size_t(2));
+    QCOMPARE(samples[0].count + samples[1].count, quint64(6));
+    QCOMPARE(feed.droppedSamples(), quint64(9));
+    QVERIFY(feed.take().empty());
+
+    // Slots in all: the second topic finds none left.
+    AlertFeed slots({above(0, 0, 0)}, 1, 100);
+    slots.offer("lab/a/t", R"({"temp": 1})", 1);
+    slots.offer("lab/b/t", R"({"temp": 1})", 2);
+    samples = slots.take();
+    QCOMPARE(samples.size(), std::size_t(1));
+    QCOMPARE(samples[0].topic, QStringLiteral("lab/a/t"));
+    QCOMPARE(slots.droppedSamples(), quint64(1));
 }
 
 void TstAlertEvaluator::numbers_data()
