@@ -6,6 +6,7 @@
 
 #include <QSet>
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
