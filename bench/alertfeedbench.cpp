@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// What the alerts cost the ingest thread per message, in-process: AlertFeed::offer() over the benchmark's topics and
-// payloads (sensors/lab-<room>/s-<n>, {"sensor":..,"seq":..,"ts":..,"temperature":..,"humidity":..}) with bench/run.sh's
-// 100 rules (15 matching each message) and with none matching, plus the main thread's take() + evaluation once per
+// What the alerts cost the ingest thread per message, in-process: AlertFeed::offer() over the benchmark's topics
+// and payloads (sensors/lab-<room>/s-<n>, {"sensor":..,"seq":..,"ts":..,"temperature":..,"humidity":..}) with
+// bench/run.sh's 100 rules (15 matching each message) and with none matching, plus the main thread's take() + evaluation once per
 // simulated second. Prints ns per message; no pass/fail (docs/benchmarks.md).
 //
 //   iot-bench-alertfeed [messages, default 2000000] [topics, default 100]

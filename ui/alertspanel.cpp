@@ -86,10 +86,9 @@ void AlertsPanel::setRuleCount(int rules)
 void AlertsPanel::addEvent(const AlertEvent &e)
 {
     const bool fired = e.kind == AlertEvent::Kind::Fired;
-    auto *h = new QTreeWidgetItem({timeText(e.atUs), e.ruleName, e.topic, fired ? tr("FIRING (%1)").arg(e.severity)
-                                                                                : tr("resolved after %1 s")
-                                                                                      .arg(double(e.atUs - e.startsAtUs) / 1e6, 0, 'f', 1),
-                                   valueText(e)});
+    const QString what = fired ? tr("FIRING (%1)").arg(e.severity)
+                               : tr("resolved after %1 s").arg(double(e.atUs - e.startsAtUs) / 1e6, 0, 'f', 1);
+    auto *h = new QTreeWidgetItem({timeText(e.atUs), e.ruleName, e.topic, what, valueText(e)});
     h->setIcon(3, Icons::state(fired ? StatusLevel::Error : StatusLevel::Ok));
     m_history->insertTopLevelItem(0, h);
     while (m_history->topLevelItemCount() > m_capacity)

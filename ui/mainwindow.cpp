@@ -3,6 +3,7 @@
 
 #include "plaintext.h"
 
+#include "alertspanel.h"
 #include "chartpanel.h"
 #include "commitlatency.h"
 #include "counterspanel.h"
@@ -16,7 +17,6 @@
 #include "settingsdialog.h"
 #include "statustext.h"
 #include "topicpanel.h"
-#include "alertspanel.h"
 #include "trayicon.h"
 #include "util/timeformat.h"
 
@@ -43,7 +43,7 @@
 namespace iot {
 namespace {
 
-enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab, AlertsTab };
+enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab };
 
 qint64 nowMs()
 {
@@ -148,7 +148,8 @@ void MainWindow::connectEngine()
     connect(&host, &EngineHost::alertChanged, m_tray, &TrayIcon::notifyAlert);
     connect(m_alerts, &AlertsPanel::firingCountChanged, m_tray, &TrayIcon::setFiringAlerts);
     connect(m_alerts, &AlertsPanel::firingCountChanged, this, [this](int firing) {
-        m_tabs->setTabText(AlertsTab, firing ? tr("&Alerts (%1 firing)").arg(firing) : tr("&Alerts"));
+        const QString title = firing ? tr("&Alerts (%1 firing)").arg(firing) : tr("&Alerts");
+        m_tabs->setTabText(m_tabs->indexOf(m_alerts), title);
     });
     connect(&host, &EngineHost::restarting, this, [this](quint64 unwritten) {
         m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), unwritten ? StatusLevel::Error : StatusLevel::Busy,

@@ -128,7 +128,8 @@ void AlertmanagerClient::post()
         m_retryAtUs = TimeFormat::nowUs() + delay;
         const QString error = reply->errorString();
         log::get("alerts")->warn("alertmanager: POST {} failed ({}); retrying in {:.0f} s",
-                                 m_url.toString(QUrl::RemoveUserInfo).toStdString(), error.toStdString(), double(delay) / 1e6);
+                                 m_url.toString(QUrl::RemoveUserInfo).toStdString(), error.toStdString(),
+                                 double(delay) / 1e6);
         Q_EMIT deliveryFailed(error);
     });
 }

@@ -3,6 +3,7 @@
 // staleness limit, or one pipeline key), and exactly one kind per rule.
 #include "config/configloader.h"
 #include "config/configsections.h"
+#include "config/secrets.h"
 
 #include <QSet>
 
@@ -185,7 +186,8 @@ void readRule(TomlReader &reader, const toml::table &t, const QString &key, cons
         if (auto v = reader.number(t, key, p.key, 0, strict, p.max, QString::fromLatin1(p.expectation)))
             rule.limit = *v;
     }
-    if (auto v = reader.number(t, key, "for_sec", 0, false, 86400, QStringLiteral("a number of seconds from 0 to 86400")))
+    if (auto v = reader.number(t, key, "for_sec", 0, false, 86400,
+                               QStringLiteral("a number of seconds from 0 to 86400")))
         rule.forSec = *v;
     if (auto v = reader.string(t, key, "severity", true))
         rule.severity = *v;
@@ -250,13 +252,14 @@ void readAlerts(TomlReader &reader, const toml::table &root, const QList<Mapping
     }
 }
 
-QString alertsToml(const Config &config)
+QString alertsToml(const Config &config, bool maskSecrets)
 {
     QString out;
     const AlertingConfig &a = config.alerting;
     const auto number = [](double v) { return TomlReader::formatNumber(v); };
     if (!config.alerts.isEmpty() || !(a == AlertingConfig{})) {
-        out += QStringLiteral("\n[alerting]\nalertmanager_url = ") + TomlReader::quote(a.alertmanagerUrl)
+        out += QStringLiteral("\n[alerting]\nalertmanager_url = ")
+            + TomlReader::quote(maskSecrets ? Secrets::maskUrl(a.alertmanagerUrl) : a.alertmanagerUrl)
             + QStringLiteral("\nresend_interval_sec = ") + number(a.resendIntervalSec)
             + QStringLiteral("\nevaluate_interval_sec = ") + number(a.evaluateIntervalSec)
             + QStringLiteral("\nmax_topics_per_rule = ") + QString::number(a.maxTopicsPerRule) + u'\n';
@@ -279,7 +282,9 @@ QString alertsToml(const Config &config)
             out += QStringLiteral("\nhysteresis = ") + number(r.hysteresis) + u'\n';
             break;
         }
-        case AlertRule::Kind::Stale: out += QStringLiteral("stale_after_sec = ") + number(r.staleAfterSec) + u'\n'; break;
+        case AlertRule::Kind::Stale:
+            out += QStringLiteral("stale_after_sec = ") + number(r.staleAfterSec) + u'\n';
+            break;
         default:
             for (const PipelineKey &p : PipelineKeys)
                 if (p.kind == r.kind)

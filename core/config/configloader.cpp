@@ -342,7 +342,7 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
         out += u'\n';
     }
     out += MappingConfig::toToml(config.mappings);
-    out += configsections::alertsToml(config);
+    out += configsections::alertsToml(config, maskSecrets);
     return out;
 }
 

@@ -23,7 +23,8 @@ void readMqtt(TomlReader &reader, const toml::table &t, MqttConfig &mqtt);
 
 /// [[alerts]] and [alerting] (alertsection.cpp); `mappings` must be read already (a field may name a column).
 void readAlerts(TomlReader &reader, const toml::table &root, const QList<MappingRule> &mappings, Config &config);
-/// [alerting] and the [[alerts]] as TOML, for --check-config (empty without rules and with default [alerting]).
-QString alertsToml(const Config &config);
+/// [alerting] and the [[alerts]] as TOML, for --check-config (empty without rules and with default [alerting]);
+/// credentials in alertmanager_url masked when `maskSecrets`.
+QString alertsToml(const Config &config, bool maskSecrets);
 
 } // namespace iot::configsections

@@ -241,7 +241,7 @@ evaluate_interval_sec = 0.1
 [[alerts]]
 name = "sensor_quiet"
 topic = "%1/#"
-stale_after_sec = 1.5
+stale_after_sec = 2
 )").arg(tag), dir.path());
     QVERIFY2(config.ok(), qPrintable(config.ok() ? QString() : config.error().message));
     Engine engine(config.value());
@@ -261,7 +261,7 @@ stale_after_sec = 1.5
         QTest::qWait(300);
     }
     QVERIFY(events.isEmpty());
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 12; ++i) {   // 3.6 s: b is stale after 2 s, a (every 0.3 s) never
         QVERIFY(pub->publish(a, temp(i), 1));
         QTest::qWait(300);
     }

@@ -150,6 +150,13 @@ void TstAlertConfig::alerting()
     QCOMPARE(c.value().alerting.resendIntervalSec, 5.0);
     QCOMPARE(c.value().alerting.maxTopicsPerRule, 7);
     QCOMPARE(load("").value().alerting.resendIntervalSec, 60.0);
+
+    // Credentials in the URL never reach --check-config's output.
+    const auto secret = load("[alerting]\nalertmanager_url = \"https://am:s3cretpw@am.example:9093\"\n");
+    QVERIFY(secret.ok());
+    const QString printed = ConfigLoader::toToml(secret.value());
+    QVERIFY2(!printed.contains(QStringLiteral("s3cretpw")), qPrintable(printed));
+    QVERIFY(ConfigLoader::toToml(secret.value(), false).contains(QStringLiteral("s3cretpw")));
 }
 
 void TstAlertConfig::errors_data()
