@@ -77,22 +77,24 @@ void readCondition(TomlReader &reader, const toml::table &t, const QString &key,
     } else if (const toml::node *node = t.get("outside")) {
         rule.condition = AlertRule::Condition::Outside;
         const auto *array = node->as_array();
-        const auto number = [](const toml::node *n) -> std::optional<double> {
-            if (!n)
-                return std::nullopt;
-            if (const auto *i = n->as_integer())
-                return double(i->get());
-            if (const auto *f = n->as_floating_point())
-                return f->get();
-            return std::nullopt;
+        // Plain doubles with a flag: std::optional here trips GCC 12's -Wmaybe-uninitialized (CI builds -Werror).
+        const auto number = [](const toml::node *n, double &out) {
+            if (const auto *i = n ? n->as_integer() : nullptr)
+                out = double(i->get());
+            else if (const auto *f = n ? n->as_floating_point() : nullptr)
+                out = f->get();
+            else
+                return false;
+            return true;
         };
-        const auto low = array && array->size() == 2 ? number(array->get(0)) : std::nullopt;
-        const auto high = array && array->size() == 2 ? number(array->get(1)) : std::nullopt;
-        if (!low || !high || *low >= *high)
+        double low = 0;
+        double high = 0;
+        const bool ok = array && array->size() == 2 && number(array->get(0), low) && number(array->get(1), high);
+        if (!ok || low >= high)
             reader.failExpected(*node, key + QStringLiteral(".outside"), QStringLiteral("[low, high] with low < high"));
         else {
-            rule.low = *low;
-            rule.high = *high;
+            rule.low = low;
+            rule.high = high;
         }
     }
 }
