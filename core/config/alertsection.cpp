@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string_view>
 
 namespace iot::configsections {
@@ -90,7 +91,7 @@ void readCondition(TomlReader &reader, const toml::table &t, const QString &key,
         double low = 0;
         double high = 0;
         const bool ok = array && array->size() == 2 && number(array->get(0), low) && number(array->get(1), high);
-        if (!ok || low >= high)
+        if (!ok || !std::isfinite(low) || !std::isfinite(high) || low >= high)
             reader.failExpected(*node, key + QStringLiteral(".outside"), QStringLiteral("[low, high] with low < high"));
         else {
             rule.low = low;

@@ -187,6 +187,9 @@ void TstAlertConfig::errors_data()
     QTest::newRow("outside reversed") << QByteArray("[[alerts]]\nname = \"a\"\ntopic = \"t\"\nfield = \"/v\"\n"
                                                     "outside = [5, 1]\n")
         << QStringLiteral("config.toml:5:11: alerts[0].outside: expected [low, high] with low < high, got [5, 1]");
+    QTest::newRow("outside with nan") << QByteArray("[[alerts]]\nname = \"a\"\ntopic = \"t\"\nfield = \"/v\"\n"
+                                                    "outside = [nan, 1]\n")
+        << QStringLiteral("config.toml:5:11: alerts[0].outside: expected [low, high] with low < high, got [nan, 1]");
     QTest::newRow("topic on pipeline rule") << QByteArray("[[alerts]]\nname = \"a\"\ntopic = \"t\"\n"
                                                           "backlog_above = 5\n")
         << QStringLiteral("config.toml:3:9: alerts[0].topic: a pipeline rule has no topic");
