@@ -21,7 +21,8 @@
 # $share/bench/sensors/#), half (fixed rate, see --rate), soak (half rate for --soak-seconds), map (a [[mappings]]
 # rule: typed columns of table bench_mapped instead of raw JSON), mapu (the same with a unique key, deduplicating
 # inserts), gui (desktop window open, on a private Xvfb display, else QT_QPA_PLATFORM=offscreen; needs a GUI build),
-# outage (PostgreSQL stopped while the messages arrive, started once the publisher is done; no yardstick run).
+# outage (PostgreSQL stopped while the messages arrive, started once the publisher is done; no yardstick run),
+# alerts (100 [[alerts]] rules beside ingestion, see alerts_toml; compare with the same scenario without it).
 # Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak, pg-q0-map, pg-q0-gui;
 # --count 60000 --payload 4096 pg-q1-outage (peak RSS through an outage with 4 KB payloads).
 # Each scenario first runs the do-nothing subscriber (bench/iot-bench-null) under the same load, then iot-subscriber.
@@ -202,9 +203,31 @@ mapping_toml() {
     return 0
 }
 
+# 100 [[alerts]] rules over the benchmark's topics sensors/lab-<room>/s-<n> (4 rooms): 40 value rules on one room's
+# sensors each (/temperature or /humidity, above a value never reached), 20 on topics nobody publishes, 20 staleness
+# rules on a room, 20 pipeline rules. Every message matches 10 value and 5 staleness rules; nothing fires.
+alerts_toml() {
+    local i
+    for ((i = 0; i < 40; i++)); do
+        printf '[[alerts]]\nname = "value%s"\ntopic = "sensors/lab-%s/+"\nfield = "%s"\nabove = 1000000\nfor_sec = 5\n' \
+            "$i" $((i % 4 + 1)) "$( ((i % 2)) && echo /humidity || echo /temperature)"
+    done
+    for ((i = 0; i < 20; i++)); do
+        printf '[[alerts]]\nname = "other%s"\ntopic = "other/%s/+"\nfield = "/v"\nbelow = 0\n' "$i" "$i"
+    done
+    for ((i = 0; i < 20; i++)); do
+        printf '[[alerts]]\nname = "quiet%s"\ntopic = "sensors/lab-%s/#"\nstale_after_sec = 3600\n' "$i" $((i % 4 + 1))
+    done
+    local kinds=(db_not_writing_sec backlog_above dead_letters_per_min_above spool_percent_above)
+    local limits=(3600 100000000 1000000 99)
+    for ((i = 0; i < 20; i++)); do
+        printf '[[alerts]]\nname = "pipe%s"\n%s = %s\n' "$i" "${kinds[i % 4]}" "${limits[i % 4]}"
+    done
+}
+
 run_scenario() {
     local name=$1 run=$2
-    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0 outage=0
+    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0 outage=0 alerts=0
     local tok
     IFS=- read -r -a toks <<<"$name"
     for tok in "${toks[@]}"; do
@@ -219,6 +242,7 @@ run_scenario() {
             map) map=on ;;
             mapu) map=unique ;;
             outage) outage=1 ;;
+            alerts) alerts=1 ;;
             *) echo "run.sh: unknown token '$tok' in scenario $name" >&2; return 2 ;;
         esac
     done
@@ -293,6 +317,7 @@ run_scenario() {
             printf '[observability]\nprometheus_port = 0\n'
             printf '[spool]\nenabled = %s\ndir = "%s/spool%s"\n' "$spool" "$sdir" "$i"
             [[ "$map" == off ]] || mapping_toml "$([[ "$map" == unique ]] && echo 1 || echo 0)"
+            if ((alerts)); then alerts_toml; fi
         } >"$cfg"
         local args=(--config "$cfg")
         if ((gui)); then

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "engine.h"
 
+#include "alerts/alertengine.h"
 #include "config/transportsecurity.h"
 #include "logging/log.h"
 #include "mqtt/mqttclient.h"
@@ -51,6 +52,7 @@ struct Engine::Private
     QDeadlineTimer commitDeadline;    // when the writer's own shutdown timeout ends
     int run = 0;                      // counts starts: a late signal of an earlier run's writer is ignored
     EngineSnapshot last;
+    AlertEngine *alerts = nullptr;   // null without [[alerts]]
     bool running = false;
     bool stopping = false;
     bool writerFinishing = false;
@@ -95,6 +97,10 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
             return std::make_unique<PostgresSink>(db, name, key, mappings);
         return std::make_unique<SqliteSink>(db, name, key, mappings);
     };
+    if (!config.alerts.isEmpty()) {
+        d->alerts = new AlertEngine(config.alerts, config.alerting, MqttClient::clientIdFor(config.mqtt), this);
+        connect(d->alerts, &AlertEngine::alertChanged, this, &Engine::alertChanged);
+    }
     d->snapshotTimer.setInterval(DefaultSnapshotMs);
     connect(&d->snapshotTimer, &QTimer::timeout, this, [this] { d->takeSnapshot(); });
     d->ingestStopTimer.setSingleShot(true);
@@ -181,6 +187,8 @@ Status Engine::start()
                                              BatchWriter::maxTransactionBytes(sub)},
                              &d->queue, &d->counters, wake,
                              d->spool.get(), d->config.spool.syncIntervalMs);
+    if (d->alerts)
+        d->batcher->setAlertFeed(d->alerts->feed());
     d->batcher->moveToThread(&d->ingestThread);
 
     d->connectWorkers();
@@ -348,6 +356,11 @@ void Engine::reconnectMqtt()
         QMetaObject::invokeMethod(d->batcher, &Batcher::reconnectNow, Qt::QueuedConnection);
 }
 
+QList<AlertEvent> Engine::firingAlerts() const
+{
+    return d->alerts ? d->alerts->firing() : QList<AlertEvent>{};
+}
+
 EngineSnapshot Engine::snapshot() const
 {
     return d->last;
@@ -385,6 +398,10 @@ void Engine::Private::takeSnapshot()
         const double a = std::min(1.0, dt);
         s.receivedPerSec = (1 - a) * last.receivedPerSec + a * ((s.received - last.received) / dt);
         s.writtenPerSec = (1 - a) * last.writtenPerSec + a * ((s.written - last.written) / dt);
+    }
+    if (alerts) {
+        alerts->evaluate(s);
+        alerts->fill(s);
     }
     last = s;
     Q_EMIT q->snapshotUpdated(s);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "alerts/alertevaluator.h"
 #include "config/config.h"
 #include "enginesnapshot.h"
 #include "pipeline/batcher.h"
@@ -43,6 +44,8 @@ public:
     bool isRunning() const;
     const Config &config() const;
     EngineSnapshot snapshot() const;
+    /// The [[alerts]] instances firing now (empty without rules).
+    QList<AlertEvent> firingAlerts() const;
 
 Q_SIGNALS:
     void snapshotUpdated(const iot::EngineSnapshot &snapshot);
@@ -54,6 +57,8 @@ Q_SIGNALS:
     /// report it and exit with code 2.
     void fatalError(const QString &message);
     void stopped(quint64 unwritten);
+    /// An [[alerts]] rule fired or resolved (evaluated on the snapshot tick, at most every evaluate_interval_sec).
+    void alertChanged(const iot::AlertEvent &event);
 
 private:
     struct Private;

@@ -7,12 +7,22 @@
 #include "pipeline/reasons.h"
 #include "spool/spoolstate.h"
 
+#include <QList>
 #include <QMetaType>
 #include <QString>
 
 #include <array>
 
 namespace iot {
+
+/// One [[alerts]] rule in a snapshot: how many of its instances (topics; 1 for pipeline rules) are firing.
+struct AlertRuleStatus
+{
+    QString rule;
+    QString severity;
+    int firing = 0;
+    bool operator==(const AlertRuleStatus &) const = default;
+};
 
 /// Everything an observer (GUI, headless log line, metrics) needs, copied at one instant; immutable once emitted.
 struct EngineSnapshot
@@ -40,6 +50,11 @@ struct EngineSnapshot
     quint64 spoolMaxBytes = 0;
     SpoolState spoolState = SpoolState::Ok;  // not Ok: new messages are held in memory only
     bool operatorPaused = false;
+
+    QList<AlertRuleStatus> alerts;  // one per [[alerts]] rule, in config order (empty without rules)
+    quint64 alertSamplesDropped = 0;     // samples the alert queue refused (full)
+    quint64 alertValuesUnreadable = 0;   // messages of a value rule's topic whose field was missing or not a number
+    quint64 alertTopicsUntracked = 0;    // topics beyond max_topics_per_rule
 
     double receivedPerSec = 0;
     double writtenPerSec = 0;

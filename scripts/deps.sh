@@ -14,8 +14,8 @@
 #              Wayland plugins
 #   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
 #   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
-#              promtool, for the observability tests), lintian, desktop-file-utils and appstream (package
-#              checks), podman + podman-compose + runc + mmdebstrap (the container stack), for scripts/test.sh
+#              promtool, for the observability tests), Alertmanager (tst_alerts), lintian, desktop-file-utils and
+#              appstream (package checks), podman + podman-compose + runc + mmdebstrap (the container stack), for scripts/test.sh
 #   (none)     same as --test: everything
 #
 # Works as root (CI) or as a user with sudo. Without either it prints the apt-get command and exits 1.
@@ -43,11 +43,12 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
 # mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI) and the
 # container base image where no image registry answers (scripts/container.sh).
+# prometheus-alertmanager: tst_alerts delivers alerts to its own one on loopback (the package's service stays unused).
 # podman, podman-compose and runc run the compose stack (scripts/container.sh, ctest label "container", run by CI);
 # curl and python3 (JSON) query its Prometheus; python3-yaml reads the compose files (ctest container_files).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
     lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl
-    podman podman-compose runc curl python3 python3-yaml)
+    podman podman-compose runc curl python3 python3-yaml prometheus-alertmanager)
 
 mode=${1:---test}
 case "$mode" in
@@ -92,5 +93,10 @@ fi
 if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 \
     && [[ -d /run/systemd/system ]]; then
     "${as_root[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+# The same for Alertmanager's service (port 9093): tst_alerts starts its own.
+if [[ " ${missing[*]} " == *" prometheus-alertmanager "* ]] && command -v systemctl >/dev/null 2>&1 \
+    && [[ -d /run/systemd/system ]]; then
+    "${as_root[@]}" systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
 fi
 echo "deps.sh: installed ${missing[*]}"

@@ -36,7 +36,8 @@ build fuzz_spoolfiles "$repo/tests/fuzz/fuzz_spoolfiles.cpp" "$repo/core/spool/s
 config_flags=(-DSPDLOG_COMPILED_LIB -DSPDLOG_SHARED_LIB -DSPDLOG_FMT_EXTERNAL -DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1)
 CONFIG_LIBS="-ltomlplusplus -lspdlog -lfmt" build_config=1 \
     build fuzz_configloader "$repo/tests/fuzz/fuzz_configloader.cpp" "$repo/core/config/configloader.cpp" \
-    "$repo/core/config/mqttsection.cpp" "$repo/core/config/configkeys.cpp" "$repo/core/config/tomlreader.cpp" \
+    "$repo/core/config/mqttsection.cpp" "$repo/core/config/alertsection.cpp" \
+    "$repo/core/config/configkeys.cpp" "$repo/core/config/tomlreader.cpp" \
     "$repo/core/config/logconfig.cpp" \
     "$repo/core/config/secrets.cpp" "$repo/core/mapping/mappingconfig.cpp" "$repo/core/logging/logging.cpp"
 build fuzz_mapper "$repo/tests/fuzz/fuzz_mapper.cpp" "$repo/core/mapping/mapper.cpp" \

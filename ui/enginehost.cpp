@@ -48,6 +48,7 @@ void EngineHost::connectTo(Engine *engine)
     connect(engine, &Engine::deadLettered, this, &EngineHost::deadLettered);
     connect(engine, &Engine::errorOccurred, this, &EngineHost::errorOccurred);
     connect(engine, &Engine::fatalError, this, &EngineHost::fatalError);
+    connect(engine, &Engine::alertChanged, this, &EngineHost::alertChanged);
     connect(engine, &Engine::stopped, this, &EngineHost::onStopped);
 }
 

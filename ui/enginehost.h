@@ -70,6 +70,8 @@ Q_SIGNALS:
     /// The new configuration could not start; the previous one runs again.
     void restartFailed(const QString &reason);
     void finished(quint64 unwritten);
+    /// Engine::alertChanged of the running engine.
+    void alertChanged(const iot::AlertEvent &event);
 
 private:
     void loadStoredTopics();

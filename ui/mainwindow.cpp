@@ -3,6 +3,7 @@
 
 #include "plaintext.h"
 
+#include "alertspanel.h"
 #include "chartpanel.h"
 #include "commitlatency.h"
 #include "counterspanel.h"
@@ -113,6 +114,9 @@ void MainWindow::createPanels()
     m_tabs->addTab(m_problems, tr("&Problems"));
     m_tabs->addTab(m_events, tr("&Events"));
     m_tabs->addTab(m_history, tr("H&istory"));
+    m_alerts = new AlertsPanel(this);
+    m_alerts->setRuleCount(int(m_host.config().alerts.size()));
+    m_tabs->addTab(m_alerts, tr("&Alerts"));
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -144,6 +148,13 @@ void MainWindow::connectEngine()
         addStateEvent(false);
     });
     connect(&host, &EngineHost::deadLettered, m_problems, &ProblemsPanel::addDeadLetter);
+    connect(&host, &EngineHost::alertChanged, m_alerts, &AlertsPanel::addEvent);
+    connect(&host, &EngineHost::alertChanged, m_tray, &TrayIcon::notifyAlert);
+    connect(m_alerts, &AlertsPanel::firingCountChanged, m_tray, &TrayIcon::setFiringAlerts);
+    connect(m_alerts, &AlertsPanel::firingCountChanged, this, [this](int firing) {
+        const QString title = firing ? tr("&Alerts (%1 firing)").arg(firing) : tr("&Alerts");
+        m_tabs->setTabText(m_tabs->indexOf(m_alerts), title);
+    });
     connect(&host, &EngineHost::restarting, this, [this](quint64 unwritten) {
         m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), unwritten ? StatusLevel::Error : StatusLevel::Busy,
                            unwritten ? tr("Stopped for the new settings; %1 messages could not be committed")
@@ -152,6 +163,8 @@ void MainWindow::connectEngine()
     });
     connect(&host, &EngineHost::restarted, this, [this](const Config &config) {
         m_history->setConfig(config);
+        m_alerts->setRuleCount(int(config.alerts.size()));
+        m_alerts->reset({});   // the new engine starts its rules afresh
         m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), StatusLevel::Ok,
                            tr("Restarted with the new settings (%1)")
                                .arg(config.sourceFile.isEmpty() ? tr("built-in defaults") : config.sourceFile));
@@ -277,7 +290,8 @@ void MainWindow::createMenus()
     ingest->addAction(m_reconnect);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events"), tr("History")};
+    const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events"), tr("History"),
+                               tr("Alerts")};
     for (int i = 0; i < names.size(); ++i) {
         QAction *a = view->addAction(names[i]);
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));

@@ -12,6 +12,7 @@ class QTabWidget;
 
 namespace iot {
 
+class AlertsPanel;
 class ChartPanel;
 class CountersPanel;
 class EngineHost;
@@ -47,6 +48,8 @@ public:
     ProblemsPanel *problems() const { return m_problems; }
     EventTimeline *events() const { return m_events; }
     HistoryPanel *history() const { return m_history; }
+    AlertsPanel *alerts() const { return m_alerts; }
+    TrayIcon *tray() const { return m_tray; }
     QTabWidget *tabs() const { return m_tabs; }
     QAction *pauseAction() const { return m_pause; }
     QAction *reconnectAction() const { return m_reconnect; }
@@ -86,6 +89,7 @@ private:
     ProblemsPanel *m_problems = nullptr;
     EventTimeline *m_events = nullptr;
     HistoryPanel *m_history = nullptr;
+    AlertsPanel *m_alerts = nullptr;
     QTabWidget *m_tabs = nullptr;
     TrayIcon *m_tray = nullptr;
     LoopLatency *m_loop = nullptr;

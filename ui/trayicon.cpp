@@ -37,14 +37,46 @@ TrayIcon::~TrayIcon()
 
 void TrayIcon::setState(StatusLevel level, const QString &words)
 {
+    m_level = level;
+    m_words = words;
+    apply();
+}
+
+void TrayIcon::setFiringAlerts(int firing)
+{
+    m_firing = firing;
+    apply();
+}
+
+void TrayIcon::apply()
+{
     if (!m_tray)
         return;
-    if (!m_levelSet || level != m_level) {
-        m_tray->setIcon(Icons::state(level));
-        m_level = level;
+    // An alert outranks a healthy pipeline; a pipeline error stays an error.
+    const StatusLevel shown = m_firing > 0 && m_level != StatusLevel::Error ? StatusLevel::Warning : m_level;
+    if (!m_levelSet || shown != m_shown) {
+        m_tray->setIcon(Icons::state(shown));
+        m_shown = shown;
         m_levelSet = true;
     }
-    m_tray->setToolTip(tr("IoT Subscriber — %1").arg(words));
+    const QString alerts = m_firing > 0 ? tr(" · %n alert(s) firing", nullptr, m_firing) : QString();
+    m_tray->setToolTip(tr("IoT Subscriber — %1").arg(m_words) + alerts);
+}
+
+void TrayIcon::notifyAlert(const AlertEvent &e)
+{
+    if (e.kind != AlertEvent::Kind::Fired)
+        return;
+    const QString title = tr("Alert %1 (%2)").arg(e.ruleName, e.severity);
+    QString message = e.summary.isEmpty() ? tr("Value %1").arg(e.value) : e.summary;
+    if (!e.topic.isEmpty())
+        message += tr(" — topic %1").arg(e.topic);
+    Q_EMIT alertNotified(title, message);
+    if (m_tray)
+        m_tray->showMessage(title, message,
+                            e.severity == QLatin1String("critical") ? QSystemTrayIcon::Critical
+                                                                     : QSystemTrayIcon::Warning,
+                            10000);
 }
 
 void TrayIcon::notifyHidden()

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "alerts/alertevaluator.h"
 #include "statustext.h"
 
 #include <QObject>
@@ -25,16 +26,26 @@ public:
     void setState(StatusLevel level, const QString &words);
     /// A balloon once per run, when the window first goes to the tray.
     void notifyHidden();
+    /// A desktop notification for an alert that fired (the tray's balloon; announced by alertNotified() as well,
+    /// so the path is visible without a tray).
+    void notifyAlert(const iot::AlertEvent &event);
+    /// Firing alerts turn the icon to a warning and name them in the tooltip, over the pipeline's own state.
+    void setFiringAlerts(int firing);
 
 Q_SIGNALS:
     void showRequested();
+    void alertNotified(const QString &title, const QString &message);
 
 private:
     QSystemTrayIcon *m_tray = nullptr;
     QMenu *m_menu = nullptr;
     StatusLevel m_level = StatusLevel::Off;
+    StatusLevel m_shown = StatusLevel::Off;
     bool m_levelSet = false;
     bool m_notified = false;
+    int m_firing = 0;
+    QString m_words;
+    void apply();
 };
 
 } // namespace iot

@@ -146,6 +146,42 @@ struct MappingRule
     bool operator==(const MappingRule &) const = default;
 };
 
+/// [[alerts]] — one rule: a value condition on a field of matching topics, staleness of matching topics, or a
+/// condition on the pipeline itself. Which kind is given by the keys present (core/alerts/README.md).
+struct AlertRule
+{
+    enum class Kind { Value, Stale, DbNotWriting, Backlog, DeadLettersPerMin, SpoolPercent };
+    enum class Condition { Above, Below, Outside, Equals };
+
+    QString name;
+    Kind kind = Kind::Value;
+    QString topic;             // MQTT filter (Value, Stale)
+    QString field;             // as written: a JSON pointer or a column name of a [[mappings]] rule
+    QString pointer;           // the JSON pointer it resolves to; "" = the whole payload as a number
+    Condition condition = Condition::Above;
+    double threshold = 0;      // above / below / equals
+    double low = 0;            // outside = [low, high]
+    double high = 0;
+    double forSec = 0;         // the condition must hold this long before the alert fires
+    double hysteresis = 0;     // resolve only once back past threshold ∓ hysteresis
+    double staleAfterSec = 0;  // Stale
+    double limit = 0;          // pipeline rules: seconds, messages, dead letters per minute or percent
+    QString severity = QStringLiteral("warning");
+    QString summary;
+    QString description;
+    bool operator==(const AlertRule &) const = default;
+};
+
+/// [alerting] — where fired alerts go besides the log, the metrics and the window.
+struct AlertingConfig
+{
+    QString alertmanagerUrl;               // empty: no Alertmanager; else its base URL (we POST /api/v2/alerts)
+    double resendIntervalSec = 60;         // firing alerts are re-sent this often (endsAt = now + 4 × this)
+    double evaluateIntervalSec = 1;        // how often the rules are evaluated
+    int maxTopicsPerRule = 10000;          // per-topic state of one rule; topics beyond are counted, not tracked
+    bool operator==(const AlertingConfig &) const = default;
+};
+
 /// The whole effective configuration, as loaded from config.toml plus environment overrides.
 struct Config
 {
@@ -156,6 +192,8 @@ struct Config
     ObservabilityConfig observability;
     SpoolConfig spool;
     QList<MappingRule> mappings;
+    QList<AlertRule> alerts;
+    AlertingConfig alerting;
     bool unmatchedToDeadLetter = false;    // [database] unmatched = "raw" (default) or "dead_letter"
     QStringList fromEnvironment;           // keys whose value an environment variable set ("mqtt.password")
 

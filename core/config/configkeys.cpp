@@ -147,7 +147,8 @@ const std::array Keys{
 #undef IOT_READ_ONLY
 #undef IOT_TEXT_KEY
 
-constexpr std::array Sections{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv, "mappings"sv};
+constexpr std::array Sections{"mqtt"sv, "database"sv, "subscriber"sv, "observability"sv, "spool"sv, "mappings"sv, "alerts"sv,
+    "alerting"sv};
 
 } // namespace
 

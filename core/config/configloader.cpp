@@ -292,6 +292,7 @@ Result<Config> ConfigLoader::loadString(const QByteArray &toml, const QString &s
         else
             reader.failExpected(*m, QStringLiteral("mappings"), QStringLiteral("[[mappings]] tables"));
     }
+    configsections::readAlerts(reader, root, config.mappings, config);
     if (const toml::table *t = root.get_as<toml::table>("database"); t && t->contains("unmatched")) {
         const auto v = reader.string(*t, Database, "unmatched", true);
         if (v && (*v == QLatin1String("raw") || *v == QLatin1String("dead_letter")))
@@ -341,6 +342,7 @@ QString ConfigLoader::toToml(const Config &config, bool maskSecrets)
         out += u'\n';
     }
     out += MappingConfig::toToml(config.mappings);
+    out += configsections::alertsToml(config, maskSecrets);
     return out;
 }
 

@@ -86,6 +86,9 @@ struct Metrics::Private
     Gauge *dbUp = nullptr;
     Gauge *writingBlocked = nullptr;
     Gauge *startTime = nullptr;
+    prometheus::Family<Gauge> *alertFamily = nullptr;
+    std::map<QString, Gauge *> alertFiring;   // by rule, added as a snapshot first names it
+    Mirror alertUnreadable, alertDropped, alertUntracked;
     Histogram *batchRows = nullptr;
     Histogram *writeSeconds = nullptr;
     Histogram *latencySeconds = nullptr;
@@ -191,6 +194,29 @@ void Metrics::update(const EngineSnapshot &s)
     d->dbUp->Set(s.db.state == BatchWriter::State::Connected ? 1 : 0);
     d->writingBlocked->Set(s.db.state == BatchWriter::State::Blocked || s.db.state == BatchWriter::State::Failed ? 1 : 0);
     d->startTime->Set(static_cast<double>(s.startedAtUs) / 1e6);
+    if (s.alerts.isEmpty())
+        return;
+    if (!d->alertFamily) {
+        d->alertFamily = &prometheus::BuildGauge()
+                              .Name(name("alert_firing"))
+                              .Help("Instances of an [[alerts]] rule firing now (topics; 1 or 0 for a pipeline rule).")
+                              .Register(d->registry);
+        d->alertUnreadable = counter(d->registry, "alert_values_unreadable_total",
+                                     "Messages on a value rule's topic whose field was missing or not a number.");
+        d->alertDropped = counter(d->registry, "alert_samples_dropped_total",
+                                  "Values the alert feed could not fold (its rule/topic pairs were full).");
+        d->alertUntracked = counter(d->registry, "alert_topics_untracked_total",
+                                    "Topics an alert rule did not track (max_topics_per_rule reached).");
+    }
+    for (const AlertRuleStatus &a : s.alerts) {
+        Gauge *&g = d->alertFiring[a.rule];
+        if (!g)
+            g = &d->alertFamily->Add({{"rule", a.rule.toStdString()}, {"severity", a.severity.toStdString()}});
+        g->Set(a.firing);
+    }
+    d->alertUnreadable.follow(s.alertValuesUnreadable);
+    d->alertDropped.follow(s.alertSamplesDropped);
+    d->alertUntracked.follow(s.alertTopicsUntracked);
 }
 
 void Metrics::updateTracing(std::uint64_t exportedSpans, std::uint64_t droppedSpans, std::uint64_t failedExports)

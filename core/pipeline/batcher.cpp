@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline/batcher.h"
 
+#include "alerts/alertfeed.h"
+
 #include "logging/log.h"
 #include "pipeline/batchqueue.h"
 #include "pipeline/pipelinecounters.h"
@@ -86,6 +88,11 @@ void Batcher::stop()
     m_source->stop();
 }
 
+void Batcher::setAlertFeed(std::shared_ptr<AlertFeed> feed)
+{
+    m_alertFeed = std::move(feed);
+}
+
 void Batcher::onMessage(QByteArrayView topic, QByteArrayView payload)
 {
     const std::int64_t now = TimeFormat::nowUs();
@@ -111,6 +118,8 @@ void Batcher::onMessage(QByteArrayView topic, QByteArrayView payload)
     }
     m_open.append(topic, payload, now, spoolEnd);
     m_counters->received.fetch_add(1, std::memory_order_relaxed);
+    if (m_alertFeed)
+        m_alertFeed->offer(topic, payload, now);
     switch (m_policy.afterAppend(m_open.size())) {
     case FlushPolicy::Action::Flush:
         flush();

@@ -16,6 +16,7 @@
 
 namespace iot {
 
+class AlertFeed;
 class BatchQueue;
 class Spool;
 struct PipelineCounters;
@@ -57,6 +58,8 @@ public:
     /// Re-checks the buffer after the writer committed; resumes reading once below the low-water mark.
     void checkBuffer();
     void reconnectNow();
+    /// The alerts' tap, offered every message after it is appended; set before start().
+    void setAlertFeed(std::shared_ptr<AlertFeed> feed);
 
 Q_SIGNALS:
     void sourceStateChanged(const iot::MessageSource::StateInfo &info);
@@ -88,6 +91,7 @@ private:
     PipelineCounters *m_counters;
     Wake m_wakeWriter;
     std::unique_ptr<MessageSource> m_source;
+    std::shared_ptr<AlertFeed> m_alertFeed;
     Batch m_open;
     Spool *m_spool;
     std::uint64_t m_openSpoolStart = 0;  // spool position where the open batch's first record starts

@@ -125,6 +125,8 @@ void TstConfigLoader::shippedFiles_data()
     QTest::addColumn<QString>("mqttHost");
     QTest::newRow("config.toml") << QStringLiteral("config/config.toml") << DbDriver::Sqlite
                                  << QStringLiteral("localhost");
+    QTest::newRow("alerts.example.toml") << QStringLiteral("config/alerts.example.toml") << DbDriver::Sqlite
+                                         << QStringLiteral("localhost");
     QTest::newRow("postgres.example.toml") << QStringLiteral("config/postgres.example.toml") << DbDriver::Postgres
                                            << QStringLiteral("mqtt");
 }

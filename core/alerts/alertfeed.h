@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "config/config.h"
+#include "mapping/jsonpointer.h"
+
+#include <QByteArrayView>
+#include <QString>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace iot {
+
+/// The alerts' tap on ingestion. Per topic (one hash lookup per message) it caches which rules match and holds
+/// their fold slots, so a topic no rule matches costs that lookup and nothing else; for a matching topic each
+/// distinct JSON pointer is resolved once on the raw bytes and the value folded into the rule's slot (first/last
+/// time, min, max, last, count) until the next take(): memory follows rules × topics, not the message rate, and is
+/// bounded (topics cached, slots in all) — values that find no room are counted. offer() runs on the ingest thread,
+/// take() on the main thread.
+class AlertFeed final
+{
+public:
+    struct Sample
+    {
+        int rule = -1;
+        bool seen = false;       // staleness rule: messages arrived (values unused)
+        double min = 0;
+        double max = 0;
+        double last = 0;
+        qint64 firstUs = 0;
+        qint64 lastUs = 0;
+        quint64 count = 0;
+        QString topic;
+    };
+
+    explicit AlertFeed(const QList<AlertRule> &rules, std::size_t maxSlots = 200000,
+                       std::size_t maxCachedTopics = 100000);
+
+    void offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs);
+    /// The folded values since the last call, in order of their first message.
+    std::vector<Sample> take();
+
+    /// Values (or messages, for staleness rules) not folded: their topic found the cache or the slots full.
+    quint64 droppedSamples() const { return m_dropped.load(std::memory_order_relaxed); }
+    quint64 unreadableValues() const { return m_unreadable.load(std::memory_order_relaxed); }
+
+    /// A number out of a JSON value's text: numbers, true/false (1/0) and strings holding a number.
+    static bool parseNumber(QByteArrayView text, double &out);
+
+private:
+    struct Hash
+    {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    struct RuleTap
+    {
+        QString filter;          // empty for pipeline rules
+        bool stale = false;
+        int pointer = -1;        // index into m_pointers; -1: the whole payload (value rules) or none (staleness)
+    };
+    struct Slot
+    {
+        int rule = -1;
+        double min = 0, max = 0, last = 0;
+        qint64 firstUs = 0, lastUs = 0;
+        quint64 count = 0;       // 0: nothing since the last take()
+    };
+    struct TopicEntry
+    {
+        std::vector<Slot> slots; // one per matching rule (empty: no rule matches, or no room was left)
+        bool matched = false;    // some rule matches (its values are dropped when slots is empty)
+    };
+    using Cache = std::unordered_map<std::string, TopicEntry, Hash, std::equal_to<>>;
+
+    TopicEntry entryFor(QByteArrayView topic);
+    void fold(TopicEntry &entry, QByteArrayView payload, qint64 us);
+
+    std::vector<RuleTap> m_taps;        // index = rule index
+    std::vector<JsonPointer> m_pointers;  // the distinct pointers of the value rules
+    std::vector<double> m_values;       // per message: each pointer's value ...
+    std::vector<signed char> m_state;   // ... 0 not yet read, 1 read, -1 unreadable
+    std::size_t m_maxSlots;
+    std::size_t m_maxCached;
+    std::mutex m_mutex;                 // guards m_cache and m_slots (offer vs take)
+    Cache m_cache;
+    std::size_t m_slots = 0;
+    std::atomic<quint64> m_dropped{0};
+    std::atomic<quint64> m_unreadable{0};
+};
+
+} // namespace iot
