@@ -4,7 +4,7 @@
 #include "plaintext.h"
 
 #include "chartpanel.h"
-#include "commitlatency.h"
+#include "observability/commitlatency.h"
 #include "counterspanel.h"
 #include "enginehost.h"
 #include "eventtimeline.h"
