@@ -42,8 +42,9 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # lintian, desktop-file-utils and appstream check the packages that scripts/package.sh and the "package" tests make.
 # x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
 # mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI).
+# curl is the status API's watchers in bench/run.sh's w<N> scenarios (curl -N on /api/v1/stream).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
-    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl)
+    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl curl)
 
 mode=${1:---test}
 case "$mode" in
