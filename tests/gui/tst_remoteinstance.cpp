@@ -5,6 +5,7 @@
 // token is a clear error, not an outage.
 #include "backgroundpublisher.h"
 #include "httpclient.h"
+#include "instancespanel.h"
 #include "remoteinstance.h"
 #include "subscriberprocess.h"
 #include "testenv.h"
@@ -14,6 +15,7 @@
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
+#include <QTableWidget>
 #include <QTest>
 
 using namespace iot;
@@ -79,12 +81,21 @@ void TstRemoteInstance::twoInstancesKilledAndBack()
     QVERIFY2(subA.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(subA.log()));
     QVERIFY2(subB.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(subB.log()));
 
-    RemoteInstance remoteA(urlOf(portA), {});
-    RemoteInstance remoteB(urlOf(portB), token);
-    RemoteInstance wrongB(urlOf(portB), token + "x");
-    remoteA.start();
-    remoteB.start();
-    wrongB.start();
+    // The site summary, offscreen, watching both (and B once more with a wrong token).
+    InstancesPanel panel;
+    panel.resize(1200, 150);
+    panel.show();
+    RemoteInstance &remoteA = *panel.addInstance(urlOf(portA), {});
+    RemoteInstance &remoteB = *panel.addInstance(urlOf(portB), token);
+    RemoteInstance &wrongB = *panel.addInstance(urlOf(portB), token + "x");
+    // The table's cell of `column` in the row of `remote` (rows move when sorted).
+    const auto cell = [&panel](const RemoteInstance &remote, int column) -> QTableWidgetItem * {
+        QTableWidget *t = panel.table();
+        for (int r = 0; r < t->rowCount(); ++r)
+            if (t->item(r, InstancesPanel::NameColumn)->data(Qt::UserRole + 1).value<void *>() == &remote)
+                return t->item(r, column);
+        return nullptr;
+    };
 
     // A known stream: 3,000 messages to A, 1,000 to B.
     QVERIFY(runSimulation(simulation(srv, tag + QStringLiteral("/a"), 3000, 0)).allDelivered());
@@ -105,11 +116,26 @@ void TstRemoteInstance::twoInstancesKilledAndBack()
         QCOMPARE(metric(metrics, "iot_subscriber_rows_written_total"), i.count);
         QCOMPARE(i.remote->health(), RemoteInstance::Health::Ok);
         QVERIFY(!i.remote->stale());
+        // The window shows the same figures.
+        QTRY_VERIFY(cell(*i.remote, InstancesPanel::WrittenColumn));
+        QCOMPARE(cell(*i.remote, InstancesPanel::WrittenColumn)->data(Qt::UserRole).toLongLong(), i.count);
+        QCOMPARE(cell(*i.remote, InstancesPanel::ReceivedColumn)->data(Qt::UserRole).toLongLong(), i.count);
+        QCOMPARE(cell(*i.remote, InstancesPanel::HealthColumn)->text(), QStringLiteral("ok"));
     }
+    // Sortable by throughput, backlog, dead letters: sorting by written puts B (1,000) before A (3,000).
+    panel.table()->sortItems(InstancesPanel::WrittenColumn, Qt::AscendingOrder);
+    QVERIFY(panel.table()->item(1, InstancesPanel::WrittenColumn)->data(Qt::UserRole).toLongLong()
+            <= panel.table()->item(2, InstancesPanel::WrittenColumn)->data(Qt::UserRole).toLongLong());
     // The wrong token: an error that says so, and no figures.
     QTRY_COMPARE(wrongB.health(), RemoteInstance::Health::Error);
     QVERIFY2(wrongB.problem().contains(QStringLiteral("refused the token")), qPrintable(wrongB.problem()));
     QVERIFY(wrongB.status().isEmpty());
+    QTRY_VERIFY(cell(wrongB, InstancesPanel::ProblemColumn));
+    QVERIFY(cell(wrongB, InstancesPanel::ProblemColumn)->text().contains(QStringLiteral("refused the token")));
+    QCOMPARE(panel.worstHealth(), RemoteInstance::Health::Error);
+    const QString shot = qEnvironmentVariable("IOT_FLEET_SCREENSHOT");
+    if (!shot.isEmpty())
+        QVERIFY(panel.grab().save(shot));
 
     // A killed: unreachable within 5 s, its last figures kept but stale; B unaffected.
     subA.kill();
@@ -125,6 +151,11 @@ void TstRemoteInstance::twoInstancesKilledAndBack()
     QCOMPARE(remoteB.health(), RemoteInstance::Health::Ok);
     QVERIFY(!remoteB.stale());
     QCOMPARE(wrongB.health(), RemoteInstance::Health::Error);
+    QTRY_VERIFY(cell(remoteA, InstancesPanel::WrittenColumn));
+    QVERIFY(cell(remoteA, InstancesPanel::WrittenColumn)->text().endsWith(QStringLiteral("(stale)")));
+    QCOMPARE(panel.worstHealth(), RemoteInstance::Health::Unreachable);
+    if (!shot.isEmpty())
+        QVERIFY(panel.grab().save(QString(shot).replace(QStringLiteral(".png"), QStringLiteral("-unreachable.png"))));
 
     // A restarted: picked up again (a new process: its counters start from what it replays and receives).
     QVERIFY(subA.start(configA));
