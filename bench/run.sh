@@ -22,8 +22,10 @@
 # rule: typed columns of table bench_mapped instead of raw JSON), mapu (the same with a unique key, deduplicating
 # inserts), gui (desktop window open, on a private Xvfb display, else QT_QPA_PLATFORM=offscreen; needs a GUI build),
 # outage (PostgreSQL stopped while the messages arrive, started once the publisher is done; no yardstick run),
-# alerts (100 [[alerts]] rules beside ingestion, see alerts_toml; compare with the same scenario without it).
-# Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak, pg-q0-map, pg-q0-gui;
+# alerts (100 [[alerts]] rules beside ingestion, see alerts_toml; compare with the same scenario without it),
+# w<N> (the status API on a free port and N watchers, curl -N on /api/v1/stream, attached throughout; w0: API on,
+# nobody watching).
+# Example: pg-q1-nospool, pg-q0-b20, pg-q1-x3, pg-q0-soak, pg-q0-map, pg-q0-gui, pg-q0-w0 against pg-q0-w3;
 # --count 60000 --payload 4096 pg-q1-outage (peak RSS through an outage with 4 KB payloads).
 # Each scenario first runs the do-nothing subscriber (bench/iot-bench-null) under the same load, then iot-subscriber.
 # Binaries: $IOT_SUBSCRIBER_BIN, $IOT_SIMULATE_BIN, $IOT_BENCH_NULL_BIN, else from ${IOT_BUILD_DIR:-<repo>/build}.
@@ -227,7 +229,7 @@ alerts_toml() {
 
 run_scenario() {
     local name=$1 run=$2
-    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0 outage=0 alerts=0
+    local db=pg qos=0 spool=true batch=1000 inst=1 mode=full gui=0 map=off n=$count r=0 outage=0 alerts=0 watchers=-1
     local tok
     IFS=- read -r -a toks <<<"$name"
     for tok in "${toks[@]}"; do
@@ -243,6 +245,7 @@ run_scenario() {
             mapu) map=unique ;;
             outage) outage=1 ;;
             alerts) alerts=1 ;;
+            w[0-9]*) watchers=${tok#w} ;;
             *) echo "run.sh: unknown token '$tok' in scenario $name" >&2; return 2 ;;
         esac
     done
@@ -300,7 +303,7 @@ run_scenario() {
     local topic="sensors/#"
     # shellcheck disable=SC2016  # a literal MQTT shared-subscription filter
     ((inst > 1)) && topic='$share/bench/sensors/#'
-    local sub_pids=()
+    local sub_pids=() watcher_pids=() api_port=0
     for ((i = 1; i <= inst; i++)); do
         local cfg=$sdir/sub$i.toml
         {
@@ -314,7 +317,12 @@ run_scenario() {
                 printf '[database]\ndriver = "sqlite"\npath = "%s"\n' "$dbpath"
             fi
             printf '[subscriber]\nbatch_size = %s\nflush_interval = %s\nstats_log_interval_sec = 1\n' "$batch" "$flush"
-            printf '[observability]\nprometheus_port = 0\n'
+            if ((watchers >= 0)); then
+                api_port=$(free_port $((29801 + i)))
+                printf '[observability]\nprometheus_port = %s\n' "$api_port"
+            else
+                printf '[observability]\nprometheus_port = 0\n'
+            fi
             printf '[spool]\nenabled = %s\ndir = "%s/spool%s"\n' "$spool" "$sdir" "$i"
             [[ "$map" == off ]] || mapping_toml "$([[ "$map" == unique ]] && echo 1 || echo 0)"
             if ((alerts)); then alerts_toml; fi
@@ -346,6 +354,13 @@ run_scenario() {
     for ((i = 1; i <= inst; i++)); do
         wait_for_file_line "$sdir/sub$i.log" "subscribed to" 20 ||
             { echo "run.sh: iot-subscriber $i did not subscribe; see $sdir/sub$i.log" >&2; tail -5 "$sdir/sub$i.log" >&2; return 1; }
+    done
+    # Watchers of the status API's stream (of the last instance), connected before the first message.
+    local w
+    for ((w = 1; w <= watchers; w++)); do
+        curl -sN "http://127.0.0.1:$api_port/api/v1/stream" >"$sdir/watcher$w.out" 2>&1 &
+        pids+=($!)
+        watcher_pids+=($!)
     done
     # The window's event-loop probe leaves out its first 2 s (first show and layout): publish after them.
     ((gui)) && sleep 2.5
@@ -443,6 +458,14 @@ run_scenario() {
     if [[ -n "$perf_pid" ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
+    for p in "${watcher_pids[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    for ((w = 1; w <= watchers; w++)); do
+        note "[$name run $run] watcher $w received $(grep -c '^event: status' "$sdir/watcher$w.out") snapshots"
+    done
+    watcher_pids=()
     for p in "${sub_pids[@]}"; do kill -TERM "$p"; done
     for p in "${sub_pids[@]}"; do wait "$p" || note "[$name run $run] iot-subscriber $p exited with $?"; done
     pids=()

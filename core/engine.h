@@ -51,7 +51,8 @@ Q_SIGNALS:
     void snapshotUpdated(const iot::EngineSnapshot &snapshot);
     void mqttStateChanged(const iot::MessageSource::StateInfo &info);
     void databaseStateChanged(const iot::BatchWriter::StateInfo &info);
-    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs,
+                      const QByteArray &payloadPreview);
     void errorOccurred(const QString &message);
     /// A problem no retry can fix (e.g. [[mappings]] that conflict with existing tables): the front end should
     /// report it and exit with code 2.

@@ -45,7 +45,8 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
 # container base image where no image registry answers (scripts/container.sh).
 # prometheus-alertmanager: tst_alerts delivers alerts to its own one on loopback (the package's service stays unused).
 # podman, podman-compose and runc run the compose stack (scripts/container.sh, ctest label "container", run by CI);
-# curl and python3 (JSON) query its Prometheus; python3-yaml reads the compose files (ctest container_files).
+# curl and python3 (JSON) query its Prometheus, and curl is the status API's watchers in bench/run.sh's w<N>
+# scenarios; python3-yaml reads the compose files (ctest container_files).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
     lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl
     podman podman-compose runc curl python3 python3-yaml prometheus-alertmanager)

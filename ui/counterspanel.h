@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "commitlatency.h"
+#include "observability/commitlatency.h"
 #include "enginesnapshot.h"
 
 #include <QHash>

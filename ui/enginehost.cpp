@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "enginehost.h"
 
-#include "commitlatency.h"
+#include "observability/commitlatency.h"
 #include "config/secrets.h"
 #include "history/storedtopics.h"
 #include "logging/log.h"
 #include "logging/logging.h"
-#include "topicstats.h"
+#include "observability/topicstats.h"
 #include "util/timeformat.h"
 
 #include <QThread>

@@ -5,7 +5,7 @@
 
 #include "alertspanel.h"
 #include "chartpanel.h"
-#include "commitlatency.h"
+#include "observability/commitlatency.h"
 #include "counterspanel.h"
 #include "enginehost.h"
 #include "eventtimeline.h"

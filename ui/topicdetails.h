@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "topicstats.h"
+#include "observability/topicstats.h"
 
 #include <QHash>
 #include <QWidget>

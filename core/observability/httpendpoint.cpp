@@ -64,6 +64,7 @@ struct Connection
     quint64 order = 0;       // accept order: the oldest unanswered one goes first when room is needed
     bool answered = false;
     QTimer *deadline = nullptr;
+    QByteArray stream;       // the stream route this connection follows (empty: an ordinary request)
 };
 
 } // namespace
@@ -74,6 +75,7 @@ struct HttpEndpoint::Private
     {
         Access access = Access::Token;
         Handler handler;
+        bool stream = false;
     };
 
     Listener server;
@@ -83,6 +85,7 @@ struct HttpEndpoint::Private
     QHash<QTcpSocket *, Connection> connections;
     QHash<QHostAddress, int> perClient;
     quint64 accepted = 0;
+    quint64 streamsCut = 0;
 
     /// The oldest connection of `client` that has not sent its head yet: the one to give up for a newcomer.
     QTcpSocket *oldestWaiting(const QHostAddress &client) const
@@ -127,7 +130,47 @@ HttpEndpoint::~HttpEndpoint()
 
 void HttpEndpoint::addRoute(const QByteArray &path, Access access, Handler handler)
 {
-    d->routes.insert(path, {access, std::move(handler)});
+    d->routes.insert(path, {access, std::move(handler), false});
+}
+
+void HttpEndpoint::addStreamRoute(const QByteArray &path, Access access, Handler handler)
+{
+    d->routes.insert(path, {access, std::move(handler), true});
+}
+
+int HttpEndpoint::broadcast(const QByteArray &path, const QByteArray &chunk)
+{
+    QList<QTcpSocket *> stalled;
+    int written = 0;
+    for (auto it = d->connections.cbegin(); it != d->connections.cend(); ++it) {
+        if (it->stream != path)
+            continue;
+        QTcpSocket *socket = it.key();
+        if (socket->bytesToWrite() + chunk.size() > d->limits.maxStreamBacklogBytes) {
+            stalled << socket;
+            continue;
+        }
+        socket->write(chunk);
+        ++written;
+    }
+    for (QTcpSocket *socket : std::as_const(stalled)) {
+        ++d->streamsCut;
+        drop(socket);
+    }
+    return written;
+}
+
+int HttpEndpoint::streamCount(const QByteArray &path) const
+{
+    int n = 0;
+    for (const Connection &c : std::as_const(d->connections))
+        n += c.stream == path ? 1 : 0;
+    return n;
+}
+
+quint64 HttpEndpoint::streamsCut() const
+{
+    return d->streamsCut;
 }
 
 void HttpEndpoint::setLimits(const Limits &limits)
@@ -243,7 +286,8 @@ void HttpEndpoint::admit(QTcpSocket *socket)
 
     auto *deadline = new QTimer(socket);
     deadline->setSingleShot(true);
-    d->connections.insert(socket, Connection{client, peer.isLoopback() || client.isLoopback(), d->accepted++, false, deadline});
+    d->connections.insert(socket, Connection{client, peer.isLoopback() || client.isLoopback(), d->accepted++, false,
+                                             deadline, {}});
     ++d->perClient[client];
     // Bounded before anything is parsed: a head longer than the limit is refused, so more is never needed.
     socket->setReadBufferSize(d->limits.maxRequestBytes + 1);
@@ -297,12 +341,17 @@ void HttpEndpoint::readRequest(QTcpSocket *socket)
     }
     const HttpRequestParser::Request &r = parsed.request;
     QByteArray extraHeaders;
-    const Response response = route(it->loopback, r.method, r.path, r.authorization, extraHeaders);
-    respond(socket, response, extraHeaders);
+    bool stream = false;
+    const Response response = route(it->loopback, r.method, r.path, r.target, r.authorization, extraHeaders, stream);
+    if (stream && response.status == 200)
+        openStream(socket, r.path, response);
+    else
+        respond(socket, response, extraHeaders);
 }
 
 HttpEndpoint::Response HttpEndpoint::route(bool loopback, const QByteArray &method, const QByteArray &path,
-                                           const QByteArray &authorization, QByteArray &extraHeaders)
+                                           const QByteArray &target, const QByteArray &authorization, QByteArray &extraHeaders,
+                                           bool &stream)
 {
     if (method != "GET") {
         extraHeaders = QByteArrayLiteral("Allow: GET\r\n");
@@ -321,7 +370,9 @@ HttpEndpoint::Response HttpEndpoint::route(bool loopback, const QByteArray &meth
         return {401, PlainText, "a bearer token is required\n"};
     }
     const bool authenticated = tokenOk || (!tokenSet && loopback);
-    return route->handler(Request{path, authenticated});
+    stream = route->stream;
+    const qsizetype question = target.indexOf('?');
+    return route->handler(Request{path, question < 0 ? QByteArray() : target.mid(question + 1), authenticated});
 }
 
 void HttpEndpoint::respond(QTcpSocket *socket, const Response &response, const QByteArray &extraHeaders)
@@ -342,6 +393,22 @@ void HttpEndpoint::respond(QTcpSocket *socket, const Response &response, const Q
     out += response.body;
     socket->write(out);
     socket->disconnectFromHost();
+}
+
+void HttpEndpoint::openStream(QTcpSocket *socket, const QByteArray &path, const Response &response)
+{
+    Connection &c = d->connections[socket];
+    c.answered = true;
+    c.stream = path;
+    // No deadline: the stream lasts until the client goes or stops taking data (broadcast() cuts it then).
+    c.deadline->stop();
+    socket->setReadBufferSize(0);
+    socket->readAll();
+    socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption, d->limits.streamSendBufferBytes);
+    QByteArray out = "HTTP/1.1 200 OK\r\nContent-Type: " + response.contentType
+        + "\r\nCache-Control: no-store\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\n";
+    out += response.body;
+    socket->write(out);
 }
 
 } // namespace iot

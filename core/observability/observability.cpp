@@ -8,6 +8,7 @@
 #include "observability/httpendpoint.h"
 #include "observability/metrics.h"
 #include "observability/spanqueue.h"
+#include "observability/statusapi.h"
 #include "observability/tracer.h"
 #include "util/timeformat.h"
 
@@ -94,6 +95,7 @@ struct Observability::Private
     QList<QMetaObject::Connection> connections; // to the watched engine's state signals
     std::shared_ptr<Metrics> metrics;
     std::unique_ptr<HttpEndpoint> http;
+    std::unique_ptr<StatusApi> api;   // /api/v1/ on the metrics port
     std::unique_ptr<Tracer> tracer;
     Outage mqttOutage;
     Outage dbOutage;
@@ -112,8 +114,10 @@ Observability::Observability(Engine &engine, QObject *parent)
     const ObservabilityConfig &o = config.observability;
     // A writer blocked in a database connect is slow, not stuck: give it two connect timeouts before /healthz fails.
     d->stallUs = std::max<std::int64_t>(MinStallUs, (2LL * config.database.connectTimeoutSec + 2) * 1'000'000);
-    if (o.prometheusPort != 0)
+    if (o.prometheusPort != 0) {
         d->metrics = std::make_shared<Metrics>(QStringLiteral(IOT_VERSION));
+        d->api = std::make_unique<StatusApi>();
+    }
     if (!o.traceEndpoint.isEmpty())
         d->tracer = std::make_unique<Tracer>(QUrl(o.traceEndpoint), o.serviceName);
     follow(engine);
@@ -126,6 +130,8 @@ void Observability::follow(Engine &engine, std::function<EngineSnapshot()> snaps
     d->connections.clear();
     d->engine = &engine;
     d->snapshot = snapshot ? std::move(snapshot) : [e = &engine] { return e->snapshot(); };
+    if (d->api)
+        d->api->follow(engine, d->snapshot);
     if (!d->metrics && !d->tracer)
         return;
     const QString dbSystem = engine.config().database.driver == DbDriver::Postgres ? QStringLiteral("postgresql")
@@ -188,10 +194,11 @@ Status Observability::start()
         d->http.reset();
         return Error{QStringLiteral("observability.prometheus_port: ") + st.error().message};
     }
+    d->api->serve(*d->http);
     const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
         ? QStringLiteral("[%1]").arg(address.toString()) : address.toString();
     const bool token = !o.authToken.isEmpty() || !o.authTokenFile.isEmpty();
-    logger()->info("metrics on {}://{}:{}/metrics ({}), health checks on /healthz and /readyz",
+    logger()->info("metrics on {}://{}:{}/metrics ({}), health checks on /healthz and /readyz, status API on /api/v1/",
                    d->http->tls() ? "https" : "http", host, d->http->port(),
                    token ? "bearer token required" : "no token");
     if (!token && !address.isLoopback())

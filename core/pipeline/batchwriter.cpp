@@ -21,6 +21,7 @@ auto logger()
 
 // At most this many dead-letter notifications per transaction reach the UI; all are stored and counted.
 constexpr int MaxDeadLetterSignals = 20;
+constexpr qsizetype PayloadPreviewBytes = 64;   // of a dead letter's payload, in deadLettered()
 
 } // namespace
 
@@ -310,7 +311,7 @@ void BatchWriter::prepareWork(std::uint32_t from)
         }
         set.dead.push_back({i, reason, why});
         if (signalled++ < MaxDeadLetterSignals)
-            Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), set.dead.back().reason, m_pending.receivedAtUs(i));
+            reportDeadLetter(i, set.dead.back().reason);
     }
     set.checkpoint = m_pending.spoolEndOfFirst(m_pending.size());
     m_pieces.push_back(std::move(set));
@@ -425,6 +426,13 @@ void BatchWriter::checkFinished()
     m_finished = true;
     m_finishTimer.stop();
     Q_EMIT finished(0);
+}
+
+void BatchWriter::reportDeadLetter(std::size_t i, const QString &reason)
+{
+    const QByteArrayView payload = m_pending.payload(i);
+    Q_EMIT deadLettered(m_pending.topic(i).toByteArray(), reason, m_pending.receivedAtUs(i),
+                        payload.first(std::min(payload.size(), PayloadPreviewBytes)).toByteArray());
 }
 
 } // namespace iot

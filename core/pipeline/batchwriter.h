@@ -112,13 +112,16 @@ public:
 Q_SIGNALS:
     void stateChanged(const iot::BatchWriter::StateInfo &info);
     void committed(quint64 rows);
-    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
+    /// At most 20 per batch (the rest are only counted); `payloadPreview`: the payload's first 64 bytes.
+    void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs,
+                      const QByteArray &payloadPreview);
     void finished(quint64 unwritten);
     void fatalError(const QString &message);
 
 private:
     /// Stamps sinceUs and attempt; emits on a change of state, and on every Retrying and Blocked.
     void setState(StateInfo info);
+    void reportDeadLetter(std::size_t i, const QString &reason);   // row i of m_pending: deadLettered()
     void tryOpen();
     bool loadWork(Batch &into);
     void noteHeldBytes();

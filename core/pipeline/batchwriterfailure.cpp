@@ -126,7 +126,7 @@ bool BatchWriter::judgeRow(const WriteOutcome &out)
     piece.dead.push_back({row, QStringLiteral("rejected by database%1: %2").arg(code, out.message),
                           Reasons::DeadLetter::DbRejected});
     piece.good.clear();
-    Q_EMIT deadLettered(m_pending.topic(row).toByteArray(), piece.dead.back().reason, m_pending.receivedAtUs(row));
+    reportDeadLetter(row, piece.dead.back().reason);
     return true;
 }
 

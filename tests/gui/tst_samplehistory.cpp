@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SampleHistory and CommitLatency: chart decimation keeps peaks; latency percentiles from per-row histograms.
 #include "batchfixture.h"
-#include "commitlatency.h"
+#include "observability/commitlatency.h"
 #include "samplehistory.h"
 
 #include <QTest>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // TopicStats: per-topic counts, payloads, intervals and the incremental "changed since" pull.
 #include "batchfixture.h"
-#include "topicstats.h"
+#include "observability/topicstats.h"
 
 #include <QTest>
 

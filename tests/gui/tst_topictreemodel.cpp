@@ -3,7 +3,7 @@
 // incrementally (insertions per parent, dataChanged per parent, never a reset).
 #include "batchfixture.h"
 #include "topicfilterproxy.h"
-#include "topicstats.h"
+#include "observability/topicstats.h"
 #include "topictreemodel.h"
 
 #include <QAbstractItemModelTester>

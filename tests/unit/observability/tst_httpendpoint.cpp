@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "httpclient.h"
+#include "sseclient.h"
 #include "observability/httpendpoint.h"
 
 #include <QElapsedTimer>
@@ -14,6 +15,8 @@
 using namespace iot;
 using iot::test::HttpResult;
 using iot::test::httpRequest;
+using iot::test::httpGet;
+using iot::test::SseClient;
 
 /// The small HTTP server behind /metrics, /healthz and /readyz: routing, status codes, the token, limits per client
 /// and the deadline for the request head.
@@ -40,6 +43,9 @@ private Q_SLOTS:
     void perClientLimit();
     void manyClientsCannotStarve();
     void headerDeadline();
+    void queryReachesTheHandler();
+    void streamDeliversBroadcasts();
+    void stalledStreamIsCut();
 
 private:
     /// `count` connections from `source` that never send a byte.
@@ -73,6 +79,12 @@ void TstHttpEndpoint::init()
     });
     m_http->addRoute("/whoami", Access::Open, [](const Request &r) {
         return HttpEndpoint::Response{200, "text/plain", r.authenticated ? "authenticated" : "anonymous"};
+    });
+    m_http->addRoute("/echo", Access::Open, [](const Request &r) {
+        return HttpEndpoint::Response{200, "text/plain", r.path + '|' + r.query};
+    });
+    m_http->addStreamRoute("/stream", Access::Token, [](const Request &) {
+        return HttpEndpoint::Response{200, "text/event-stream", "event: status\ndata: {\"n\":0}\n\n"};
     });
     const Status st = m_http->listen(QHostAddress::LocalHost, 0);
     QVERIFY2(st.ok(), qPrintable(st.ok() ? QString() : st.error().message));
@@ -297,6 +309,56 @@ void TstHttpEndpoint::headerDeadline()
     qInfo("head unfinished: closed after %lld ms (deadline 300 ms)", closedAfter);
     QVERIFY2(closedAfter >= 250 && closedAfter < 2000, qPrintable(QString::number(closedAfter)));
     QTRY_COMPARE(m_http->connectionCount(), 0);
+}
+
+void TstHttpEndpoint::queryReachesTheHandler()
+{
+    QCOMPARE(httpGet(m_http->port(), "/echo?since=12&limit=3").body, QByteArray("/echo|since=12&limit=3"));
+    QCOMPARE(httpGet(m_http->port(), "/echo").body, QByteArray("/echo|"));
+}
+
+void TstHttpEndpoint::streamDeliversBroadcasts()
+{
+    SseClient client;
+    client.open(m_http->port(), "/stream");
+    QTRY_COMPARE(client.events().size(), 1);
+    QCOMPARE(client.status(), 200);
+    QCOMPARE(m_http->streamCount("/stream"), 1);
+    QCOMPARE(m_http->broadcast("/stream", "event: status\ndata: {\"n\":1}\n\n"), 1);
+    QCOMPARE(m_http->broadcast("/other", "x"), 0);
+    QTRY_COMPARE(client.events().size(), 2);
+    QCOMPARE(client.events().constLast().status.value(QStringLiteral("n")).toInt(), 1);
+    // The stream outlives the answer deadline of ordinary requests.
+    QTest::qWait(300);
+    QVERIFY(client.isConnected());
+    QCOMPARE(m_http->streamCount("/stream"), 1);
+}
+
+void TstHttpEndpoint::stalledStreamIsCut()
+{
+    HttpEndpoint::Limits limits;
+    limits.maxStreamBacklogBytes = 64 * 1024;
+    m_http->setLimits(limits);
+    SseClient reader;
+    reader.open(m_http->port(), "/stream");
+    QTcpSocket stalled;
+    stalled.setReadBufferSize(1);   // Qt stops taking data from the kernel: the client never reads
+    stalled.connectToHost(QHostAddress::LocalHost, m_http->port());
+    QVERIFY(stalled.waitForConnected(3000));
+    stalled.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    QTRY_COMPARE(m_http->streamCount("/stream"), 2);
+    // 8 KiB chunks: the stalled one fills its kernel buffers, then its 64 KiB, and is cut; the reader stays.
+    const QByteArray chunk = ": " + QByteArray(8 * 1024, 'x') + "\n\nevent: status\ndata: {\"n\":2}\n\n";
+    QElapsedTimer clock;
+    clock.start();
+    while (m_http->streamsCut() == 0 && clock.elapsed() < 20000) {
+        m_http->broadcast("/stream", chunk);
+        QTest::qWait(5);
+    }
+    QCOMPARE(m_http->streamsCut(), quint64(1));
+    QCOMPARE(m_http->streamCount("/stream"), 1);
+    QTRY_VERIFY(reader.events().size() > 2);
+    QVERIFY(reader.isConnected());
 }
 
 QTEST_GUILESS_MAIN(TstHttpEndpoint)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "topicstats.h"
+#include "observability/topicstats.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "commitlatency.h"
+#include "observability/commitlatency.h"
 
 #include <algorithm>
 #include <bit>
