@@ -13,7 +13,7 @@
 #include "history/storedtopics.h"
 #include "readingsprobe.h"
 #include "testenv.h"
-#include "topicstats.h"
+#include "observability/topicstats.h"
 #include "topictreemodel.h"
 #include "util/timeformat.h"
 
