@@ -110,15 +110,6 @@ std::future<SimStats> publish(const Servers &srv, int port, const QByteArray &pr
     return std::async(std::launch::async, [sim] { return runSimulation(sim); });
 }
 
-/// The value of one series in /metrics (-1: not there).
-double scrape(quint16 port, const QByteArray &series)
-{
-    for (const QByteArray &line : httpGet(port, "/metrics").body.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
-
 double maxY(const QLineSeries *s)
 {
     double m = 0;
@@ -439,9 +430,9 @@ void TstMainWindow::metricsFollowSettingsRestart()
     auto run = publish(srv, srv.mqttPort, "gui_metrics", 200, 1);
     QTRY_VERIFY_WITH_TIMEOUT(run.wait_for(std::chrono::seconds(0)) == std::future_status::ready, 20000);
     QVERIFY(run.get().allDelivered());
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_rows_written_total"), 200.0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_rows_written_total"), 200.0, 10000);
 
-    const double transactionsBefore = scrape(port, "iot_subscriber_batch_rows_count");
+    const double transactionsBefore = scrapeMetric(port, "iot_subscriber_batch_rows_count");
     QVERIFY(transactionsBefore >= 1);
     QSignalSpy restarted(&desktop.host(), &EngineHost::restarted);
     setup.batchSize = 25;
@@ -453,10 +444,10 @@ void TstMainWindow::metricsFollowSettingsRestart()
     QVERIFY(more.get().allDelivered());
     // Counted by the new engine, reported on top of the first one's; its transactions reach the histogram, which
     // only an observer added to the new engine can feed.
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_rows_written_total"), 300.0, 10000);
-    QCOMPARE(scrape(port, "iot_subscriber_messages_received_total"), 300.0);
-    QVERIFY2(scrape(port, "iot_subscriber_batch_rows_count") > transactionsBefore,
-             qPrintable(QString::number(scrape(port, "iot_subscriber_batch_rows_count"))));
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_rows_written_total"), 300.0, 10000);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_messages_received_total"), 300.0);
+    QVERIFY2(scrapeMetric(port, "iot_subscriber_batch_rows_count") > transactionsBefore,
+             qPrintable(QString::number(scrapeMetric(port, "iot_subscriber_batch_rows_count"))));
     QCOMPARE(httpGet(port, "/readyz").status, 200);
 
     desktop.quit();

@@ -12,6 +12,7 @@
 #include "topicpanel.h"
 #include "history/storedtopics.h"
 #include "readingsprobe.h"
+#include "testdatabase.h"
 #include "testenv.h"
 #include "observability/topicstats.h"
 #include "topictreemodel.h"
@@ -63,13 +64,7 @@ void TstStoredTopics::treeFromDatabase()
     std::optional<ReadingsProbe> probe;
     if (postgres) {
         IOT_REQUIRE_SERVERS(srv);
-        config.database.driver = DbDriver::Postgres;
-        config.database.host = srv.pgHost;
-        config.database.port = srv.pgPort;
-        config.database.user = srv.pgUser;
-        config.database.password = srv.pgPassword;
-        config.database.name = QStringLiteral("iot_storedtopics");
-        config.database.sslmode = QStringLiteral("disable");
+        config.database = pgDatabase(srv, QStringLiteral("iot_storedtopics"));
         probe.emplace(ReadingsProbe::freshPostgres(srv, config.database.name));
         QVERIFY(probe->exec(QStringLiteral("CREATE TABLE readings (received_at timestamptz NOT NULL, topic text NOT "
                                            "NULL, payload jsonb NOT NULL)")));

@@ -128,6 +128,43 @@ QByteArray temp(double t)
     return QByteArray("{\"temp\": ") + QByteArray::number(t) + "}";
 }
 
+/// What each case runs: the engine of `config` with its alert events collected, started until both connections
+/// are up, and a QoS 1 publisher on the test broker; stop() ends both.
+class AlertRun
+{
+public:
+    explicit AlertRun(const Config &config) : engine(config)
+    {
+        engine.setSnapshotIntervalMs(50);
+        QObject::connect(&engine, &Engine::alertChanged, &engine, [this](const AlertEvent &e) { events << e; });
+    }
+    Q_DISABLE_COPY_MOVE(AlertRun)
+
+    bool start(const Servers &srv)
+    {
+        if (!engine.start().ok())
+            return false;
+        const bool up = QTest::qWaitFor([this] {
+            const EngineSnapshot s = engine.snapshot();
+            return s.mqtt.state == MessageSource::State::Connected && s.db.state == BatchWriter::State::Connected;
+        }, 10000);
+        pub = publisher(srv);
+        return up && pub;
+    }
+    bool stop()
+    {
+        if (pub)
+            pub->disconnect();
+        QSignalSpy stopped(&engine, &Engine::stopped);
+        engine.stop();
+        return stopped.count() == 1 || stopped.wait(20000);
+    }
+
+    Engine engine;
+    QList<AlertEvent> events;
+    std::unique_ptr<Publisher> pub;
+};
+
 } // namespace
 
 void TstAlerts::thresholdToAlertmanager()
@@ -160,14 +197,11 @@ summary = "A freezer is warmer than -15 °C"
 )").arg(am.url(), tag), dir.path());
     QVERIFY2(config.ok(), qPrintable(config.ok() ? QString() : config.error().message));
 
-    Engine engine(config.value());
-    engine.setSnapshotIntervalMs(50);
-    QList<AlertEvent> events;
-    connect(&engine, &Engine::alertChanged, this, [&events](const AlertEvent &e) { events << e; });
-    QVERIFY(engine.start().ok());
-    QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().mqtt.state, MessageSource::State::Connected, 10000);
-    auto pub = publisher(srv);
-    QVERIFY(pub);
+    AlertRun run(config.value());
+    QVERIFY(run.start(srv));
+    Engine &engine = run.engine;
+    const QList<AlertEvent> &events = run.events;
+    Publisher *pub = run.pub.get();
     const QByteArray topic = (tag + QStringLiteral("/f1/freezer")).toUtf8();
 
     QVERIFY(pub->publish(topic, temp(-20), 1));
@@ -221,10 +255,7 @@ summary = "A freezer is warmer than -15 °C"
                              10000);
     QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().alerts.value(0).firing, 0, 2000);
 
-    pub->disconnect();
-    QSignalSpy stopped(&engine, &Engine::stopped);
-    engine.stop();
-    QTRY_COMPARE_WITH_TIMEOUT(stopped.count(), 1, 20000);
+    QVERIFY(run.stop());
 }
 
 void TstAlerts::staleSensor()
@@ -244,14 +275,10 @@ topic = "%1/#"
 stale_after_sec = 2
 )").arg(tag), dir.path());
     QVERIFY2(config.ok(), qPrintable(config.ok() ? QString() : config.error().message));
-    Engine engine(config.value());
-    engine.setSnapshotIntervalMs(50);
-    QList<AlertEvent> events;
-    connect(&engine, &Engine::alertChanged, this, [&events](const AlertEvent &e) { events << e; });
-    QVERIFY(engine.start().ok());
-    QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().mqtt.state, MessageSource::State::Connected, 10000);
-    auto pub = publisher(srv);
-    QVERIFY(pub);
+    AlertRun run(config.value());
+    QVERIFY(run.start(srv));
+    const QList<AlertEvent> &events = run.events;
+    Publisher *pub = run.pub.get();
     const QByteArray a = (tag + QStringLiteral("/a")).toUtf8();
     const QByteArray b = (tag + QStringLiteral("/b")).toUtf8();
     // Two sensors every 0.3 s; then b stops.
@@ -273,10 +300,7 @@ stale_after_sec = 2
     QTRY_COMPARE_WITH_TIMEOUT(events.size(), 2, 5000);
     QCOMPARE(events[1].kind, AlertEvent::Kind::Resolved);
     QCOMPARE(events[1].topic, QString::fromUtf8(b));
-    pub->disconnect();
-    QSignalSpy stopped(&engine, &Engine::stopped);
-    engine.stop();
-    QTRY_COMPARE_WITH_TIMEOUT(stopped.count(), 1, 20000);
+    QVERIFY(run.stop());
 }
 
 void TstAlerts::databaseStopped()
@@ -296,14 +320,11 @@ db_not_writing_sec = 2
 severity = "critical"
 )"), dir.path());
     QVERIFY2(config.ok(), qPrintable(config.ok() ? QString() : config.error().message));
-    Engine engine(config.value());
-    engine.setSnapshotIntervalMs(50);
-    QList<AlertEvent> events;
-    connect(&engine, &Engine::alertChanged, this, [&events](const AlertEvent &e) { events << e; });
-    QVERIFY(engine.start().ok());
-    QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().db.state, BatchWriter::State::Connected, 10000);
-    auto pub = publisher(srv);
-    QVERIFY(pub);
+    AlertRun run(config.value());
+    QVERIFY(run.start(srv));
+    Engine &engine = run.engine;
+    const QList<AlertEvent> &events = run.events;
+    Publisher *pub = run.pub.get();
     const QByteArray topic = (tag + QStringLiteral("/s")).toUtf8();
     QVERIFY(pub->publish(topic, temp(1), 1));
     QTRY_VERIFY_WITH_TIMEOUT(engine.snapshot().written >= 1, 10000);
@@ -322,10 +343,7 @@ severity = "critical"
     QTRY_COMPARE_WITH_TIMEOUT(events.size(), 2, 30000);
     QCOMPARE(events[1].kind, AlertEvent::Kind::Resolved);
     QTRY_VERIFY_WITH_TIMEOUT(probe.count() >= 6, 10000);
-    pub->disconnect();
-    QSignalSpy stopped(&engine, &Engine::stopped);
-    engine.stop();
-    QTRY_COMPARE_WITH_TIMEOUT(stopped.count(), 1, 20000);
+    QVERIFY(run.stop());
 }
 
 QTEST_GUILESS_MAIN(TstAlerts)

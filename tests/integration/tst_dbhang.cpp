@@ -23,15 +23,6 @@ using namespace iot::test;
 
 namespace {
 
-/// The value of one series in /metrics (-1: not there, or no answer).
-double scrape(int port, const QByteArray &series)
-{
-    for (const QByteArray &line : httpGet(quint16(port), "/metrics").body.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
-
 /// /readyz's answer: its HTTP status and the database's cause ("" when it names none).
 QPair<int, QString> readiness(int port)
 {
@@ -100,13 +91,13 @@ void TstDbHang::frozenDatabaseIsNoticedAndCaughtUpAfterTheThaw()
     QTRY_COMPARE_WITH_TIMEOUT(readiness(port), qMakePair(503, QStringLiteral("not_answering")), int(BoundMs) + 3000);
     const qint64 noticedMs = frozen.elapsed();
     QVERIFY2(noticedMs <= BoundMs, qPrintable(QString::number(noticedMs)));
-    QCOMPARE(scrape(port, "iot_subscriber_connection_up{target=\"database\"}"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_connection_up{target=\"database\"}"), 0.0);
     const qint64 storedWhenFrozen = probe.count();
 
     // Still frozen: reconnects time out (connect_timeout_sec, 2 s in the tests), ingestion goes on into the spool, nothing is written.
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, ReceivedTotal), double(Count), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, ReceivedTotal), double(Count), 10000);
     QCOMPARE(readiness(port).first, 503);
     QVERIFY(sub.isRunning());
     const qint64 frozenMs = frozen.elapsed();
@@ -150,7 +141,7 @@ void TstDbHang::sigtermDuringTheFreezeEndsInTimeAndKeepsTheSpool()
     proxy.freeze();
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, ReceivedTotal), double(Count), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, ReceivedTotal), double(Count), 10000);
     const qint64 storedWhenStopped = probe.count();
     QVERIFY2(storedWhenStopped < qint64(Count), qPrintable(QString::number(storedWhenStopped)));
 

@@ -5,6 +5,7 @@
 // (a query over a view that never ends returns only through the cancel), and the runner works on afterwards.
 #include "history/historyrunner.h"
 #include "readingsprobe.h"
+#include "testdatabase.h"
 #include "testenv.h"
 
 #include <QDateTime>
@@ -191,13 +192,7 @@ void TstHistory::initTestCase()
     QVERIFY(m_dir->isValid());
 
     Config pg;
-    pg.database.driver = DbDriver::Postgres;
-    pg.database.host = srv.pgHost;
-    pg.database.port = srv.pgPort;
-    pg.database.user = srv.pgUser;
-    pg.database.password = srv.pgPassword;
-    pg.database.name = QStringLiteral("iot_history");
-    pg.database.sslmode = QStringLiteral("disable");
+    pg.database = pgDatabase(srv, QStringLiteral("iot_history"));
     pg.mappings = {roomsRule()};
     {
         ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, pg.database.name);

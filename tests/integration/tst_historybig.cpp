@@ -5,6 +5,7 @@
 // SQLite < 1 s (docs/benchmarks.md). Asserts only that the buckets hold every reading; "slow".
 #include "history/historyrunner.h"
 #include "readingsprobe.h"
+#include "testdatabase.h"
 #include "testenv.h"
 
 #include <QElapsedTimer>
@@ -42,13 +43,7 @@ void TstHistoryBig::initTestCase()
     m_dir = std::make_unique<QTemporaryDir>(srv.tmp + QStringLiteral("/historybig-XXXXXX"));
     QVERIFY(m_dir->isValid());
     Config pg;
-    pg.database.driver = DbDriver::Postgres;
-    pg.database.host = srv.pgHost;
-    pg.database.port = srv.pgPort;
-    pg.database.user = srv.pgUser;
-    pg.database.password = srv.pgPassword;
-    pg.database.name = QStringLiteral("iot_historybig");
-    pg.database.sslmode = QStringLiteral("disable");
+    pg.database = pgDatabase(srv, QStringLiteral("iot_historybig"));
     {
         ReadingsProbe probe = ReadingsProbe::freshPostgres(srv, pg.database.name);
         QVERIFY2(probe.error().isEmpty(), qPrintable(probe.error()));

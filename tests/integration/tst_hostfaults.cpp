@@ -28,15 +28,6 @@ using namespace iot::test;
 
 namespace {
 
-/// The value of one series in /metrics (-1: not there, or no answer).
-double scrape(int port, const QByteArray &series)
-{
-    for (const QByteArray &line : httpGet(quint16(port), "/metrics").body.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
-
 /// /readyz's answer: its HTTP status and its "spool" state ("" when it names none).
 QPair<int, QString> readiness(int port)
 {
@@ -132,22 +123,22 @@ void TstHostFaults::fullSpoolDiskIsAStateNotACrash()
                              60000);
     QVERIFY2(sub.isRunning(), qPrintable(ended(sub)));  // before the fix: SIGBUS (7) as the disk filled
     const qint64 toFullMs = phase.elapsed();
-    QCOMPARE(scrape(port, "iot_subscriber_spool_state{state=\"disk_full\"}"), 1.0);
-    QCOMPARE(scrape(port, "iot_subscriber_spool_state{state=\"ok\"}"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_spool_state{state=\"disk_full\"}"), 1.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_spool_state{state=\"ok\"}"), 0.0);
     // Reading pauses at the memory bound; the broker holds the rest of what the publisher sends.
     QTRY_COMPARE_WITH_TIMEOUT((peakKiB = std::max(peakKiB, sub.residentKiB()),
-                               scrape(port, "iot_subscriber_reading_paused")), 1.0, 30000);
+                               scrapeMetric(port, "iot_subscriber_reading_paused")), 1.0, 30000);
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
-    const double received = scrape(port, "iot_subscriber_messages_received_total");
-    const double refused = scrape(port, "iot_subscriber_spool_write_errors_total");
+    const double received = scrapeMetric(port, "iot_subscriber_messages_received_total");
+    const double refused = scrapeMetric(port, "iot_subscriber_spool_write_errors_total");
     QVERIFY2(received > 0 && received < double(Count), qPrintable(QString::number(received)));
     QVERIFY2(refused > 0 && refused <= MaxBuffered, qPrintable(QString::number(refused)));
     for (int i = 0; i < 4; ++i) {
         peakKiB = std::max(peakKiB, sub.residentKiB());
         QTest::qWait(250);
     }
-    QCOMPARE(scrape(port, "iot_subscriber_messages_received_total"), received);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_messages_received_total"), received);
     QVERIFY2(sub.isRunning(), qPrintable(ended(sub)));
     // Logged per transition, not per message (the disk may fill once more while the backlog drains).
     const int fullLines = occurrences(sub.log(), QStringLiteral("spool disk full in"));
@@ -160,8 +151,8 @@ void TstHostFaults::fullSpoolDiskIsAStateNotACrash()
     postgresDown = false;
     QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 90000);
     QTRY_COMPARE_WITH_TIMEOUT(readiness(port), qMakePair(200, QString()), 20000);
-    QCOMPARE(scrape(port, "iot_subscriber_spool_state{state=\"ok\"}"), 1.0);
-    QCOMPARE(scrape(port, "iot_subscriber_reading_paused"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_spool_state{state=\"ok\"}"), 1.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_reading_paused"), 0.0);
     const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
     qInfo("spool on an 8 MiB tmpfs, PostgreSQL down, %llu messages: disk full after %lld ms, %.0f received and %.0f "
           "held in memory only by %lld ms, peak RSS %lld KiB; %s; %lld ms in all",
@@ -194,7 +185,7 @@ void TstHostFaults::failedFdatasyncIsCountedAndLosesNothing()
     QVERIFY(sub.start(subscriberConfig(srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
     QVERIFY2(sub.waitForLog(QStringLiteral("database ready"), 15000), qPrintable(sub.log()));
-    QCOMPARE(scrape(port, "iot_subscriber_spool_sync_errors_total"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_spool_sync_errors_total"), 0.0);
 
     BackgroundPublisher publisher(simulation(srv, tag, Count, 4000, 0, 25));
     QTRY_VERIFY_WITH_TIMEOUT(probe.count() > 2000, 20000);
@@ -203,19 +194,19 @@ void TstHostFaults::failedFdatasyncIsCountedAndLosesNothing()
     QVERIFY(fail.open(QIODevice::WriteOnly));
     fail.close();
     QTRY_COMPARE_WITH_TIMEOUT(readiness(port), qMakePair(503, QStringLiteral("sync_error")), 5000);
-    QTRY_VERIFY_WITH_TIMEOUT(scrape(port, "iot_subscriber_spool_sync_errors_total") >= 2, 5000);
-    QCOMPARE(scrape(port, "iot_subscriber_spool_state{state=\"sync_error\"}"), 1.0);
-    const double receivedWhileFailing = scrape(port, "iot_subscriber_messages_received_total");
-    QTRY_VERIFY_WITH_TIMEOUT(scrape(port, "iot_subscriber_messages_received_total") > receivedWhileFailing + 1000,
+    QTRY_VERIFY_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_spool_sync_errors_total") >= 2, 5000);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_spool_state{state=\"sync_error\"}"), 1.0);
+    const double receivedWhileFailing = scrapeMetric(port, "iot_subscriber_messages_received_total");
+    QTRY_VERIFY_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_messages_received_total") > receivedWhileFailing + 1000,
                              10000);  // ingestion goes on, into memory
     QVERIFY(QFile::remove(failFile));
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_spool_state{state=\"ok\"}"), 1.0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_spool_state{state=\"ok\"}"), 1.0, 5000);
 
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
     QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 60000);
     const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
-    const double failures = scrape(port, "iot_subscriber_spool_sync_errors_total");
+    const double failures = scrapeMetric(port, "iot_subscriber_spool_sync_errors_total");
     qInfo("fdatasync failing for a while, %llu messages: %.0f failed syncs; %s", Count, failures,
           qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0 && report.unexpected == 0, qPrintable(report.describe()));

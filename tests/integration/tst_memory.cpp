@@ -22,15 +22,6 @@ using namespace iot::test;
 
 namespace {
 
-/// The value of one series in /metrics (-1: not there, or no answer).
-double scrape(int port, const QByteArray &series)
-{
-    for (const QByteArray &line : httpGet(quint16(port), "/metrics").body.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
-
 /// The peak resident set (VmHWM) of a running process, in KiB (-1: gone).
 qint64 peakResidentKiB(qint64 pid)
 {
@@ -84,7 +75,7 @@ void TstMemory::largePayloadsThroughAnOutageStayWithinTheByteBound()
     SubscriberProcess sub(dir.filePath(QStringLiteral("sub")));
     QVERIFY(sub.start(subscriberConfig(srv, setup)));
     QVERIFY2(sub.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(sub.log()));
-    QCOMPARE(scrape(port, "iot_subscriber_buffer_limit_bytes"), double(64 << 20));
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_buffer_limit_bytes"), double(64 << 20));
 
     SimOptions sim = simulation(srv, tag, Count, 0, 0, 50);
     sim.payload.payloadSize = PayloadBytes;
@@ -92,10 +83,10 @@ void TstMemory::largePayloadsThroughAnOutageStayWithinTheByteBound()
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
     // Everything reaches the subscriber while the database is still down: nothing waits at the broker.
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_messages_received_total"), double(Count), 60000);
-    const double heldBytes = scrape(port, "iot_subscriber_buffer_bytes");
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_messages_received_total"), double(Count), 60000);
+    const double heldBytes = scrapeMetric(port, "iot_subscriber_buffer_bytes");
     QVERIFY2(heldBytes >= 0 && heldBytes <= double(64 << 20), qPrintable(QString::number(heldBytes)));
-    QCOMPARE(scrape(port, "iot_subscriber_reading_paused"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_reading_paused"), 0.0);
     const qint64 outagePeakKiB = peakResidentKiB(sub.pid());
     const qint64 outageMs = clock.elapsed();
 
@@ -160,7 +151,7 @@ void TstMemory::mqtt5BrokerKeepsPacketsBeyondMaxPayloadBytes()
     QTRY_COMPARE_WITH_TIMEOUT(probe.deadLetters().size(), 1, 10000);
     QCOMPARE(probe.deadLetters().constFirst().first, tag + QStringLiteral("/over"));
     // The metrics follow the snapshot, taken every 250 ms. The 200 KB one never came.
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_messages_received_total"), 2.0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_messages_received_total"), 2.0, 5000);
     QVERIFY2(sub.stopCleanly(30000), qPrintable(sub.log().right(2000)));
 }
 

@@ -38,20 +38,6 @@ SimOptions simulation(const Servers &srv, const QString &prefix, quint64 count, 
     return sim;
 }
 
-/// The value of one series in a text exposition (-1: not there).
-double sample(const QByteArray &exposition, const QByteArray &series)
-{
-    for (const QByteArray &line : exposition.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
-
-double scrape(quint16 port, const QByteArray &series)
-{
-    return sample(httpGet(port, "/metrics").body, series);
-}
-
 QJsonObject json(const HttpResult &r)
 {
     return QJsonDocument::fromJson(r.body).object();
@@ -160,7 +146,7 @@ void TstObservability::metricsReachPrometheusAndSpansTheCollector()
     QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 30000);
 
     // The snapshot behind /metrics is at most a quarter second old.
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_rows_written_total"), double(Count), 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_rows_written_total"), double(Count), 5000);
     QElapsedTimer scrapeClock;
     scrapeClock.start();
     const HttpResult metrics = httpGet(port, "/metrics");
@@ -168,17 +154,17 @@ void TstObservability::metricsReachPrometheusAndSpansTheCollector()
     QCOMPARE(metrics.status, 200);
     QCOMPARE(metrics.headers.value("content-type"), QByteArray("text/plain; version=0.0.4; charset=utf-8"));
     const QByteArray &text = metrics.body;
-    QCOMPARE(sample(text, "iot_subscriber_messages_received_total"), double(Count));
-    QCOMPARE(sample(text, "iot_subscriber_dead_letters_total{reason=\"invalid_json\"}"), 0.0);
-    QCOMPARE(sample(text, "iot_subscriber_messages_dropped_total{reason=\"shutdown_timeout\"}"), 0.0);
-    QCOMPARE(sample(text, "iot_subscriber_buffer_messages"), 0.0);
-    QCOMPARE(sample(text, "iot_subscriber_connection_up{target=\"mqtt\"}"), 1.0);
-    QCOMPARE(sample(text, "iot_subscriber_connection_up{target=\"database\"}"), 1.0);
-    QCOMPARE(sample(text, "iot_subscriber_reconnects_total{target=\"mqtt\"}"), 0.0);
-    QCOMPARE(sample(text, "iot_subscriber_receive_to_commit_seconds_count"), double(Count));
-    QVERIFY(sample(text, "iot_subscriber_batch_rows_count") >= 1);
-    QVERIFY(sample(text, "iot_subscriber_write_duration_seconds_count") >= 1);
-    QVERIFY(sample(text, "iot_subscriber_spool_bytes") >= 0);
+    QCOMPARE(metricSample(text, "iot_subscriber_messages_received_total"), double(Count));
+    QCOMPARE(metricSample(text, "iot_subscriber_dead_letters_total{reason=\"invalid_json\"}"), 0.0);
+    QCOMPARE(metricSample(text, "iot_subscriber_messages_dropped_total{reason=\"shutdown_timeout\"}"), 0.0);
+    QCOMPARE(metricSample(text, "iot_subscriber_buffer_messages"), 0.0);
+    QCOMPARE(metricSample(text, "iot_subscriber_connection_up{target=\"mqtt\"}"), 1.0);
+    QCOMPARE(metricSample(text, "iot_subscriber_connection_up{target=\"database\"}"), 1.0);
+    QCOMPARE(metricSample(text, "iot_subscriber_reconnects_total{target=\"mqtt\"}"), 0.0);
+    QCOMPARE(metricSample(text, "iot_subscriber_receive_to_commit_seconds_count"), double(Count));
+    QVERIFY(metricSample(text, "iot_subscriber_batch_rows_count") >= 1);
+    QVERIFY(metricSample(text, "iot_subscriber_write_duration_seconds_count") >= 1);
+    QVERIFY(metricSample(text, "iot_subscriber_spool_bytes") >= 0);
     QVERIFY(text.contains("iot_subscriber_build_info{version=\""));
     QVERIFY2(!text.contains("topic"), "no label may grow with the number of topics");
 
@@ -220,8 +206,8 @@ void TstObservability::metricsReachPrometheusAndSpansTheCollector()
     QCOMPARE(attribute(span, QStringLiteral("dead_letters")).toString(), QStringLiteral("0"));
     QVERIFY(attribute(span, QStringLiteral("bytes")).toString().toLongLong() > 0);
     QCOMPARE(span.value(QStringLiteral("status")).toObject().value(QStringLiteral("code")).toInt(), 1);
-    QTRY_VERIFY(scrape(port, "iot_subscriber_trace_spans_exported_total") >= 1);
-    QCOMPARE(scrape(port, "iot_subscriber_trace_export_failures_total"), 0.0);
+    QTRY_VERIFY(scrapeMetric(port, "iot_subscriber_trace_spans_exported_total") >= 1);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_trace_export_failures_total"), 0.0);
 
     QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
     prometheus.stop();
@@ -259,10 +245,10 @@ void TstObservability::readinessFollowsBrokerAndDatabase()
     QCOMPARE(json(ready).value(QStringLiteral("status")).toString(), QStringLiteral("not ready"));
     QVERIFY2(reasons(ready).startsWith(QStringLiteral("mqtt ")), ready.body.constData());
     QVERIFY2(httpGet(port, "/healthz").status == 200, httpGet(port, "/healthz").body.constData());
-    QCOMPARE(scrape(port, "iot_subscriber_connection_up{target=\"mqtt\"}"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_connection_up{target=\"mqtt\"}"), 0.0);
     QVERIFY2(srv.startBroker(brokerDir, brokerPort, &out), qPrintable(out));
     QTRY_COMPARE_WITH_TIMEOUT(httpGet(port, "/readyz").status, 200, 15000);
-    QTRY_COMPARE(scrape(port, "iot_subscriber_reconnects_total{target=\"mqtt\"}"), 1.0);
+    QTRY_COMPARE(scrapeMetric(port, "iot_subscriber_reconnects_total{target=\"mqtt\"}"), 1.0);
     QTRY_COMPARE_WITH_TIMEOUT(spansNamed(receiver, QStringLiteral("mqtt reconnect")).size(), 1, 10000);
     const QJsonObject mqttSpan = spansNamed(receiver, QStringLiteral("mqtt reconnect")).constFirst();
     QVERIFY(attribute(mqttSpan, QStringLiteral("attempts")).toString().toInt() >= 1);
@@ -276,11 +262,11 @@ void TstObservability::readinessFollowsBrokerAndDatabase()
     ready = httpGet(port, "/readyz");
     QVERIFY2(reasons(ready).contains(QStringLiteral("database ")), ready.body.constData());
     QVERIFY2(httpGet(port, "/healthz").status == 200, httpGet(port, "/healthz").body.constData());
-    QCOMPARE(scrape(port, "iot_subscriber_connection_up{target=\"database\"}"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_connection_up{target=\"database\"}"), 0.0);
     QVERIFY2(srv.startPostgres(&out), qPrintable(out));
     QTRY_COMPARE_WITH_TIMEOUT(httpGet(port, "/readyz").status, 200, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(20), 20000);
-    QTRY_COMPARE(scrape(port, "iot_subscriber_reconnects_total{target=\"database\"}"), 1.0);
+    QTRY_COMPARE(scrapeMetric(port, "iot_subscriber_reconnects_total{target=\"database\"}"), 1.0);
     QTRY_COMPARE_WITH_TIMEOUT(spansNamed(receiver, QStringLiteral("database reconnect")).size(), 1, 10000);
     // The reconnect span says why the outage began, whichever noticed it. A failed write before the reconnect is an
     // error span with the database's message; there is none when the idle ping noticed the outage first (the
@@ -327,13 +313,13 @@ void TstObservability::deadCollectorCostsNothing()
         if (tracing) {
             const auto port = static_cast<quint16>(setup.prometheusPort);
             // Each flush with spans fails; more traffic, more failures, still one warning (a minute apart at most).
-            QTRY_VERIFY_WITH_TIMEOUT(scrape(port, "iot_subscriber_trace_export_failures_total") >= 1, 10000);
+            QTRY_VERIFY_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_trace_export_failures_total") >= 1, 10000);
             for (int round = 2; round <= 3; ++round) {
                 QVERIFY(runSimulation(simulation(srv, tag, 50, Count + round * 100)).allDelivered());
-                QTRY_VERIFY_WITH_TIMEOUT(scrape(port, "iot_subscriber_trace_export_failures_total") >= round, 10000);
+                QTRY_VERIFY_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_trace_export_failures_total") >= round, 10000);
             }
-            QVERIFY(scrape(port, "iot_subscriber_trace_spans_dropped_total") >= 1);
-            QCOMPARE(scrape(port, "iot_subscriber_trace_spans_exported_total"), 0.0);
+            QVERIFY(scrapeMetric(port, "iot_subscriber_trace_spans_dropped_total") >= 1);
+            QCOMPARE(scrapeMetric(port, "iot_subscriber_trace_spans_exported_total"), 0.0);
             QCOMPARE(httpGet(port, "/readyz").status, 200);
         }
         QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));

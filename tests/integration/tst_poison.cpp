@@ -19,16 +19,6 @@ using namespace iot::test;
 
 namespace {
 
-/// The value of one series at /metrics (-1: not there or no answer).
-double scrape(int port, const QByteArray &series)
-{
-    const HttpResult r = httpGet(quint16(port), "/metrics");
-    for (const QByteArray &line : r.body.split('\n'))
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    return -1;
-}
-
 QByteArray seqPayload(qint64 seq)
 {
     return QByteArrayLiteral("{\"seq\":") + QByteArray::number(seq) + QByteArrayLiteral(",\"t\":20.5}");
@@ -129,8 +119,8 @@ required = true
     QCOMPARE(report.missing, qint64(1));
     QCOMPARE(report.firstMissing, QString::number(Poison));
     QCOMPARE(report.duplicated, qint64(0));
-    QCOMPARE(scrape(run.setup.prometheusPort, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 1.0);
-    QCOMPARE(scrape(run.setup.prometheusPort, "iot_subscriber_writing_blocked"), 0.0);
+    QCOMPARE(scrapeMetric(run.setup.prometheusPort, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 1.0);
+    QCOMPARE(scrapeMetric(run.setup.prometheusPort, "iot_subscriber_writing_blocked"), 0.0);
     QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
     QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
@@ -234,25 +224,25 @@ void TstPoison::everyRowRefusedStopsWritingUntilFixed()
         QVERIFY(pub.publish((run.tag + QStringLiteral("/s%1").arg(seq % 7)).toUtf8(), seqPayload(seq), 1));
     QVERIFY(pub.waitAllDelivered(10000));
 
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_writing_blocked"), 1.0, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_writing_blocked"), 1.0, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(httpGet(quint16(port), "/readyz").status, 503, 10000);
     // Several rounds of retrying while blocked change nothing: no row stored, dead-lettered or dropped.
-    const double failures = scrape(port, "iot_subscriber_write_failures_total");
-    QTRY_VERIFY_WITH_TIMEOUT(scrape(port, "iot_subscriber_write_failures_total") >= failures + 3, 20000);
-    QCOMPARE(scrape(port, "iot_subscriber_writing_blocked"), 1.0);
+    const double failures = scrapeMetric(port, "iot_subscriber_write_failures_total");
+    QTRY_VERIFY_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_write_failures_total") >= failures + 3, 20000);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_writing_blocked"), 1.0);
     QCOMPARE(run.probe.count(), qint64(First));
     QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
-    QCOMPARE(scrape(port, "iot_subscriber_buffer_messages"), double(Held));
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_buffer_messages"), double(Held));
     QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
 
     QVERIFY2(run.probe.exec(QStringLiteral("DROP TRIGGER maintenance ON readings")), qPrintable(run.probe.error()));
     QTRY_COMPARE_WITH_TIMEOUT(run.probe.count(), qint64(First + Held), 30000);
-    QTRY_COMPARE_WITH_TIMEOUT(scrape(port, "iot_subscriber_writing_blocked"), 0.0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(scrapeMetric(port, "iot_subscriber_writing_blocked"), 0.0, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(httpGet(quint16(port), "/readyz").status, 200, 10000);
     const SeqReport report = SeqReport::check(run.probe.seqCounts(), 1, First + Held);
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
     QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
-    QCOMPARE(scrape(port, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_dead_letters_total{reason=\"db_rejected\"}"), 0.0);
     pub.disconnect();
     QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;
@@ -275,7 +265,7 @@ void TstPoison::droppedTableIsCreatedAgain()
 
     BackgroundPublisher publisher(simulation(srv, run.tag, Count, 2500));
     QTRY_VERIFY_WITH_TIMEOUT(run.probe.count() > 1000, 20000);
-    const double failuresBefore = scrape(port, "iot_subscriber_write_failures_total");
+    const double failuresBefore = scrapeMetric(port, "iot_subscriber_write_failures_total");
     // One transaction: no row can be committed between the copy and the drop.
     for (const QString &sql : {QStringLiteral("BEGIN"), QStringLiteral("LOCK TABLE readings IN ACCESS EXCLUSIVE MODE"),
                                QStringLiteral("CREATE TABLE readings_before AS SELECT * FROM readings"),
@@ -292,10 +282,10 @@ void TstPoison::droppedTableIsCreatedAgain()
     qInfo("a readings table dropped after %lld rows: %s", before, qPrintable(report.describe()));
     QVERIFY2(report.missing == 0 && report.duplicated == 0, qPrintable(report.describe()));
     // Seen and counted: the refused write and the reconnection that re-created the table; nothing set aside.
-    QVERIFY(scrape(port, "iot_subscriber_write_failures_total") > failuresBefore);
-    QVERIFY(scrape(port, "iot_subscriber_reconnects_total{target=\"database\"}") >= 1);
+    QVERIFY(scrapeMetric(port, "iot_subscriber_write_failures_total") > failuresBefore);
+    QVERIFY(scrapeMetric(port, "iot_subscriber_reconnects_total{target=\"database\"}") >= 1);
     QCOMPARE(run.probe.count(QStringLiteral("dead_letters")), qint64(0));
-    QCOMPARE(scrape(port, "iot_subscriber_writing_blocked"), 0.0);
+    QCOMPARE(scrapeMetric(port, "iot_subscriber_writing_blocked"), 0.0);
     QVERIFY2(run.sub.isRunning(), qPrintable(run.sub.log().right(2000)));
     QVERIFY2(run.sub.stopCleanly(), qPrintable(run.sub.log().right(2000)));
     FinalBalance b;

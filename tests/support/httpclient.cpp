@@ -52,4 +52,17 @@ HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs, const QB
                        timeoutMs);
 }
 
+double metricSample(const QByteArray &exposition, const QByteArray &series)
+{
+    for (const QByteArray &line : exposition.split('\n'))
+        if (line.startsWith(QByteArray(series + ' ')))
+            return line.mid(series.size() + 1).toDouble();
+    return -1;
+}
+
+double scrapeMetric(quint16 port, const QByteArray &series)
+{
+    return metricSample(httpGet(port, "/metrics").body, series);
+}
+
 } // namespace iot::test

@@ -24,4 +24,10 @@ HttpResult httpRequest(quint16 port, const QByteArray &request, int timeoutMs = 
 /// GET `path` with Connection: close; `extraHeaders` are whole lines ("Authorization: Bearer x\r\n").
 HttpResult httpGet(quint16 port, const QByteArray &path, int timeoutMs = 5000, const QByteArray &extraHeaders = {});
 
+/// The value of `series` (its whole name with labels, e.g. `iot_subscriber_messages_total{stage="written"}`) in a
+/// Prometheus text exposition; -1 when the series is not there.
+double metricSample(const QByteArray &exposition, const QByteArray &series);
+/// metricSample() of a fresh GET /metrics on the loopback `port`.
+double scrapeMetric(quint16 port, const QByteArray &series);
+
 } // namespace iot::test
