@@ -27,7 +27,13 @@ EngineHost::EngineHost(Engine &initial, Factory factory, QObject *parent)
     connectTo(&initial);
 }
 
-EngineHost::~EngineHost() = default;
+EngineHost::~EngineHost()
+{
+    // The stored-topics query runs on a connection of its own with the database's connect and reply timeouts, so it
+    // ends; wait for it rather than let it log into a logger that static destruction is tearing down.
+    if (m_storedLoader && !m_storedLoader->wait(StoredLoaderWaitMs))
+        log::get("app")->warn("topic tree: the stored-topics query still runs at exit; left to the process's end");
+}
 
 void EngineHost::prepare(Engine *engine)
 {
@@ -87,6 +93,7 @@ void EngineHost::loadStoredTopics()
     });
     loader->setObjectName(QStringLiteral("stored-topics"));
     connect(loader, &QThread::finished, loader, &QObject::deleteLater);
+    m_storedLoader = loader;
     loader->start(QThread::LowPriority);
 }
 

@@ -7,6 +7,8 @@
 #include "util/result.h"
 
 #include <QObject>
+#include <QPointer>
+#include <QThread>
 
 #include <functional>
 #include <memory>
@@ -86,6 +88,8 @@ private:
     Engine *m_initial = nullptr;
     std::unique_ptr<Engine> m_owned;       // null while the initial engine runs
     std::shared_ptr<TopicStats> m_topics;
+    QPointer<QThread> m_storedLoader;      // the stored-topics query (null once it has finished and gone)
+    static constexpr unsigned long StoredLoaderWaitMs = 15000;
     std::shared_ptr<CommitLatency> m_latency;
     EngineSnapshot m_base;                 // totals of engines that have stopped
     EngineSnapshot m_baseBefore;           // m_base before the latest restart (a failed one reverts to it)
