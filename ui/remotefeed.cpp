@@ -173,6 +173,7 @@ CommitLatency::Percentiles RemoteFeed::latencyFromStatus(const QJsonObject &o)
     if (p.rows > 0) {
         p.p50Us = msToUs(l.value(QStringLiteral("p50")));
         p.p99Us = msToUs(l.value(QStringLiteral("p99")));
+        p.maxUs = msToUs(l.value(QStringLiteral("max")));
     }
     return p;
 }

@@ -378,6 +378,7 @@ QJsonObject StatusApi::status(bool withConfig) const
              QJsonObject{{QStringLiteral("rows"), qint64(p.rows)},
                          {QStringLiteral("p50"), p.rows ? QJsonValue(double(p.p50Us) / 1e3) : QJsonValue::Null},
                          {QStringLiteral("p99"), p.rows ? QJsonValue(double(p.p99Us) / 1e3) : QJsonValue::Null},
+                         {QStringLiteral("max"), p.rows ? QJsonValue(double(p.maxUs) / 1e3) : QJsonValue::Null},
                          {QStringLiteral("window_sec"), 60}});
     // One word for a dashboard's pill: error when a loop is stuck or a side has failed, warning when not ready.
     const HealthCheck::Verdict live = HealthCheck::liveness(s, now, StallUs);
