@@ -137,13 +137,13 @@ void InstanceView::connectFeed()
     connect(m_feed, &RemoteFeed::staleChanged, this, [this](bool stale) {
         const qint64 now = TimeFormat::nowUs();
         if (stale && m_feed->hasData()) {
-            m_staleSinceUs = now;
+            m_staleSinceUs = m_feed->dataAtUs();
             m_events->addEvent(now, tr("Instance"), StatusLevel::Error,
                                tr("Not answering (%1): the figures shown are from %2")
                                    .arg(m_instance.problem(), StatusText::clock(m_feed->dataAtUs())));
         } else if (!stale && m_staleSinceUs > 0) {
             m_events->addEvent(now, tr("Instance"), StatusLevel::Ok,
-                               tr("Answering again after %1").arg(StatusText::duration(now - m_staleSinceUs)));
+                               tr("Answering again (no answer for %1)").arg(StatusText::duration(now - m_staleSinceUs)));
             m_staleSinceUs = 0;
         }
         renderHeader();

@@ -65,7 +65,7 @@ private:
     QTabWidget *m_tabs = nullptr;
     QWidget *m_overview = nullptr;
     QTimer m_clock;            // the header's age of the data and the topics' time columns, once a second
-    qint64 m_staleSinceUs = 0;
+    qint64 m_staleSinceUs = 0;   // while stale: when the data shown was current
 };
 
 } // namespace iot

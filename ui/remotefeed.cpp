@@ -188,14 +188,16 @@ void RemoteFeed::onInstanceUpdated()
     EngineSnapshot s = snapshotFromStatus(status);
     if (s.takenAtUs == m_snapshot.takenAtUs && !m_stale)
         return;   // a change of health only: the figures are the same
-    if (m_snapshot.startedAtUs > 0 && s.startedAtUs != m_snapshot.startedAtUs) {
+    const bool newProcess = m_snapshot.startedAtUs > 0 && s.startedAtUs != m_snapshot.startedAtUs;
+    if (newProcess) {
         // A new process: its ids and versions start from 1 again, and what it reports is new.
         m_topicsVersion = 0;
         m_deadCursor = 0;
         m_eventCursor = 0;
-        Q_EMIT restarted();
     }
     m_snapshot = s;
+    if (newProcess)
+        Q_EMIT restarted();
     m_latency = latencyFromStatus(status);
     m_dataAtUs = TimeFormat::nowUs();
     m_name = status.value(QStringLiteral("instance")).toString();

@@ -237,6 +237,11 @@ void TstInstanceView::remoteInstanceShownStaleAndBack()
         QTest::qWait(9000);
         view.tabs()->setCurrentIndex(0);
         QVERIFY(view.grab().save(QString(screenshot).replace(QStringLiteral(".png"), QStringLiteral("-steady.png"))));
+        for (int tab = 1; tab < view.tabs()->count(); ++tab) {
+            view.tabs()->setCurrentIndex(tab);
+            QVERIFY(view.grab().save(QString(screenshot).replace(QStringLiteral(".png"),
+                                                                 QStringLiteral("-tab%1.png").arg(tab))));
+        }
         QVERIFY(steady.join().allDelivered());
     }
     QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
