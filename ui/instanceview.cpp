@@ -195,8 +195,9 @@ bool InstanceView::showsStale() const
 void InstanceView::renderHeader()
 {
     const QString name = m_feed->instanceName().isEmpty() ? tr("Remote instance") : m_feed->instanceName();
-    m_title->setText(QStringLiteral("<b>%1</b> — %2").arg(name.toHtmlEscaped(),
-                                                           m_instance.url().toDisplayString().toHtmlEscaped()));
+    const QString host = m_feed->hostName().isEmpty() ? QString() : tr(" on %1").arg(m_feed->hostName());
+    m_title->setText(QStringLiteral("<b>%1</b>%2 — %3").arg(name.toHtmlEscaped(), host.toHtmlEscaped(),
+                                                             m_instance.url().toDisplayString().toHtmlEscaped()));
     const RemoteInstance::Health health = m_instance.health();
     m_pill->setText(RemoteInstance::healthName(health));
     m_pill->setStyleSheet(pillStyle(health));

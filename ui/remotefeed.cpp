@@ -188,7 +188,13 @@ void RemoteFeed::onInstanceUpdated()
     EngineSnapshot s = snapshotFromStatus(status);
     if (s.takenAtUs == m_snapshot.takenAtUs && !m_stale)
         return;   // a change of health only: the figures are the same
-    const bool newProcess = m_snapshot.startedAtUs > 0 && s.startedAtUs != m_snapshot.startedAtUs;
+    // A new start time is a new engine; a new process only if its journals started again too (a desktop instance
+    // restarting its engine for new settings keeps its journals and topic versions: nothing to read again).
+    const quint64 topicsVersion = count(status.value(QStringLiteral("topics")).toObject(), QStringLiteral("version"));
+    const bool newProcess = m_snapshot.startedAtUs > 0 && s.startedAtUs != m_snapshot.startedAtUs
+        && (topicsVersion < m_topicsVersion || count(status, QStringLiteral("last_event_id")) < m_eventCursor
+            || count(status, QStringLiteral("last_dead_letter_id")) < m_deadCursor
+            || (m_topicsVersion == 0 && m_eventCursor == 0 && m_deadCursor == 0));
     if (newProcess) {
         // A new process: its ids and versions start from 1 again, and what it reports is new.
         m_topicsVersion = 0;
@@ -201,6 +207,7 @@ void RemoteFeed::onInstanceUpdated()
     m_latency = latencyFromStatus(status);
     m_dataAtUs = TimeFormat::nowUs();
     m_name = status.value(QStringLiteral("instance")).toString();
+    m_host = status.value(QStringLiteral("host")).toString();
     const QJsonObject config = status.value(QStringLiteral("config")).toObject();
     if (!config.isEmpty())
         m_flushIntervalSec = config.value(QStringLiteral("subscriber")).toObject()

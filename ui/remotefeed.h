@@ -49,7 +49,8 @@ public:
     bool hasData() const { return m_snapshot.takenAtUs > 0; }
     /// When the data shown was current (the last status's time on this machine's clock), 0 before the first.
     qint64 dataAtUs() const { return m_dataAtUs; }
-    QString instanceName() const { return m_name; }
+    QString instanceName() const { return m_name; }   // observability.service_name
+    QString hostName() const { return m_host; }
     quint64 deadLettersSeen() const { return m_deadCursor; }
     quint64 eventsSeen() const { return m_eventCursor; }
 
@@ -66,7 +67,8 @@ Q_SIGNALS:
     void deadLettered(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     /// A step of the connection timeline: `source` "mqtt" / "database", `state` as in /status.
     void eventArrived(qint64 timeUs, const QString &source, const QString &state, const QString &detail);
-    /// The instance was restarted (a new process): its journals and topic versions start again.
+    /// The instance was restarted (a new process: a new start time and its journals or topic versions started
+    /// again); what it reports from now on is read from the start.
     void restarted();
 
 private:
@@ -88,6 +90,7 @@ private:
     CommitLatency::Percentiles m_latency;
     TopicStats m_topics{StatusApi::PayloadPreviewBytes};   // all the API shows of a payload
     QString m_name;
+    QString m_host;
     qint64 m_dataAtUs = 0;
     double m_flushIntervalSec = 1.0;
     bool m_stale = true;
