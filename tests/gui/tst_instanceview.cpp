@@ -131,6 +131,14 @@ void TstInstanceView::remoteInstanceShownStaleAndBack()
     InstanceView view(remote);
     view.resize(1200, 800);
     view.show();
+    // The same instance with a wrong token: a clear error in the view, no figures.
+    RemoteInstance wrong(remote.url(), token + "x");
+    wrong.start();
+    InstanceView wrongView(wrong);
+    QTRY_VERIFY(wrongView.staleBanner()->text().contains(QStringLiteral("refused the token")));
+    QVERIFY(wrongView.showsStale());
+    QCOMPARE(wrongView.healthPill()->text(), QStringLiteral("error"));
+    QVERIFY(!wrongView.feed()->hasData());
 
     // A known stream: 3,000 messages over 3 topics, every 100th (30) a truncated, invalid JSON payload.
     SimOptions sim = simulation(srv, tag, 3000, 0, 0, 3);
