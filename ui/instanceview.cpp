@@ -143,7 +143,8 @@ void InstanceView::connectFeed()
                                    .arg(m_instance.problem(), StatusText::clock(m_feed->dataAtUs())));
         } else if (!stale && m_staleSinceUs > 0) {
             m_events->addEvent(now, tr("Instance"), StatusLevel::Ok,
-                               tr("Answering again (no answer for %1)").arg(StatusText::duration(now - m_staleSinceUs)));
+                               tr("Answering again (no answer for %1)")
+                                   .arg(StatusText::duration(now - m_staleSinceUs)));
             m_staleSinceUs = 0;
         }
         renderHeader();
