@@ -33,7 +33,7 @@ QString levelWord(int level)
 
 } // namespace
 
-ProblemsPanel::ProblemsPanel(QWidget *parent) : QWidget(parent)
+ProblemsPanel::ProblemsPanel(QWidget *parent, LogSource log) : QWidget(parent)
 {
     m_model = new DeadLetterModel(1000, this);
     m_table = new QTableView(this);
@@ -81,6 +81,12 @@ ProblemsPanel::ProblemsPanel(QWidget *parent) : QWidget(parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(split);
 
+    if (log == LogSource::Remote) {
+        bottom->hide();
+        m_logSummary->setText(tr("The instance's log is on its server (journalctl or its log file)."));
+        topLayout->addWidget(new QLabel(m_logSummary->text(), top));
+        return;
+    }
     m_drainTimer.setSingleShot(true);
     m_drainTimer.setInterval(DrainIntervalMs);
     connect(&m_drainTimer, &QTimer::timeout, this, &ProblemsPanel::drainLog);
@@ -125,6 +131,8 @@ void ProblemsPanel::flush(quint64 totalDeadLettered)
 
 void ProblemsPanel::drainLog()
 {
+    if (!m_sink)
+        return;
     quint64 suppressed = 0;
     std::deque<LogLine> lines = m_sink->take(&suppressed);
     if (lines.empty() && suppressed == 0)

@@ -25,7 +25,10 @@ class ProblemsPanel final : public QWidget
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ProblemsPanel)
 public:
-    explicit ProblemsPanel(QWidget *parent = nullptr);
+    /// Local: the log lines of this process are shown under the dead letters. Remote: a remote instance's dead
+    /// letters (the fleet view); its log stays on its server, this process's log is not mixed in.
+    enum class LogSource { Local, Remote };
+    explicit ProblemsPanel(QWidget *parent = nullptr, LogSource log = LogSource::Local);
     ~ProblemsPanel() override;
 
     /// Buffered; shown at the next flush().

@@ -35,6 +35,8 @@ public:
 
     void start();
     QUrl url() const { return m_url; }
+    /// The bearer token it sends (empty: none), for other readers of the same instance's API (RemoteFeed).
+    QByteArray token() const { return m_token; }
     Health health() const { return m_health; }
     /// Why it is not ok, in words (the refused token, the connection error, the instance's own reasons).
     QString problem() const { return m_problem; }

@@ -13,6 +13,7 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMetaEnum>
 #include <QSysInfo>
 #include <QTimer>
 #include <QStringDecoder>
@@ -74,6 +75,41 @@ QJsonObject side(const QString &state, qint64 sinceUs, const QString &detail)
 {
     return {{QStringLiteral("state"), state}, {QStringLiteral("since"), iso(sinceUs)},
             {QStringLiteral("detail"), detail}};
+}
+
+/// A Q_ENUM value's key in lower case ("ConnectionLost" -> "connectionlost"): what a client maps back to the enum.
+template<typename E>
+QString enumKey(E value)
+{
+    return QString::fromLatin1(QMetaEnum::fromType<E>().valueToKey(int(value))).toLower();
+}
+
+/// The state's structured fields besides its one-line detail, so that a watcher (the desktop's fleet view) words it
+/// as the local window does instead of parsing the detail.
+QJsonObject mqttSide(const MessageSource::StateInfo &m)
+{
+    QJsonObject o = side(MessageSource::stateName(m.state), m.sinceUs, m.detail());
+    o.insert(QStringLiteral("endpoint"), m.endpoint);
+    o.insert(QStringLiteral("attempt"), m.attempt);
+    o.insert(QStringLiteral("retry_delay_ms"), double(m.retryDelayUs) / 1e3);
+    o.insert(QStringLiteral("cause"), enumKey(m.cause));
+    o.insert(QStringLiteral("message"), m.message);
+    o.insert(QStringLiteral("sessions_taken_over"), m.sessionsTakenOver);
+    o.insert(QStringLiteral("takeover_confirmed"), m.takeoverConfirmed);
+    return o;
+}
+
+QJsonObject databaseSide(const BatchWriter::StateInfo &db)
+{
+    QJsonObject o = side(BatchWriter::stateName(db.state), db.sinceUs, db.detail());
+    o.insert(QStringLiteral("target"), db.target);
+    o.insert(QStringLiteral("attempt"), db.attempt);
+    o.insert(QStringLiteral("retry_delay_ms"), double(db.retryDelayUs) / 1e3);
+    o.insert(QStringLiteral("cause"), enumKey(db.cause));
+    o.insert(QStringLiteral("table"), db.table);
+    o.insert(QStringLiteral("code"), db.code);
+    o.insert(QStringLiteral("message"), db.message);
+    return o;
 }
 
 QString secret(const QString &value)
@@ -290,6 +326,11 @@ void StatusApi::tick()
                                                    + "\n\n");
 }
 
+QString StatusApi::counterKey(std::size_t counter)
+{
+    return snakeCase(CounterTable[counter].key);
+}
+
 QJsonObject StatusApi::status(bool withConfig) const
 {
     const EngineSnapshot s = d->snapshot ? d->snapshot() : EngineSnapshot{};
@@ -303,7 +344,7 @@ QJsonObject StatusApi::status(bool withConfig) const
                   {QStringLiteral("uptime_sec"), s.startedAtUs > 0 ? double(now - s.startedAtUs) / 1e6 : 0.0}};
     for (std::size_t i = 0; i < CounterCount; ++i)
         if (CounterTable[i].sumsOverRestarts())
-            o.insert(snakeCase(CounterTable[i].key), qint64(s[Counter(i)]));
+            o.insert(counterKey(i), qint64(s[Counter(i)]));
     o.insert(QStringLiteral("in_flight"), qint64(s.inFlight));
     QJsonObject deadBy;
     for (std::size_t i = 0; i < s.deadLetteredBy.size(); ++i)
@@ -315,10 +356,11 @@ QJsonObject StatusApi::status(bool withConfig) const
     o.insert(QStringLiteral("dropped_by"), dropBy);
     o.insert(QStringLiteral("rates"), QJsonObject{{QStringLiteral("received_per_sec"), s.receivedPerSec},
                                                   {QStringLiteral("written_per_sec"), s.writtenPerSec}});
-    o.insert(QStringLiteral("mqtt"), side(MessageSource::stateName(s.mqtt.state), s.mqtt.sinceUs, s.mqtt.detail()));
-    o.insert(QStringLiteral("database"), side(BatchWriter::stateName(s.db.state), s.db.sinceUs, s.db.detail()));
+    o.insert(QStringLiteral("mqtt"), mqttSide(s.mqtt));
+    o.insert(QStringLiteral("database"), databaseSide(s.db));
     o.insert(QStringLiteral("buffer"), QJsonObject{{QStringLiteral("messages"), qint64(s.inFlight)},
                                                    {QStringLiteral("max_messages"), qint64(s.maxBuffered)},
+                                                   {QStringLiteral("queued"), qint64(s.queued)},
                                                    {QStringLiteral("bytes"), qint64(s.bufferedBytes)},
                                                    {QStringLiteral("max_bytes"), qint64(s.maxBufferedBytes)},
                                                    {QStringLiteral("fill"), std::max(fill(s.inFlight, s.maxBuffered),
@@ -336,6 +378,7 @@ QJsonObject StatusApi::status(bool withConfig) const
              QJsonObject{{QStringLiteral("rows"), qint64(p.rows)},
                          {QStringLiteral("p50"), p.rows ? QJsonValue(double(p.p50Us) / 1e3) : QJsonValue::Null},
                          {QStringLiteral("p99"), p.rows ? QJsonValue(double(p.p99Us) / 1e3) : QJsonValue::Null},
+                         {QStringLiteral("max"), p.rows ? QJsonValue(double(p.maxUs) / 1e3) : QJsonValue::Null},
                          {QStringLiteral("window_sec"), 60}});
     // One word for a dashboard's pill: error when a loop is stuck or a side has failed, warning when not ready.
     const HealthCheck::Verdict live = HealthCheck::liveness(s, now, StallUs);

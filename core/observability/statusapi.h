@@ -38,6 +38,8 @@ public:
     /// Adds the routes to `http`; the stream follows the engine's snapshots from then on.
     void serve(HttpEndpoint &http);
 
+    /// The key of a CounterTable row in /status: "deadLettered" -> "dead_lettered" (a client reads them back with it).
+    static QString counterKey(std::size_t counter);
     /// The body of /api/v1/status (without `config` for the stream), for tests and the stream.
     QJsonObject status(bool withConfig) const;
 

@@ -140,6 +140,42 @@ void TopicStats::seedStored(const QList<StoredTopic> &topics)
         m_version.store(version, std::memory_order_release);
 }
 
+void TopicStats::mirror(const std::vector<TopicSample> &samples, std::uint64_t untracked)
+{
+    std::lock_guard lock(m_mutex);
+    const std::uint64_t version = m_version.load(std::memory_order_relaxed) + 1;
+    bool changed = untracked != m_untracked;
+    m_untracked = untracked;
+    for (const TopicSample &t : samples) {
+        std::uint32_t id = 0;
+        if (const auto it = m_index.constFind(t.topic); it != m_index.constEnd()) {
+            id = it.value();
+        } else {
+            if (m_entries.size() >= std::size_t(m_maxTopics) || m_topicBytes + t.topic.size() > m_maxTopicBytes) {
+                m_untracked += t.count;
+                continue;
+            }
+            id = std::uint32_t(m_entries.size());
+            m_entries.emplace_back().sample.topic = t.topic;
+            m_topicBytes += t.topic.size();
+            m_index.insert(t.topic, id);
+        }
+        TopicSample &s = m_entries[id].sample;
+        s.count = t.count;
+        s.firstSeenUs = t.firstSeenUs;
+        s.lastSeenUs = t.lastSeenUs;
+        s.intervalUs = t.intervalUs;
+        s.lastPayload = t.lastPayload.left(m_maxPayloadBytes);
+        s.payloadSize = t.payloadSize;
+        s.stored = t.stored;
+        s.id = id;
+        touch(id, version);
+        changed = true;
+    }
+    if (changed)
+        m_version.store(version, std::memory_order_release);
+}
+
 void TopicStats::touch(std::uint32_t id, std::uint64_t version)
 {
     Entry &e = m_entries[id];

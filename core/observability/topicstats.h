@@ -57,6 +57,10 @@ public:
     /// Adds the topics the database had at start (count = readings stored in its window, the latest payload and
     /// time), marked `stored` until a live message comes. Topics already seen live are left alone. Any thread.
     void seedStored(const QList<StoredTopic> &topics);
+    /// Takes topics as another TopicStats reported them (a remote instance's /api/v1/topics, mirrored on the
+    /// desktop): their figures replace what is known of them, new ones are added within the same bounds (`id` and
+    /// `version` are this object's own). `untracked`: the other side's untrackedReadings. Any thread.
+    void mirror(const std::vector<TopicSample> &samples, std::uint64_t untracked);
 
     /// Bumped on every transaction that changed a topic; a lock-free "anything new?" check.
     std::uint64_t version() const { return m_version.load(std::memory_order_acquire); }

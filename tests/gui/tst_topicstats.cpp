@@ -21,6 +21,7 @@ private Q_SLOTS:
     void payloadIsCutButSizeKept();
     void topicsBeyondTheLimitAreCounted();
     void topicBytesBeyondTheBudgetAreCounted();
+    void mirrorReplacesFiguresWithinBounds();
 };
 
 void TstTopicStats::countsAndLatestPayload()
@@ -170,6 +171,42 @@ void TstTopicStats::topicBytesBeyondTheBudgetAreCounted()
     stats.transactionFinished(b.report(20));
     QCOMPARE(stats.topicCount(), std::size_t(3));
     QCOMPARE(stats.untrackedReadings(), std::uint64_t(2));
+}
+
+void TstTopicStats::mirrorReplacesFiguresWithinBounds()
+{
+    // A remote instance's /topics answers, mirrored: absolute figures replace the known ones (not added), new topics
+    // within the bounds, the rest counted; only what an answer carried counts as changed.
+    TopicStats stats(4, 2);
+    const auto sample = [](const char *topic, std::uint64_t count, const char *payload) {
+        TopicSample s;
+        s.topic = topic;
+        s.count = count;
+        s.firstSeenUs = 1000;
+        s.lastSeenUs = 2000 + std::int64_t(count);
+        s.intervalUs = 500;
+        s.lastPayload = payload;
+        s.payloadSize = std::uint32_t(qstrlen(payload));
+        s.version = 99;   // the remote's: not taken over
+        return s;
+    };
+    stats.mirror({sample("a", 10, "{\"v\":1}"), sample("b", 5, "{}")}, 0);
+    std::vector<TopicSample> out;
+    const std::uint64_t v1 = stats.changesSince(0, out);
+    QCOMPARE(out.size(), std::size_t(2));
+    QCOMPARE(out[0].count, std::uint64_t(10));
+    QCOMPARE(out[0].lastPayload, QByteArray("{\"v\""));   // cut at this side's bound
+    QCOMPARE(out[0].payloadSize, std::uint32_t(7));
+    QCOMPARE(out[0].version, v1);
+    out.clear();
+    stats.mirror({sample("a", 12, "{}"), sample("c", 3, "{}")}, 4);
+    stats.changesSince(v1, out);
+    QCOMPARE(out.size(), std::size_t(1));
+    QCOMPARE(out[0].topic, QByteArray("a"));
+    QCOMPARE(out[0].count, std::uint64_t(12));
+    QCOMPARE(out[0].intervalUs, 500.0);
+    QCOMPARE(stats.topicCount(), std::size_t(2));
+    QCOMPARE(stats.untrackedReadings(), std::uint64_t(4 + 3));   // the remote's own, and "c" beyond maxTopics
 }
 
 QTEST_APPLESS_MAIN(TstTopicStats)

@@ -129,10 +129,18 @@ void TstStatusApi::everyEndpointAfterAKnownStream()
         QCOMPARE(o.value(QStringLiteral("state")).toString(), QStringLiteral("connected"));
         QVERIFY2(o.value(QStringLiteral("since")).toString().endsWith(u'Z'), side);
         QVERIFY2(o.value(QStringLiteral("detail")).toString().startsWith(QStringLiteral("connected")), side);
+        // The structured fields the detail is made of, for a watcher to word it itself.
+        const QString where = o.value(QLatin1String(qstrcmp(side, "mqtt") == 0 ? "endpoint" : "target")).toString();
+        QVERIFY2(o.value(QStringLiteral("detail")).toString().endsWith(where) && !where.isEmpty(), side);
+        QCOMPARE(o.value(QStringLiteral("cause")).toString(), QStringLiteral("none"));
+        QCOMPARE(num(o, "attempt"), 0);
+        QCOMPARE(o.value(QStringLiteral("retry_delay_ms")).toDouble(-1), 0.0);
+        QVERIFY2(o.value(QStringLiteral("message")).isString(), side);
     }
     const QJsonObject buffer = s.value(QStringLiteral("buffer")).toObject();
     QCOMPARE(num(buffer, "messages"), 0);
     QCOMPARE(num(buffer, "max_messages"), 50000);
+    QCOMPARE(num(buffer, "queued"), 0);
     QCOMPARE(num(buffer, "max_bytes"), 64LL << 20);
     QCOMPARE(buffer.value(QStringLiteral("fill")).toDouble(-1), 0.0);
     QCOMPARE(buffer.value(QStringLiteral("reading_paused")).toBool(true), false);
@@ -145,6 +153,7 @@ void TstStatusApi::everyEndpointAfterAKnownStream()
     const double p50 = latency.value(QStringLiteral("p50")).toDouble(-1);
     const double p99 = latency.value(QStringLiteral("p99")).toDouble(-1);
     QVERIFY2(p50 > 0 && p50 <= p99 && p99 < 60000, qPrintable(QStringLiteral("%1 %2").arg(p50).arg(p99)));
+    QVERIFY(latency.value(QStringLiteral("max")).toDouble(-1) >= p99);
     QCOMPARE(s.value(QStringLiteral("health")).toObject().value(QStringLiteral("status")).toString(),
              QStringLiteral("ok"));
     QCOMPARE(num(s.value(QStringLiteral("topics")).toObject(), "count"), Sensors);
