@@ -113,7 +113,7 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
         const QString p = next();
         if (pg) {
             const QString at = QStringLiteral("(payload #> %1::text[])").arg(p);
-            value = QStringLiteral("CASE WHEN jsonb_typeof(%1) = 'number' THEN %1::double precision END").arg(at);
+            value = QStringLiteral("CASE WHEN jsonb_typeof(%1) = 'number' THEN %1::numeric END").arg(at);
             q.params << pgPath(request.field);
         } else {
             const QByteArray path = sqlitePath(request.field);
