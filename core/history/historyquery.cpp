@@ -102,7 +102,7 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
     q.params << QByteArray::number(qint64(q.bucketUs)) << isoText(request.fromUs) << isoText(request.toUs);
     const auto next = [&q, pg] { return placeholder(pg, static_cast<int>(q.params.size())); };
 
-    QString table, time, topic, value;
+    QString table, time, topic, value, extract;  // extract: PostgreSQL's template takes the field once, as j
     if (request.table.isEmpty()) {
         if (!request.field.isEmpty() && !request.field.startsWith(QLatin1Char('/')))
             return Error{QStringLiteral("field '%1': a JSON pointer starts with '/' (RFC 6901), e.g. /temp")
@@ -112,8 +112,8 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
         topic = QStringLiteral("topic");
         const QString p = next();
         if (pg) {
-            const QString at = QStringLiteral("(payload #> %1::text[])").arg(p);
-            value = QStringLiteral("CASE WHEN jsonb_typeof(%1) = 'number' THEN %1::double precision END").arg(at);
+            extract = QStringLiteral("payload #> %1::text[]").arg(p);
+            value = QStringLiteral("CASE WHEN jsonb_typeof(j) = 'number' THEN j::numeric END");
             q.params << pgPath(request.field);
         } else {
             const QByteArray path = sqlitePath(request.field);
@@ -158,7 +158,8 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
                          : QStringLiteral("'") + QString(rule->table).replace(QLatin1Char('\''), QStringLiteral("''"))
                                + QLatin1Char('\'');
         const QString c = SqlSink::quoteIdentifier(col->name);
-        value = pg ? c + QStringLiteral("::double precision")
+        extract = c;
+        value = pg ? QStringLiteral("j::double precision")
                    : QStringLiteral("CASE WHEN typeof(%1) IN ('integer', 'real') THEN %1 END").arg(c);
         if (!request.topics.isEmpty() && !topicCol)
             return Error{QStringLiteral("table %1 has no topic column (a column of source \"topic\") to filter on")
@@ -192,6 +193,7 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
     sql.replace(QStringLiteral("${topic_condition}"), topicCondition)
         .replace(QStringLiteral("${topic}"), topic)
         .replace(QStringLiteral("${time}"), time)
+        .replace(QStringLiteral("${extract}"), extract)
         .replace(QStringLiteral("${value}"), value)
         .replace(QStringLiteral("${table}"), table);
     q.sql = sql.toUtf8();

@@ -162,7 +162,13 @@ bool TstHistory::fill(ReadingsProbe &probe)
         << rows(QStringLiteral("'other/x'"), QStringLiteral("%1('v', 5)").arg(obj))
         // No /v at all: skipped like a string.
         << rows(QStringLiteral("'h/a/temp'"), QStringLiteral("%1('w', 1)").arg(obj), QStringLiteral("readings"),
-                QStringLiteral("500000"));
+                QStringLiteral("500000"))
+        // JSON values that are not numbers (true would be 1 to SQLite's json_extract): skipped like a string.
+        << rows(QStringLiteral("'h/a/temp'"),
+                QStringLiteral("CASE i % 4 WHEN 0 THEN '{\"v\":true}'%1 WHEN 1 THEN '{\"v\":[1]}'%1 "
+                               "WHEN 2 THEN '{\"v\":{\"x\":1}}'%1 ELSE '{\"v\":null}'%1 END")
+                    .arg(pg ? QStringLiteral("::jsonb") : QString()),
+                QStringLiteral("readings"), QStringLiteral("750000"));
     if (pg)
         sql << QStringLiteral("INSERT INTO rooms SELECT 'r1', i % 7, timestamptz '2026-01-01T00:00:00Z' + "
                               "make_interval(secs => i), 'm/r1' FROM generate_series(0, %1) AS g(i)").arg(Rows - 1);
@@ -236,6 +242,9 @@ void TstHistory::buckets_data()
         QTest::newRow(name("exact")) << db << QString() << QStringLiteral("/v")
                                      << QStringList{QStringLiteral("h/a/temp"), QStringLiteral("h/b/temp")}
                                      << T0 - 100 * Second << T0 + 3500 * Second << 2000 << 1800000LL;
+        // Buckets of a second around i = 700, whose only h/a/temp readings are not numbers: no bucket at all.
+        QTest::newRow(name("seconds")) << db << QString() << QStringLiteral("/v") << wild << T0 + 690 * Second
+                                       << T0 + 710 * Second << 20 << Second;
         QTest::newRow(name("mapped")) << db << QStringLiteral("rooms") << QStringLiteral("t")
                                       << QStringList{QStringLiteral("m/#")} << T0 << T0 + Rows * Second << 2000
                                       << 1800000LL;
