@@ -86,6 +86,7 @@ InstancesPanel::InstancesPanel(QWidget *parent) : QWidget(parent), m_table(new Q
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setSortingEnabled(true);
+    m_table->sortByColumn(NameColumn, Qt::AscendingOrder);   // Qt's default would be descending
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     auto *layout = new QVBoxLayout(this);

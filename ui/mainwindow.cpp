@@ -561,7 +561,7 @@ void MainWindow::disableEngineParts()
         m_tabs->setTabEnabled(i, false);
         m_tabs->setTabToolTip(i, reason);
     }
-    for (QAction *a : {m_pause, m_reconnect, m_settings}) {
+    for (QAction *a : {m_pause, m_reconnect, m_settings, m_charts->freezeAction()}) {
         a->setEnabled(false);
         a->setToolTip(reason);
     }
