@@ -48,13 +48,14 @@ QUrl AddInstanceDialog::parseUrl(const QString &text, QString *why)
     };
     if (trimmed.isEmpty())
         return refuse(tr("Enter the instance's address, e.g. http://server.example:8001"));
+    if (!trimmed.contains(QLatin1String("://")))   // "host:8001" would parse as a scheme "host"
+        return refuse(tr("The URL needs http:// or https:// in front, e.g. http://%1").arg(trimmed));
     const QUrl url(trimmed, QUrl::StrictMode);
     if (!url.isValid())
         return refuse(tr("Not a valid URL: %1").arg(url.errorString()));
     const QString scheme = url.scheme().toLower();
     if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        return refuse(scheme.isEmpty() ? tr("The URL needs http:// or https:// in front")
-                                       : tr("Only http and https are understood, not %1").arg(scheme));
+        return refuse(tr("Only http and https are understood, not %1").arg(scheme));
     if (url.host().isEmpty())
         return refuse(tr("The URL names no host"));
     if (!url.userInfo().isEmpty())

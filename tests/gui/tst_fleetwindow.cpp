@@ -90,6 +90,7 @@ private Q_SLOTS:
     void tokenStoreFallsBackToPrivateFile();
     void addDialogChecksUrl_data();
     void addDialogChecksUrl();
+    void addAndRemoveThroughTheWindow();
     void monitorOnlyWindowWatchesTwoInstances();
 };
 
@@ -131,7 +132,8 @@ void TstFleetWindow::addDialogChecksUrl_data()
     QTest::newRow("empty") << "" << "" << "Enter the instance's address";
     QTest::newRow("no scheme") << "server.example" << "" << "http:// or https://";
     QTest::newRow("ftp") << "ftp://server.example" << "" << "Only http and https";
-    QTest::newRow("host:port") << "server:8001" << "" << "Only http and https";
+    QTest::newRow("host:port") << "server:8001" << "" << "http:// or https:// in front";
+    QTest::newRow("ip:port") << "127.0.0.1:8001" << "" << "http:// or https:// in front";
     QTest::newRow("no host") << "http://" << "" << "no host";
     QTest::newRow("path") << "http://server:8001/api/v1/status" << "" << "address only";
     QTest::newRow("password") << "http://u:p@server:8001" << "" << "Token field";
@@ -150,6 +152,48 @@ void TstFleetWindow::addDialogChecksUrl()
     dialog.urlEdit()->setText(text);
     QCOMPARE(dialog.buttons()->button(QDialogButtonBox::Ok)->isEnabled(), !url.isEmpty());
     QCOMPARE(dialog.problem(), why);
+}
+
+void TstFleetWindow::addAndRemoveThroughTheWindow()
+{
+    // The operator's path: Add instance… → the dialog (a bad URL keeps OK disabled, with the reason) → the row;
+    // select it → Remove instance. Nobody listens on the port: the row turns unreachable, the detail area names it.
+    const int port = freePort();
+    MainWindow window(nullptr);
+    window.show();
+    QCOMPARE(window.instances()->instanceCount(), 0);
+    window.addInstanceAction()->trigger();
+    AddInstanceDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = window.findChild<AddInstanceDialog *>()) != nullptr);
+    dialog->urlEdit()->setText(QStringLiteral("127.0.0.1:%1").arg(port));
+    QVERIFY(!dialog->buttons()->button(QDialogButtonBox::Ok)->isEnabled());
+    QVERIFY(window.findChild<QLabel *>(QStringLiteral("instanceUrlProblem"))->text().contains(QStringLiteral("http")));
+    dialog->urlEdit()->setText(QStringLiteral("http://127.0.0.1:%1").arg(port));
+    dialog->nameEdit()->setText(QStringLiteral("nobody home"));
+    dialog->tokenEdit()->setText(QStringLiteral("secret-of-nobody"));
+    QVERIFY(dialog->buttons()->button(QDialogButtonBox::Ok)->isEnabled());
+    dialog->buttons()->button(QDialogButtonBox::Ok)->click();
+    QCOMPARE(window.instances()->instanceCount(), 1);
+    RemoteInstance *remote = window.instances()->instance(0);
+    QCOMPARE(remote->name(), QStringLiteral("nobody home"));
+    QCOMPARE(TokenStore().read(remote->url().toString()), QByteArray("secret-of-nobody"));
+    QTRY_COMPARE_WITH_TIMEOUT(cell(*window.instances(), remote, InstancesPanel::HealthColumn)
+                                  ? cell(*window.instances(), remote, InstancesPanel::HealthColumn)->text()
+                                  : QString(),
+                              QStringLiteral("unreachable"), 5000);
+    QVERIFY(!cell(*window.instances(), remote, InstancesPanel::ProblemColumn)->text().isEmpty());
+    QCOMPARE(window.tray()->shownLevel(), StatusLevel::Off);
+    QVERIFY(!window.removeInstanceAction()->isEnabled());
+    window.instances()->table()->selectRow(cell(*window.instances(), remote, InstancesPanel::NameColumn)->row());
+    QVERIFY(window.removeInstanceAction()->isEnabled());
+    const auto *details = qobject_cast<QLabel *>(window.instanceDetails()->currentWidget());
+    QVERIFY(details && details->text().contains(QStringLiteral("nobody home")));
+    const QString key = remote->url().toString();
+    window.removeInstanceAction()->trigger();
+    QCOMPARE(window.instances()->instanceCount(), 0);
+    QCOMPARE(TokenStore().read(key), QByteArray());
+    QCOMPARE(QSettings().beginReadArray(QStringLiteral("fleet/instances")), 0);
+    QVERIFY(!window.removeInstanceAction()->isEnabled());
 }
 
 void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
