@@ -50,7 +50,7 @@ void TrayIcon::setFiringAlerts(int firing)
 
 void TrayIcon::apply()
 {
-    // An alert outranks a healthy pipeline; a pipeline error stays an error.
+    // An alert outranks a healthy pipeline; an error, or an instance out of reach, stays what it is.
     const StatusLevel shown = m_firing > 0 && m_level != StatusLevel::Error && m_level != StatusLevel::Off
         ? StatusLevel::Warning
         : m_level;
