@@ -31,10 +31,13 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     const QCommandLineOption check(QStringLiteral("check-config"),
                                    QStringLiteral("Validate the configuration, print the effective settings with "
                                                   "secrets masked, and exit."));
+    const QCommandLineOption monitorOnly(QStringLiteral("monitor-only"),
+                                         QStringLiteral("Open the window without a local engine: watch remote "
+                                                        "instances only (Instances tab). Reads no configuration."));
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
     const QCommandLineOption version({QStringLiteral("v"), QStringLiteral("version")},
                                      QStringLiteral("Show the version."));
-    p.addOptions({config, logConfig, noGui, check, help, version});
+    p.addOptions({config, logConfig, noGui, check, monitorOnly, help, version});
 
     if (!p.parse(arguments)) {
         cl.outcome = Outcome::ExitUsage;
@@ -61,6 +64,12 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     cl.logConfigPath = p.value(logConfig);
     cl.noGui = p.isSet(noGui);
     cl.checkConfig = p.isSet(check);
+    cl.monitorOnly = p.isSet(monitorOnly);
+    if (cl.monitorOnly && (cl.noGui || cl.checkConfig || !cl.configPath.isEmpty())) {
+        cl.outcome = Outcome::ExitUsage;
+        cl.message = QStringLiteral("--monitor-only is a window without a local engine: it takes no --no-gui, "
+                                    "--check-config or --config.\nTry --help.");
+    }
     return cl;
 }
 

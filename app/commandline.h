@@ -13,6 +13,7 @@ struct CommandLine
     QString logConfigPath;   // empty: text logs to stderr at info
     bool noGui = false;
     bool checkConfig = false;
+    bool monitorOnly = false;   // the window without a local engine (no config read, nothing ingested)
 
     // Export: `iot-subscriber export ...`, a command with its own options (app/exportcommand.*).
     enum class Outcome { Run, ExitOk, ExitUsage, Export };

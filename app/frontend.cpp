@@ -53,4 +53,21 @@ int run(const Config &config, bool desktop)
     return QCoreApplication::exec();
 }
 
+int runMonitorOnly()
+{
+#ifdef IOT_WITH_GUI
+    UnixSignals signalSource;
+    Desktop window;
+    QObject::connect(&signalSource, &UnixSignals::terminationRequested, &window, &Desktop::quit);
+    QObject::connect(&window, &Desktop::finished, &window, [](const RunOutcome &outcome) {
+        Logging::flush();
+        QCoreApplication::exit(static_cast<int>(exitCodeFor(outcome)));
+    });
+    window.start();
+    return QCoreApplication::exec();
+#else
+    return static_cast<int>(ExitCode::Config);
+#endif
+}
+
 } // namespace iot::FrontEnd

@@ -10,6 +10,8 @@ struct Config;
 /// thread with the application object (QApplication for the desktop) and logging set up.
 namespace FrontEnd {
 int run(const Config &config, bool desktop);
+/// The window without a local engine (--monitor-only): no engine, no observability port; needs a QApplication.
+int runMonitorOnly();
 }
 
 } // namespace iot

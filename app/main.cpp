@@ -87,6 +87,28 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("iot-subscriber"));
     QCoreApplication::setOrganizationName(QStringLiteral("iot-subscriber"));
     QCoreApplication::setApplicationVersion(QStringLiteral(IOT_VERSION));
+    if (cl.monitorOnly) {
+        // No engine: no configuration to read (nor to create at a first start).
+#ifdef IOT_WITH_GUI
+        if (!displayAvailable()) {
+            printTo(stderr, QStringLiteral("iot-subscriber: --monitor-only needs a display (DISPLAY or "
+                                           "WAYLAND_DISPLAY)"));
+            return ExitConfig;
+        }
+        QApplication monitorApp(argc, argv);
+        if (const iot::Status st = iot::Logging::install(logConfig); !st) {
+            printTo(stderr, QStringLiteral("error: ") + st.error().message);
+            return ExitConfig;
+        }
+        const int rc = iot::FrontEnd::runMonitorOnly();
+        iot::Logging::flush();
+        return rc;
+#else
+        printTo(stderr, QStringLiteral("iot-subscriber: --monitor-only needs the desktop build (this one is "
+                                       "headless)"));
+        return ExitConfig;
+#endif
+    }
     const auto [configPath, configNote] = configFile(cl.configPath);
     auto loaded = configPath.isEmpty() ? iot::Result<iot::Config>(iot::ConfigLoader::defaults())
                                        : iot::ConfigLoader::loadFile(configPath);

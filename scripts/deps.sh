@@ -11,8 +11,9 @@
 #              and the GL/X11 headers itself; the server binary links none of them: nogui-check.sh checks.)
 #   --build    --server + Qt Widgets/Charts (qt6-charts-dev, and libqt6opengl6-dev, which Qt6Charts' CMake
 #              package needs but qt6-charts-dev only recommends), qt6-wayland for the portable archive's
-#              Wayland plugins
-#   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh
+#              Wayland plugins, qtkeychain-qt6-dev (the fleet view's tokens in the system's credential store)
+#   --runtime  --build + mosquitto (broker and clients) + sqlite3, for scripts/run.sh; libqt6keychain1 (which the
+#              window links; the .deb gets it from dpkg-shlibdeps)
 #   --test     --runtime + PostgreSQL 15 server/client, Xvfb, procps, iproute2 (ss), Prometheus (server and
 #              promtool, for the observability tests), Alertmanager (tst_alerts), lintian, desktop-file-utils and
 #              appstream (package checks), podman + podman-compose + runc + mmdebstrap (the container stack), for scripts/test.sh
@@ -34,8 +35,9 @@ server_pkgs=(
 )
 gui_pkgs=(
     qt6-charts-dev libqt6opengl6-dev libgl-dev libglx-dev libvulkan-dev libxkbcommon-dev qt6-wayland libqt6svg6
+    qtkeychain-qt6-dev
 )
-runtime_pkgs=(mosquitto mosquitto-clients sqlite3)
+runtime_pkgs=(mosquitto mosquitto-clients sqlite3 libqt6keychain1)
 # postgresql is Debian 12's metapackage for the version-15 server that scripts/testenv/pg.sh expects.
 # prometheus brings promtool; the tests start their own server (the package's service stays unused).
 # clang + libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz.sh) that the test run includes.

@@ -269,7 +269,7 @@ t0=$SECONDS
 bash scripts/deps.sh --server || fail "deps.sh --server"
 echo "@ deps.sh --server: $((SECONDS - t0))s"
 # What the desktop build adds; Qt Gui's libraries and the GL/X11 headers come with qt6-base-dev itself (deps.sh).
-for p in qt6-charts-dev libqt6charts6 libqt6opengl6-dev qt6-wayland libqt6svg6 libxkbcommon-dev; do
+for p in qt6-charts-dev libqt6charts6 libqt6opengl6-dev qt6-wayland libqt6svg6 libxkbcommon-dev qtkeychain-qt6-dev; do
     [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]] || fail "deps.sh --server installed $p"
 done
 t1=$SECONDS

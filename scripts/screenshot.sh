@@ -9,6 +9,8 @@
 #   IOT_SCREENSHOT_SECONDS=12      how long it ingests before the picture is taken
 #   IOT_SCREENSHOT_TAB=0           tab to show: 0 Overview, 1 Topics, 2 Problems, 3 Events
 #   IOT_SCREENSHOT_SIZE=1424x912   screen size; a first-start window takes 90 % of it (1280x820 at most)
+#   IOT_SCREENSHOT_MODE=fleet      instead: two headless instances (each its own port and token, SQLite) and the
+#                                  window in --monitor-only watching both (Instances tab; tokens in the 0600 file)
 # Needs xvfb, xauth, x11-utils (xwininfo) and imagemagick (import, convert): scripts/deps.sh --test installs them.
 set -euo pipefail
 
@@ -21,7 +23,7 @@ tab=${IOT_SCREENSHOT_TAB:-0}
 size=${IOT_SCREENSHOT_SIZE:-1424x912}
 
 case "${1:-}" in
-    -h | --help) sed -n '3,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 subscriber=$build_dir/app/iot-subscriber
@@ -68,6 +70,65 @@ bash scripts/testenv/broker.sh start "$tmp/broker" "$port" >/dev/null
 export XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$XDG_CONFIG_HOME/iot-subscriber"
 printf '[ui]\ntab=%s\nchartWindowMinutes=1\ncloseAction=quit\n' "$tab" >"$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber.conf"
+if [[ "${IOT_SCREENSHOT_MODE:-}" == fleet ]]; then
+    # Two "servers" on this machine, each with its own observability port and token.
+    obs=$((port + 1))
+    settings=$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber.conf
+    printf '[ui]\ncloseAction=quit\n\n[fleet]\n' >"$settings"
+    tokens="{"
+    sep=
+    i=0
+    for site in plant-north plant-south; do
+        i=$((i + 1))
+        mkdir -p "$tmp/$site"
+        token=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+        (umask 077 && printf '%s\n' "$token" >"$tmp/$site/token")
+        cat >"$tmp/$site/config.toml" <<TOML
+[mqtt]
+host = "127.0.0.1"
+port = $port
+topic = "$site/#"
+qos = 1
+client_id = "iot-screenshot-$site"
+
+[database]
+driver = "sqlite"
+path = "$tmp/$site/readings.sqlite"
+
+[subscriber]
+batch_size = 200
+flush_interval = 0.5
+
+[spool]
+dir = "$tmp/$site/spool"
+
+[observability]
+prometheus_port = $((obs + i))
+service_name = "$site"
+auth_token_file = "$tmp/$site/token"
+TOML
+        "$subscriber" --no-gui --config "$tmp/$site/config.toml" >"$tmp/$site.log" 2>&1 &
+        pids+=($!)
+        printf 'instances\\%d\\url=http://127.0.0.1:%d\ninstances\\%d\\name=%s\n' "$i" $((obs + i)) "$i" "$site" \
+            >>"$settings"
+        tokens+="$sep\"http://127.0.0.1:$((obs + i))\": \"$token\""
+        sep=,
+    done
+    printf 'instances\\size=2\n' >>"$settings"
+    mkdir -p "$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber"
+    (umask 077 && printf '%s}\n' "$tokens" >"$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber/instance-tokens.json")
+    sleep 1.5
+    "$simulator" --port "$port" --qos 1 --sensors 24 --rooms 4 --topic-prefix plant-north --rate 400 \
+        --invalid-every 300 --quiet >"$tmp/sim1.log" 2>&1 &
+    pids+=($!)
+    "$simulator" --port "$port" --qos 1 --sensors 8 --rooms 2 --topic-prefix plant-south --rate 150 --quiet \
+        >"$tmp/sim2.log" 2>&1 &
+    pids+=($!)
+    # No session bus: the window keeps tokens in its 0600 file, which was written above.
+    env -u DBUS_SESSION_BUS_ADDRESS "$subscriber" --monitor-only >"$tmp/subscriber.log" 2>&1 &
+    pids+=($!)
+    sleep "$seconds"
+else
 cat >"$tmp/config.toml" <<TOML
 [mqtt]
 host = "127.0.0.1"
@@ -106,6 +167,7 @@ sleep $((seconds / 3))
     >"$tmp/sim2.log" 2>&1 &
 pids+=($!)
 sleep $((seconds - seconds / 3))
+fi
 
 wid=$(xwininfo -root -tree | awk '/"IoT Subscriber/ { print $1; exit }')
 [[ -n "$wid" ]] || { echo "screenshot.sh: no IoT Subscriber window found" >&2; exit 1; }

@@ -25,10 +25,7 @@ Desktop::Desktop(Engine &engine, Observability *observability, EngineHost::Facto
     connect(&m_progressTimer, &QTimer::timeout, this, &Desktop::logProgress);
     if (interval > 0)
         m_progressTimer.start();
-    // The window may live in the tray: closing it is not quitting.
-    QApplication::setQuitOnLastWindowClosed(false);
-    QApplication::setWindowIcon(Icons::app());
-    QGuiApplication::setDesktopFileName(QStringLiteral("iot-subscriber"));
+    setUpApplication();
     m_window = std::make_unique<MainWindow>(*m_host);
     connect(m_window.get(), &MainWindow::closeRequested, this, &Desktop::quit);
     connect(m_host.get(), &EngineHost::finished, this, [this](quint64 unwritten) {
@@ -39,6 +36,22 @@ Desktop::Desktop(Engine &engine, Observability *observability, EngineHost::Facto
     connect(m_host.get(), &EngineHost::restarted, this, [this] { m_fatal = false; });
 }
 
+Desktop::Desktop(QObject *parent) : QObject(parent)
+{
+    setUpApplication();
+    m_window = std::make_unique<MainWindow>(nullptr);
+    connect(m_window.get(), &MainWindow::closeRequested, this, &Desktop::quit);
+    log::get("app")->info("monitor only: no local engine; watching the instances of the Instances tab");
+}
+
+void Desktop::setUpApplication()
+{
+    // The window may live in the tray: closing it is not quitting.
+    QApplication::setQuitOnLastWindowClosed(false);
+    QApplication::setWindowIcon(Icons::app());
+    QGuiApplication::setDesktopFileName(QStringLiteral("iot-subscriber"));
+}
+
 Desktop::~Desktop() = default;
 
 void Desktop::start()
@@ -46,7 +59,8 @@ void Desktop::start()
     m_window->show();
     // A failure (say, the spool directory is locked) is shown in the window and the log; the operator can fix the
     // settings from there.
-    (void)m_host->start();
+    if (m_host)
+        (void)m_host->start();
 }
 
 void Desktop::logProgress()
@@ -62,7 +76,12 @@ void Desktop::quit()
         return;
     m_quitting = true;
     m_window->showStopping();
-    m_host->stop();
+    if (m_host) {
+        m_host->stop();
+        return;
+    }
+    // Nothing to commit: done once the event loop is back.
+    QTimer::singleShot(0, this, [this] { Q_EMIT finished({RunOutcome::Ending::Stopped, 0}); });
 }
 
 } // namespace iot

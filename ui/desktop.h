@@ -27,6 +27,8 @@ public:
     /// (not owned, may be null) is moved on to each of them, so /metrics keeps counting across restarts.
     explicit Desktop(Engine &engine, Observability *observability = nullptr, EngineHost::Factory factory = {},
                      QObject *parent = nullptr);
+    /// A monitor only (--monitor-only): the window without a local engine, watching remote instances.
+    explicit Desktop(QObject *parent = nullptr);
     ~Desktop() override;
 
     void start();
@@ -41,12 +43,15 @@ Q_SIGNALS:
 public:
 
     EngineHost &host() const { return *m_host; }
+    bool hasEngine() const { return m_host != nullptr; }
     MainWindow &window() const { return *m_window; }
 
 private:
     void logProgress();
 
-    std::unique_ptr<EngineHost> m_host;
+    void setUpApplication();
+
+    std::unique_ptr<EngineHost> m_host;   // null: monitor only
     QTimer m_progressTimer;
     std::unique_ptr<MainWindow> m_window;
     bool m_quitting = false;

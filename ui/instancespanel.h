@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "enginesnapshot.h"
 #include "remoteinstance.h"
+#include "statustext.h"
 
 #include <QElapsedTimer>
 #include <QWidget>
@@ -13,9 +15,10 @@ class QTableWidget;
 
 namespace iot {
 
-/// The site summary of the fleet view: one sortable row per remote instance (name, health pill, throughput,
-/// backlog, dead letters per minute, counters), refreshed from each RemoteInstance's polls; stale figures are marked
-/// stale, never shown as current. Read only. Lives on the GUI thread.
+/// The site summary of the fleet view: one sortable row per instance — "this computer" (when a local engine runs)
+/// and each remote (name, health pill, throughput, backlog, dead letters per minute, counters), refreshed from the
+/// local snapshots and each RemoteInstance's polls; stale figures are marked stale, never shown as current. Read
+/// only. Lives on the GUI thread.
 class InstancesPanel final : public QWidget
 {
     Q_OBJECT
@@ -23,30 +26,81 @@ class InstancesPanel final : public QWidget
 public:
     enum Column { NameColumn, HealthColumn, ThroughputColumn, BacklogColumn, DeadPerMinColumn, ReceivedColumn,
                   WrittenColumn, ProblemColumn, ColumnCount };
+    /// The name cell's roles that find a row after sorting: its RemoteInstance (null for this computer).
+    static constexpr int InstanceRole = Qt::UserRole + 1;
+    static constexpr int LocalRole = Qt::UserRole + 2;
 
     explicit InstancesPanel(QWidget *parent = nullptr);
     ~InstancesPanel() override;
 
-    /// Starts watching `url` with `token` (empty: none); returns the instance (owned by the panel).
-    RemoteInstance *addInstance(const QUrl &url, const QByteArray &token);
+    /// Starts watching `url` with `token` (empty: none), shown as `name` when given; returns the instance (owned by
+    /// the panel).
+    RemoteInstance *addInstance(const QUrl &url, const QByteArray &token, const QString &name = {});
+    /// Stops watching `remote` and deletes it (instanceRemoved() first, so views can let go of it).
+    void removeInstance(RemoteInstance *remote);
     int instanceCount() const { return int(m_rows.size()); }
     RemoteInstance *instance(int i) const { return m_rows[std::size_t(i)].remote.get(); }
-    /// The worst health of all (unreachable counts as worst): what a tray icon shows.
+    /// The remote shown in `row` of the table (null for this computer's row or none).
+    RemoteInstance *instanceAt(int row) const;
+    /// This computer's row: shown while `present`, from the local engine's snapshot and the window's own verdict.
+    void setLocal(bool present, const EngineSnapshot &s = {}, StatusLevel level = StatusLevel::Off,
+                  const QString &words = {});
+    bool hasLocal() const { return m_localPresent; }
+    /// The worst health of the remotes (unreachable counts as worst).
     RemoteInstance::Health worstHealth() const;
+    /// The worst state of all (this computer and the remotes; unreachable counts as worst), as the tray shows it.
+    StatusLevel worstLevel() const;
+    static StatusLevel levelOf(RemoteInstance::Health health);
+    /// For ranking states: Ok < Busy/Paused < Warning < Error < Off (unreachable / stopped).
+    static int severity(StatusLevel level);
     QTableWidget *table() const { return m_table; }
 
+Q_SIGNALS:
+    /// A remote's row was selected or activated.
+    void instanceActivated(iot::RemoteInstance *instance);
+    /// This computer's row was selected or activated.
+    void localActivated();
+    void instanceRemoved(iot::RemoteInstance *instance);
+    /// Any row changed (the worst state may have).
+    void changed();
+
 private:
+    struct Rate
+    {
+        QElapsedTimer sampleClock;   // dead letters per minute: the previous sample
+        qint64 sampleDead = -1;
+        double deadPerMin = 0;
+        void sample(qint64 dead);
+    };
     struct Row
     {
         std::unique_ptr<RemoteInstance> remote;
-        QElapsedTimer sampleClock;   // for dead letters per minute: the previous sample
-        qint64 sampleDead = -1;
+        Rate rate;
+    };
+    struct Cells
+    {
+        QString name, tooltip, health;
+        int severity = 0;
+        StatusLevel level = StatusLevel::Off;
+        bool stale = false;
+        double writtenPerSec = 0;
+        qint64 backlog = -1, received = -1, written = -1;
         double deadPerMin = 0;
+        QString problem;
     };
     void refresh(Row &row);
+    void refreshLocal();
+    int rowOf(const RemoteInstance *remote) const;   // -1: none; null: this computer's row
+    void fill(int r, const Cells &c);
+    void emitSelection();
 
     QTableWidget *m_table = nullptr;
     std::vector<Row> m_rows;
+    bool m_localPresent = false;
+    EngineSnapshot m_local;
+    StatusLevel m_localLevel = StatusLevel::Off;
+    QString m_localWords;
+    Rate m_localRate;
 };
 
 } // namespace iot

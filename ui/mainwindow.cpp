@@ -10,8 +10,13 @@
 #include "enginehost.h"
 #include "eventtimeline.h"
 #include "healthbar.h"
+#include "addinstancedialog.h"
 #include "historypanel.h"
 #include "icons.h"
+#include "instancespanel.h"
+#include "observability/topicstats.h"
+#include "remoteinstance.h"
+#include "tokenstore.h"
 #include "logging/log.h"
 #include "looplatency.h"
 #include "problemspanel.h"
@@ -34,8 +39,10 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -44,7 +51,9 @@
 namespace iot {
 namespace {
 
-enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab };
+enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab, HistoryTab, AlertsTab, InstancesTab };
+
+const QString InstancesKey = QStringLiteral("fleet/instances");
 
 qint64 nowMs()
 {
@@ -53,7 +62,9 @@ qint64 nowMs()
 
 } // namespace
 
-MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent), m_host(host)
+MainWindow::MainWindow(EngineHost &host, QWidget *parent) : MainWindow(&host, parent) {}
+
+MainWindow::MainWindow(EngineHost *host, QWidget *parent) : QMainWindow(parent), m_host(host)
 {
     setWindowTitle(tr("IoT Subscriber"));
     setWindowIcon(Icons::app());
@@ -75,16 +86,24 @@ MainWindow::MainWindow(EngineHost &host, QWidget *parent) : QMainWindow(parent),
     m_idleTimer.setInterval(1000);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {
         if (nowMs() - m_lastSnapshotMs >= 900) {
-            m_latest = m_host.snapshot();
+            if (m_host)
+                m_latest = m_host->snapshot();
             render();
         }
     });
     m_idleTimer.start();
 
-    connectEngine();
+    if (m_host)
+        connectEngine();
+    else
+        disableEngineParts();
     connectPanels();
     restoreLayout();
-    m_latest = host.snapshot();
+    restoreInstances();
+    if (m_host)
+        m_latest = m_host->snapshot();
+    else
+        m_tabs->setCurrentWidget(m_tabs->widget(InstancesTab));   // all a monitor only has
     render();
 }
 
@@ -93,11 +112,14 @@ void MainWindow::createPanels()
     m_health = new HealthBar(this);
     m_counters = new CountersPanel(this);
     m_charts = new ChartPanel(this);
-    m_topics = new TopicPanel(m_host.topicStats(), this);
+    if (!m_host)
+        m_noTopics = std::make_unique<TopicStats>();
+    m_topics = new TopicPanel(m_host ? m_host->topicStats() : *m_noTopics, this);
     m_problems = new ProblemsPanel(this);
     m_events = new EventTimeline(this);
     m_history = new HistoryPanel(this);
-    m_history->setConfig(m_host.config());
+    if (m_host)
+        m_history->setConfig(m_host->config());
 
     auto *overview = new QSplitter(Qt::Horizontal, this);
     overview->setObjectName(QStringLiteral("overviewSplitter"));
@@ -115,8 +137,9 @@ void MainWindow::createPanels()
     m_tabs->addTab(m_events, tr("&Events"));
     m_tabs->addTab(m_history, tr("H&istory"));
     m_alerts = new AlertsPanel(this);
-    m_alerts->setRuleCount(int(m_host.config().alerts.size()));
+    m_alerts->setRuleCount(m_host ? int(m_host->config().alerts.size()) : 0);
     m_tabs->addTab(m_alerts, tr("&Alerts"));
+    m_tabs->addTab(createInstancesTab(), tr("I&nstances"));
 
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -137,7 +160,7 @@ void MainWindow::createStatusBar()
 
 void MainWindow::connectEngine()
 {
-    EngineHost &host = m_host;
+    EngineHost &host = *m_host;
     connect(&host, &EngineHost::snapshotUpdated, this, &MainWindow::onSnapshot);
     connect(&host, &EngineHost::mqttStateChanged, this, [this](const MessageSource::StateInfo &info) {
         m_latest.mqtt = info;
@@ -186,7 +209,7 @@ void MainWindow::connectEngine()
     });
     connect(&host, &EngineHost::fatalError, this, [this](const QString &message) {
         // The side that gave up: the MQTT source (a TLS file or certificate) or the writer (a schema conflict).
-        const bool mqtt = m_host.snapshot().mqtt.state == MessageSource::State::Failed;
+        const bool mqtt = m_host->snapshot().mqtt.state == MessageSource::State::Failed;
         m_events->addEvent(TimeFormat::nowUs(), mqtt ? tr("MQTT") : tr("Database"), StatusLevel::Error,
                            (mqtt ? tr("Stopped reading, retrying cannot help: %1")
                                  : tr("Stopped writing, retrying cannot help: %1"))
@@ -248,7 +271,9 @@ void MainWindow::createActions()
     m_reconnect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     m_reconnect->setToolTip(tr("Drop the MQTT connection attempt or wait and connect at once (Ctrl+R)"));
     connect(m_reconnect, &QAction::triggered, this, [this] {
-        m_host.reconnectMqtt();
+        if (!m_host)
+            return;
+        m_host->reconnectMqtt();
         m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Busy, tr("Reconnect requested"));
     });
 
@@ -263,7 +288,7 @@ void MainWindow::createActions()
 
     m_quit = new QAction(tr("&Quit"), this);
     m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
-    m_quit->setToolTip(tr("Stop ingesting (committing everything buffered) and quit"));
+    m_quit->setToolTip(m_host ? tr("Stop ingesting (committing everything buffered) and quit") : tr("Quit"));
     connect(m_quit, &QAction::triggered, this, &MainWindow::closeRequested);
 
     auto *bar = addToolBar(tr("Controls"));
@@ -289,9 +314,13 @@ void MainWindow::createMenus()
     ingest->addAction(m_pause);
     ingest->addAction(m_reconnect);
 
+    QMenu *instances = menuBar()->addMenu(tr("I&nstances"));
+    instances->addAction(m_addInstance);
+    instances->addAction(m_removeInstance);
+
     QMenu *view = menuBar()->addMenu(tr("&View"));
     const QStringList names = {tr("Overview"), tr("Topics"), tr("Problems"), tr("Events"), tr("History"),
-                               tr("Alerts")};
+                               tr("Alerts"), tr("Instances")};
     for (int i = 0; i < names.size(); ++i) {
         QAction *a = view->addAction(names[i]);
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
@@ -319,7 +348,9 @@ void MainWindow::createMenus()
 
 void MainWindow::setPaused(bool paused)
 {
-    m_host.setPaused(paused);
+    if (!m_host)
+        return;
+    m_host->setPaused(paused);
     m_pause->setText(paused ? tr("Resume &ingestion") : tr("&Pause ingestion"));
     m_pause->setIcon(paused ? Icons::resume() : Icons::pause());
     m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), paused ? StatusLevel::Paused : StatusLevel::Ok,
@@ -358,10 +389,10 @@ qint64 MainWindow::graceUs() const
 {
     const EngineSnapshot &s = m_latest;
     // While the pipeline itself is not flowing, silence says nothing about the sensors.
-    if (!m_host.isRunning() || s.mqtt.state != MessageSource::State::Connected
+    if (!m_host->isRunning() || s.mqtt.state != MessageSource::State::Connected
         || s.db.state != BatchWriter::State::Connected || s.operatorPaused || s.readingPaused)
         return qint64(1) << 50;
-    return qint64(m_host.config().subscriber.flushIntervalSec * 1e6) + 2000000;
+    return qint64(m_host->config().subscriber.flushIntervalSec * 1e6) + 2000000;
 }
 
 void MainWindow::render()
@@ -369,11 +400,15 @@ void MainWindow::render()
     m_renderTimer.stop();
     m_lastRenderMs = nowMs();
     ++m_renders;
+    if (!m_host) {
+        renderFleet();
+        return;
+    }
     const qint64 now = TimeFormat::nowUs();
     const EngineSnapshot &s = m_latest;
-    const bool running = m_host.isRunning();
-    m_health->render(s, now, running, m_host.launchedAtUs());
-    m_counters->render(s, m_host.commitLatency().percentiles(now), now);
+    const bool running = m_host->isRunning();
+    m_health->render(s, now, running, m_host->launchedAtUs());
+    m_counters->render(s, m_host->commitLatency().percentiles(now), now);
     m_topics->refresh(now, graceUs());
     m_problems->flush(s.deadLettered);
     renderTitles(s);
@@ -381,7 +416,7 @@ void MainWindow::render()
 
 void MainWindow::renderTitles(const EngineSnapshot &s)
 {
-    const bool running = m_host.isRunning();
+    const bool running = m_host->isRunning();
     const StatusLevel level = StatusText::overall(s, running);
     QString words;
     switch (level) {
@@ -394,21 +429,228 @@ void MainWindow::renderTitles(const EngineSnapshot &s)
         break;
     case StatusLevel::Paused: words = tr("paused"); break;
     case StatusLevel::Busy: words = tr("connecting"); break;
-    case StatusLevel::Off: words = m_host.isRestarting() ? tr("restarting") : tr("stopped"); break;
+    case StatusLevel::Off: words = m_host->isRestarting() ? tr("restarting") : tr("stopped"); break;
     }
     setWindowTitle(tr("IoT Subscriber — %1").arg(words));
-    m_tray->setState(level, words + QStringLiteral(" · ") + StatusText::rate(s.writtenPerSec)
-                                + tr(" written · %1 in flight").arg(StatusText::count(s.inFlight)));
-    if (m_pause->isChecked() != s.operatorPaused && running && !m_host.isRestarting()) {
+    m_localWords = words + QStringLiteral(" · ") + StatusText::rate(s.writtenPerSec)
+        + tr(" written · %1 in flight").arg(StatusText::count(s.inFlight));
+    m_instances->setLocal(true, s, level, words);
+    renderFleet();
+    if (m_pause->isChecked() != s.operatorPaused && running && !m_host->isRestarting()) {
         // The engine is the truth (e.g. after a restart).
         QSignalBlocker block(m_pause);
-        m_pause->setChecked(m_host.isPaused());
+        m_pause->setChecked(m_host->isPaused());
     }
     m_statusRefresh->setText(tr("GUI loop delay ≤ %1 ms (10 s) · refresh ≤ %2/s")
                                  .arg(qRound(m_loop->maxMs()))
                                  .arg(1000 / std::max(MinRenderIntervalMs, EngineHost::SnapshotIntervalMs)));
-    const QString source = m_host.config().sourceFile;
+    const QString source = m_host->config().sourceFile;
     m_statusConfig->setText(tr("Config: %1").arg(source.isEmpty() ? tr("built-in defaults") : source));
+}
+
+QWidget *MainWindow::createInstancesTab()
+{
+    m_tokens = new TokenStore(this);
+    m_instances = new InstancesPanel(this);
+    m_instances->setObjectName(QStringLiteral("instancesPanel"));
+
+    m_addInstance = new QAction(tr("&Add instance…"), this);
+    m_addInstance->setObjectName(QStringLiteral("addInstanceAction"));
+    m_addInstance->setToolTip(tr("Watch a headless instance by its observability address (+ token); read only"));
+    connect(m_addInstance, &QAction::triggered, this, &MainWindow::addInstanceInteractively);
+    m_removeInstance = new QAction(tr("&Remove instance"), this);
+    m_removeInstance->setObjectName(QStringLiteral("removeInstanceAction"));
+    m_removeInstance->setToolTip(tr("Stop watching the selected instance and forget it (and its token)"));
+    m_removeInstance->setEnabled(false);
+    connect(m_removeInstance, &QAction::triggered, this, [this] {
+        const QList<QTableWidgetItem *> selected = m_instances->table()->selectedItems();
+        if (!selected.isEmpty())
+            removeRemoteInstance(m_instances->instanceAt(selected.constFirst()->row()));
+    });
+
+    auto *buttons = new QToolBar(this);
+    buttons->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    buttons->addAction(m_addInstance);
+    buttons->addAction(m_removeInstance);
+    m_tokenStoreLabel = PlainText::label(new QLabel(this));
+    m_tokenStoreLabel->setObjectName(QStringLiteral("tokenStoreLabel"));
+    auto *top = new QWidget(this);
+    auto *topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(buttons);
+    bar->addStretch(1);
+    bar->addWidget(m_tokenStoreLabel);
+    topLayout->addLayout(bar);
+    topLayout->addWidget(m_instances, 1);
+
+    m_details = new QStackedWidget(this);
+    m_details->setObjectName(QStringLiteral("instanceDetails"));
+    m_noDetails = new QLabel(tr("Select an instance above to see its details."), m_details);
+    m_noDetails->setAlignment(Qt::AlignCenter);
+    m_noDetails->setWordWrap(true);
+    m_details->addWidget(m_noDetails);
+
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->setObjectName(QStringLiteral("instancesSplitter"));
+    split->addWidget(top);
+    split->addWidget(m_details);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 2);
+    split->setSizes({260, 480});
+
+    connect(m_instances, &InstancesPanel::instanceActivated, this, [this](RemoteInstance *remote) {
+        m_removeInstance->setEnabled(true);
+        showInstanceDetails(remote);
+    });
+    connect(m_instances, &InstancesPanel::localActivated, this, [this] {
+        m_removeInstance->setEnabled(false);
+        m_noDetails->setText(tr("This computer: its engine's figures are in the Overview, Topics, Problems and "
+                                "Events tabs."));
+        m_details->setCurrentWidget(m_noDetails);
+    });
+    connect(m_instances, &InstancesPanel::instanceRemoved, this, &MainWindow::forgetInstanceDetails);
+    connect(m_instances, &InstancesPanel::changed, this, &MainWindow::renderFleet);
+    return split;
+}
+
+// ---- The per-instance detail view --------------------------------------------------------------------------------
+// One page per remote instance in m_details, made at its first selection and deleted when it is removed. At the
+// merge with the remote views, the QLabel below becomes `new InstanceView(*instance, m_details)` (ui/instanceview.*).
+void MainWindow::showInstanceDetails(RemoteInstance *instance)
+{
+    if (!instance)
+        return;
+    for (int i = 0; i < m_details->count(); ++i) {
+        if (m_details->widget(i)->property("instance").value<void *>() == instance) {
+            m_details->setCurrentIndex(i);
+            return;
+        }
+    }
+    QWidget *view = new QLabel(tr("%1\n\nSelected. Its Overview, Topics, Problems and Events views (from its status "
+                                  "API, read only) come here.")
+                                   .arg(instance->name().isEmpty() ? instance->url().toDisplayString()
+                                                                   : instance->name()),
+                               m_details);
+    static_cast<QLabel *>(view)->setAlignment(Qt::AlignCenter);
+    static_cast<QLabel *>(view)->setTextFormat(Qt::PlainText);
+    view->setProperty("instance", QVariant::fromValue<void *>(instance));
+    m_details->addWidget(view);
+    m_details->setCurrentWidget(view);
+}
+
+void MainWindow::forgetInstanceDetails(RemoteInstance *instance)
+{
+    for (int i = m_details->count() - 1; i >= 0; --i) {
+        QWidget *w = m_details->widget(i);
+        if (w->property("instance").value<void *>() == instance) {
+            m_details->removeWidget(w);
+            delete w;
+        }
+    }
+    m_noDetails->setText(tr("Select an instance above to see its details."));
+    m_details->setCurrentWidget(m_noDetails);
+    m_removeInstance->setEnabled(false);
+}
+
+void MainWindow::disableEngineParts()
+{
+    const QString reason = tr("No local engine: this window is a monitor only (--monitor-only). Watch instances in "
+                              "the Instances tab.");
+    for (int i = OverviewTab; i <= AlertsTab; ++i) {
+        m_tabs->setTabEnabled(i, false);
+        m_tabs->setTabToolTip(i, reason);
+    }
+    for (QAction *a : {m_pause, m_reconnect, m_settings, m_charts->freezeAction()}) {
+        a->setEnabled(false);
+        a->setToolTip(reason);
+    }
+    m_health->hide();   // it is the local pipeline's
+    m_statusConfig->setText(tr("Monitor only: no local engine"));
+}
+
+RemoteInstance *MainWindow::addRemoteInstance(const QUrl &url, const QString &name, const QByteArray &token)
+{
+    if (!m_tokens->write(url.toString(), token))
+        statusBar()->showMessage(tr("The token for %1 could not be kept: %2 (it is used until the window closes)")
+                                     .arg(url.toDisplayString(), m_tokens->errorString()),
+                                 15000);
+    RemoteInstance *remote = m_instances->addInstance(url, token, name);
+    m_tokenStoreLabel->setText(m_tokens->description());
+    saveInstances();
+    return remote;
+}
+
+void MainWindow::removeRemoteInstance(RemoteInstance *remote)
+{
+    if (!remote)
+        return;
+    const QString key = remote->url().toString();
+    m_instances->removeInstance(remote);
+    // The same URL may be watched twice (say, with two tokens): its token stays while one of them is left.
+    bool stillWatched = false;
+    for (int i = 0; i < m_instances->instanceCount(); ++i)
+        stillWatched = stillWatched || m_instances->instance(i)->url().toString() == key;
+    if (!stillWatched)
+        m_tokens->remove(key);
+    saveInstances();
+}
+
+void MainWindow::addInstanceInteractively()
+{
+    auto *dialog = new AddInstanceDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        addRemoteInstance(dialog->url(), dialog->name(), dialog->token());
+        m_tabs->setCurrentIndex(InstancesTab);
+    });
+    dialog->open();
+}
+
+void MainWindow::saveInstances()
+{
+    // URLs and names only: tokens live in the token store.
+    QSettings settings;
+    settings.beginWriteArray(InstancesKey, m_instances->instanceCount());
+    for (int i = 0; i < m_instances->instanceCount(); ++i) {
+        settings.setArrayIndex(i);
+        settings.setValue(QStringLiteral("url"), m_instances->instance(i)->url().toString());
+        settings.setValue(QStringLiteral("name"), m_instances->instance(i)->name());
+    }
+    settings.endArray();
+}
+
+void MainWindow::restoreInstances()
+{
+    QSettings settings;
+    const int n = settings.beginReadArray(InstancesKey);
+    std::vector<std::pair<QUrl, QString>> remembered;
+    for (int i = 0; i < n; ++i) {
+        settings.setArrayIndex(i);
+        const QUrl url = AddInstanceDialog::parseUrl(settings.value(QStringLiteral("url")).toString(), nullptr);
+        if (url.isValid())
+            remembered.emplace_back(url, settings.value(QStringLiteral("name")).toString());
+    }
+    settings.endArray();
+    for (const auto &[url, name] : remembered)
+        m_instances->addInstance(url, m_tokens->read(url.toString()), name);
+    m_tokenStoreLabel->setText(m_tokens->description());
+}
+
+void MainWindow::renderFleet()
+{
+    const StatusLevel worst = m_instances->worstLevel();
+    int ok = 0;
+    for (int i = 0; i < m_instances->instanceCount(); ++i)
+        ok += m_instances->instance(i)->health() == RemoteInstance::Health::Ok;
+    const int n = m_instances->instanceCount();
+    const QString fleet = n ? tr("%1 of %2 instance(s) ok").arg(ok).arg(n) : QString();
+    if (!m_host) {
+        setWindowTitle(n ? tr("IoT Subscriber — monitor only · %1").arg(fleet) : tr("IoT Subscriber — monitor only"));
+        m_tray->setState(worst, n ? fleet : tr("monitor only, no instances"));
+        return;
+    }
+    m_tray->setState(worst, fleet.isEmpty() ? m_localWords : m_localWords + QStringLiteral(" · ") + fleet);
 }
 
 void MainWindow::addStateEvent(bool mqtt)
@@ -421,13 +663,14 @@ void MainWindow::addStateEvent(bool mqtt)
 
 SettingsDialog *MainWindow::openSettings()
 {
-    auto *dialog = new SettingsDialog(m_host.config(), this);
+    Q_ASSERT(m_host);   // the action is disabled in a monitor only
+    auto *dialog = new SettingsDialog(m_host->config(), this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &SettingsDialog::applyRequested, this, [this](const Config &config) {
         m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Busy,
                            tr("New settings saved; restarting ingestion (committing what is buffered first)"));
         statusBar()->showMessage(tr("Restarting: committing buffered messages, then applying the new settings…"));
-        m_host.restart(config);
+        m_host->restart(config);
     });
     return dialog;
 }
@@ -465,6 +708,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
     }
     event->ignore();
     saveLayout();
+    if (!m_host) {   // nothing to keep running
+        Q_EMIT closeRequested();
+        return;
+    }
     QString action = SettingsDialog::closeAction();
     if (action != QLatin1String("tray") && action != QLatin1String("quit")) {
         QMessageBox box(this);

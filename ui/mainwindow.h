@@ -5,9 +5,13 @@
 
 #include <QMainWindow>
 #include <QTimer>
+#include <QUrl>
+
+#include <memory>
 
 class QAction;
 class QLabel;
+class QStackedWidget;
 class QTabWidget;
 
 namespace iot {
@@ -19,21 +23,38 @@ class EngineHost;
 class EventTimeline;
 class HistoryPanel;
 class HealthBar;
+class InstancesPanel;
 class LoopLatency;
 class ProblemsPanel;
+class RemoteInstance;
+class TokenStore;
 class TopicPanel;
+class TopicStats;
 class TrayIcon;
 
 /// The monitor window: pipeline health always on top; Overview (counters, charts), Topics, Problems and Events
-/// tabs; pause / reconnect / settings controls, tray and close behaviour. Everything is refreshed from engine
-/// snapshots at most 10 times a second, never per message. Lives on the GUI thread.
+/// tabs; pause / reconnect / settings controls, tray and close behaviour; the Instances tab (the fleet view: this
+/// computer and the remote instances it watches). Everything is refreshed from engine snapshots at most 10 times a
+/// second, never per message. Without an EngineHost it is a monitor only (--monitor-only): the engine's tabs and
+/// controls are disabled with the reason, the Instances tab is all there is. Lives on the GUI thread.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 public:
     explicit MainWindow(EngineHost &host, QWidget *parent = nullptr);
+    /// `host` null: a monitor only, no local engine.
+    explicit MainWindow(EngineHost *host, QWidget *parent = nullptr);
     ~MainWindow() override;
+
+    bool isMonitorOnly() const { return m_host == nullptr; }
+    /// Watches one more remote instance: its URL and name are remembered (QSettings), its token goes to the token
+    /// store, never to QSettings. Returns the instance (owned by the Instances panel).
+    RemoteInstance *addRemoteInstance(const QUrl &url, const QString &name, const QByteArray &token);
+    /// Stops watching `remote` and forgets it (and its token).
+    void removeRemoteInstance(RemoteInstance *remote);
+    /// Asks for a URL (+ name, token) and adds it; the dialog refuses a bad URL in words.
+    void addInstanceInteractively();
 
     /// The engine is stopping for good: the window may close now, and says what it is waiting for.
     void showStopping();
@@ -49,6 +70,12 @@ public:
     EventTimeline *events() const { return m_events; }
     HistoryPanel *history() const { return m_history; }
     AlertsPanel *alerts() const { return m_alerts; }
+    InstancesPanel *instances() const { return m_instances; }
+    QStackedWidget *instanceDetails() const { return m_details; }
+    TokenStore *tokens() const { return m_tokens; }
+    QLabel *tokenStoreLabel() const { return m_tokenStoreLabel; }
+    QAction *addInstanceAction() const { return m_addInstance; }
+    QAction *removeInstanceAction() const { return m_removeInstance; }
     TrayIcon *tray() const { return m_tray; }
     QTabWidget *tabs() const { return m_tabs; }
     QAction *pauseAction() const { return m_pause; }
@@ -65,7 +92,16 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    // ---- The per-instance detail view: the one place that makes it (the remote views' widget goes here). ----
+    void showInstanceDetails(RemoteInstance *instance);
+    void forgetInstanceDetails(RemoteInstance *instance);
+
     void createPanels();      // health bar, tabs and their panels
+    QWidget *createInstancesTab();
+    void disableEngineParts();  // monitor only: the tabs and controls that need a local engine
+    void saveInstances();
+    void restoreInstances();
+    void renderFleet();       // this computer's row and the tray (the worst state of all)
     void createStatusBar();
     void connectEngine();     // the host's states, events and errors into the panels and the timeline
     void connectPanels();     // tab titles that follow the panels (unseen problems, topic summary)
@@ -81,7 +117,16 @@ private:
     void hideToTray();
     qint64 graceUs() const;
 
-    EngineHost &m_host;
+    EngineHost *m_host = nullptr;                 // null: monitor only
+    std::unique_ptr<TopicStats> m_noTopics;       // monitor only: the (empty) statistics the Topics tab shows
+    InstancesPanel *m_instances = nullptr;
+    QStackedWidget *m_details = nullptr;
+    QLabel *m_noDetails = nullptr;
+    QLabel *m_tokenStoreLabel = nullptr;
+    TokenStore *m_tokens = nullptr;
+    QAction *m_addInstance = nullptr;
+    QAction *m_removeInstance = nullptr;
+    QString m_localWords;
     HealthBar *m_health = nullptr;
     CountersPanel *m_counters = nullptr;
     ChartPanel *m_charts = nullptr;

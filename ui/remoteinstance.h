@@ -37,6 +37,9 @@ public:
     QUrl url() const { return m_url; }
     /// The bearer token it sends (empty: none), for other readers of the same instance's API (RemoteFeed).
     QByteArray token() const { return m_token; }
+    /// The name the operator gave it (empty: the instance's own name from its status is shown).
+    QString name() const { return m_name; }
+    void setName(const QString &name) { m_name = name; }
     Health health() const { return m_health; }
     /// Why it is not ok, in words (the refused token, the connection error, the instance's own reasons).
     QString problem() const { return m_problem; }
@@ -54,6 +57,7 @@ private:
     void setHealth(Health health, const QString &problem);
 
     QUrl m_url;
+    QString m_name;
     QByteArray m_token;
     QNetworkAccessManager *m_network = nullptr;
     QNetworkReply *m_pending = nullptr;

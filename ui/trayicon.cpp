@@ -50,17 +50,20 @@ void TrayIcon::setFiringAlerts(int firing)
 
 void TrayIcon::apply()
 {
+    // An alert outranks a healthy pipeline; an error, or an instance out of reach, stays what it is.
+    const StatusLevel shown = m_firing > 0 && m_level != StatusLevel::Error && m_level != StatusLevel::Off
+        ? StatusLevel::Warning
+        : m_level;
+    const QString alerts = m_firing > 0 ? tr(" · %n alert(s) firing", nullptr, m_firing) : QString();
+    m_toolTip = tr("IoT Subscriber — %1").arg(m_words) + alerts;
+    const bool changed = !m_levelSet || shown != m_shown;
+    m_shown = shown;
+    m_levelSet = true;
     if (!m_tray)
         return;
-    // An alert outranks a healthy pipeline; a pipeline error stays an error.
-    const StatusLevel shown = m_firing > 0 && m_level != StatusLevel::Error ? StatusLevel::Warning : m_level;
-    if (!m_levelSet || shown != m_shown) {
+    if (changed)
         m_tray->setIcon(Icons::state(shown));
-        m_shown = shown;
-        m_levelSet = true;
-    }
-    const QString alerts = m_firing > 0 ? tr(" · %n alert(s) firing", nullptr, m_firing) : QString();
-    m_tray->setToolTip(tr("IoT Subscriber — %1").arg(m_words) + alerts);
+    m_tray->setToolTip(m_toolTip);
 }
 
 void TrayIcon::notifyAlert(const AlertEvent &e)

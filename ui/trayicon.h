@@ -23,7 +23,12 @@ public:
     ~TrayIcon() override;
 
     bool isAvailable() const { return m_tray != nullptr; }
+    /// The worst state of what the window watches (the local engine and the remote instances, MainWindow combines
+    /// them), with the words of its tooltip.
     void setState(StatusLevel level, const QString &words);
+    /// What the icon shows (also without a tray, for tests): the state, or a warning over it for firing alerts.
+    StatusLevel shownLevel() const { return m_shown; }
+    QString toolTip() const { return m_toolTip; }
     /// A balloon once per run, when the window first goes to the tray.
     void notifyHidden();
     /// A desktop notification for an alert that fired (the tray's balloon; announced by alertNotified() as well,
@@ -45,6 +50,7 @@ private:
     bool m_notified = false;
     int m_firing = 0;
     QString m_words;
+    QString m_toolTip;
     void apply();
 };
 

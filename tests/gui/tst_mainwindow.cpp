@@ -12,6 +12,7 @@
 #include "eventtimeline.h"
 #include "healthbar.h"
 #include "httpclient.h"
+#include "instancespanel.h"
 #include "mainwindow.h"
 #include "observability/observability.h"
 #include "problemspanel.h"
@@ -22,12 +23,14 @@
 #include "topicdetails.h"
 #include "topicpanel.h"
 #include "topictreemodel.h"
+#include "trayicon.h"
 
 #include <QAction>
 #include <QLineSeries>
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTableWidget>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -194,6 +197,20 @@ void TstMainWindow::ingestShowsEverywhere()
              qPrintable(h.window->counters()->balanceText()));
     QVERIFY(h.counter("latency").startsWith(QStringLiteral("p50 ")));
     QCOMPARE(probe.count(), qint64(1996));
+
+    // The Instances tab's "this computer" row: the same figures as the counters, and the window's own state.
+    InstancesPanel *fleet = h.window->instances();
+    QVERIFY(fleet->hasLocal());
+    QTableWidget *table = fleet->table();
+    int local = -1;
+    for (int r = 0; r < table->rowCount(); ++r)
+        if (table->item(r, InstancesPanel::NameColumn)->data(InstancesPanel::LocalRole).toBool())
+            local = r;
+    QVERIFY(local >= 0);
+    QTRY_COMPARE(table->item(local, InstancesPanel::WrittenColumn)->data(Qt::UserRole).toLongLong(), 1996);
+    QCOMPARE(table->item(local, InstancesPanel::ReceivedColumn)->data(Qt::UserRole).toLongLong(), 2000);
+    QCOMPARE(table->item(local, InstancesPanel::HealthColumn)->text(), QStringLiteral("ok"));
+    QCOMPARE(h.window->tray()->shownLevel(), StatusLevel::Ok);
 
     // Charts: one point per snapshot in the window; the rates went above zero, the buffer was used.
     ChartPanel *charts = h.window->charts();

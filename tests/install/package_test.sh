@@ -111,6 +111,7 @@ step_build() {
     done
     if [[ "${IOT_BUILD_GUI:-ON}" =~ ^(ON|1|TRUE|YES)$ ]]; then
         [[ "$depends" == *libqt6widgets6* ]] || fail "the desktop build's .deb does not depend on libqt6widgets6"
+        [[ "$depends" == *libqt6keychain1* ]] || fail "the desktop build's .deb does not depend on libqt6keychain1"
     fi
     dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/bin/iot-subscriber >"$out/iot-subscriber.bin"
     file "$out/iot-subscriber.bin" | grep -q ', stripped' || fail "/usr/bin/iot-subscriber is not stripped"
