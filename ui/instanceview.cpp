@@ -195,7 +195,10 @@ bool InstanceView::showsStale() const
 
 void InstanceView::renderHeader()
 {
-    const QString name = m_feed->instanceName().isEmpty() ? tr("Remote instance") : m_feed->instanceName();
+    // The operator's name for it first (the Add dialog's), else the instance's own (observability.service_name).
+    QString name = m_instance.name().isEmpty() ? m_feed->instanceName() : m_instance.name();
+    if (name.isEmpty())
+        name = tr("Remote instance");
     const QString host = m_feed->hostName().isEmpty() ? QString() : tr(" on %1").arg(m_feed->hostName());
     m_title->setText(QStringLiteral("<b>%1</b>%2 — %3").arg(name.toHtmlEscaped(), host.toHtmlEscaped(),
                                                              m_instance.url().toDisplayString().toHtmlEscaped()));

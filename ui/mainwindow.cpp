@@ -14,6 +14,7 @@
 #include "historypanel.h"
 #include "icons.h"
 #include "instancespanel.h"
+#include "instanceview.h"
 #include "observability/topicstats.h"
 #include "remoteinstance.h"
 #include "tokenstore.h"
@@ -254,7 +255,16 @@ void MainWindow::connectPanels()
     });
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The instance views read their RemoteInstance, which the Instances panel owns: they go first, whatever the
+    // order of the children's destruction.
+    if (m_details) {
+        for (int i = m_details->count() - 1; i >= 0; --i)
+            if (QWidget *w = m_details->widget(i); w->property("instance").isValid())
+                delete w;
+    }
+}
 
 void MainWindow::createActions()
 {
@@ -515,8 +525,9 @@ QWidget *MainWindow::createInstancesTab()
 }
 
 // ---- The per-instance detail view --------------------------------------------------------------------------------
-// One page per remote instance in m_details, made at its first selection and deleted when it is removed. At the
-// merge with the remote views, the QLabel below becomes `new InstanceView(*instance, m_details)` (ui/instanceview.*).
+// One InstanceView (ui/instanceview.*: the instance's read-only Overview, Topics, Problems and Events from its status
+// API) per remote instance in m_details, made at its first selection — so an instance nobody looks at costs only the
+// site summary's status polls — and deleted when it is removed.
 void MainWindow::showInstanceDetails(RemoteInstance *instance)
 {
     if (!instance)
@@ -527,13 +538,7 @@ void MainWindow::showInstanceDetails(RemoteInstance *instance)
             return;
         }
     }
-    QWidget *view = new QLabel(tr("%1\n\nSelected. Its Overview, Topics, Problems and Events views (from its status "
-                                  "API, read only) come here.")
-                                   .arg(instance->name().isEmpty() ? instance->url().toDisplayString()
-                                                                   : instance->name()),
-                               m_details);
-    static_cast<QLabel *>(view)->setAlignment(Qt::AlignCenter);
-    static_cast<QLabel *>(view)->setTextFormat(Qt::PlainText);
+    auto *view = new InstanceView(*instance, m_details);
     view->setProperty("instance", QVariant::fromValue<void *>(instance));
     m_details->addWidget(view);
     m_details->setCurrentWidget(view);

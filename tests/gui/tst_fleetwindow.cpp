@@ -9,6 +9,8 @@
 #include "backgroundpublisher.h"
 #include "httpclient.h"
 #include "instancespanel.h"
+#include "instanceview.h"
+#include "remotefeed.h"
 #include "mainwindow.h"
 #include "remoteinstance.h"
 #include "subscriberprocess.h"
@@ -186,8 +188,15 @@ void TstFleetWindow::addAndRemoveThroughTheWindow()
     QVERIFY(!window.removeInstanceAction()->isEnabled());
     window.instances()->table()->selectRow(cell(*window.instances(), remote, InstancesPanel::NameColumn)->row());
     QVERIFY(window.removeInstanceAction()->isEnabled());
-    const auto *details = qobject_cast<QLabel *>(window.instanceDetails()->currentWidget());
-    QVERIFY(details && details->text().contains(QStringLiteral("nobody home")));
+    // Its view: the operator's name in the header, no figures, the banner saying why.
+    const auto *details = qobject_cast<InstanceView *>(window.instanceDetails()->currentWidget());
+    QVERIFY(details);
+    QVERIFY2(details->titleLabel()->text().contains(QStringLiteral("nobody home")),
+             qPrintable(details->titleLabel()->text()));
+    QTRY_VERIFY(details->showsStale());
+    QVERIFY(!details->feed()->hasData());
+    QVERIFY2(details->staleBanner()->text().contains(QStringLiteral("127.0.0.1:%1").arg(port)),
+             qPrintable(details->staleBanner()->text()));
     const QString key = remote->url().toString();
     window.removeInstanceAction()->trigger();
     QCOMPARE(window.instances()->instanceCount(), 0);
@@ -284,9 +293,13 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     QTRY_COMPARE(window->tray()->shownLevel(), StatusLevel::Error);
     QVERIFY2(window->tray()->toolTip().contains(QStringLiteral("2 of 3 instance(s) ok")),
              qPrintable(window->tray()->toolTip()));
-    // Selecting a row shows its place in the detail area.
+    // Selecting a row shows that instance's own view in the detail area, fed from its API: B's 2,000 written.
     panel.table()->selectRow(cell(panel, &remoteB, InstancesPanel::NameColumn)->row());
     QCOMPARE(window->instanceDetails()->currentWidget()->property("instance").value<void *>(), &remoteB);
+    const auto *viewB = qobject_cast<InstanceView *>(window->instanceDetails()->currentWidget());
+    QVERIFY(viewB);
+    QTRY_COMPARE(viewB->feed()->snapshot().written, quint64(2000));
+    QVERIFY(!viewB->showsStale());
     const QString shot = qEnvironmentVariable("IOT_FLEET_WINDOW_SCREENSHOT");
     if (!shot.isEmpty())
         QVERIFY(window->grab().save(shot));
