@@ -114,7 +114,8 @@ TOML
         tokens+="$sep\"http://127.0.0.1:$((obs + i))\": \"$token\""
         sep=,
     done
-    printf 'instances\\size=2\n' >>"$settings"
+    # plant-north was looked at last: the window shows its view below the table.
+    printf 'instances\\size=2\nselected=http://127.0.0.1:%d\n' $((obs + 1)) >>"$settings"
     mkdir -p "$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber"
     (umask 077 && printf '%s}\n' "$tokens" >"$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber/instance-tokens.json")
     sleep 1.5

@@ -119,6 +119,12 @@ RemoteInstance *InstancesPanel::instanceAt(int row) const
     return name ? static_cast<RemoteInstance *>(name->data(InstanceRole).value<void *>()) : nullptr;
 }
 
+void InstancesPanel::selectInstance(const RemoteInstance *remote)
+{
+    if (const int r = rowOf(remote); r >= 0)
+        m_table->selectRow(r);
+}
+
 int InstancesPanel::rowOf(const RemoteInstance *remote) const
 {
     for (int i = 0; i < m_table->rowCount(); ++i) {

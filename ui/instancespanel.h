@@ -42,6 +42,8 @@ public:
     RemoteInstance *instance(int i) const { return m_rows[std::size_t(i)].remote.get(); }
     /// The remote shown in `row` of the table (null for this computer's row or none).
     RemoteInstance *instanceAt(int row) const;
+    /// Selects `remote`'s row (null: this computer's), which emits instanceActivated() / localActivated().
+    void selectInstance(const RemoteInstance *remote);
     /// This computer's row: shown while `present`, from the local engine's snapshot and the window's own verdict.
     void setLocal(bool present, const EngineSnapshot &s = {}, StatusLevel level = StatusLevel::Off,
                   const QString &words = {});

@@ -55,6 +55,7 @@ namespace {
 enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab, HistoryTab, AlertsTab, InstancesTab };
 
 const QString InstancesKey = QStringLiteral("fleet/instances");
+const QString SelectedInstanceKey = QStringLiteral("fleet/selected");   // the URL of the instance last looked at
 
 qint64 nowMs()
 {
@@ -512,6 +513,7 @@ QWidget *MainWindow::createInstancesTab()
     connect(m_instances, &InstancesPanel::instanceActivated, this, [this](RemoteInstance *remote) {
         m_removeInstance->setEnabled(true);
         showInstanceDetails(remote);
+        QSettings().setValue(SelectedInstanceKey, remote->url().toString());
     });
     connect(m_instances, &InstancesPanel::localActivated, this, [this] {
         m_removeInstance->setEnabled(false);
@@ -637,9 +639,17 @@ void MainWindow::restoreInstances()
             remembered.emplace_back(url, settings.value(QStringLiteral("name")).toString());
     }
     settings.endArray();
-    for (const auto &[url, name] : remembered)
-        m_instances->addInstance(url, m_tokens->read(url.toString()), name);
+    const QString selected = settings.value(SelectedInstanceKey).toString();
+    RemoteInstance *reselect = nullptr;
+    for (const auto &[url, name] : remembered) {
+        RemoteInstance *remote = m_instances->addInstance(url, m_tokens->read(url.toString()), name);
+        if (url.toString() == selected)
+            reselect = remote;
+    }
     m_tokenStoreLabel->setText(m_tokens->description());
+    // The instance looked at last time is shown again (its view is made now, so its data starts coming at once).
+    if (reselect)
+        m_instances->selectInstance(reselect);
 }
 
 void MainWindow::renderFleet()

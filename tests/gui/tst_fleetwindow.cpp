@@ -346,6 +346,11 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     QTRY_COMPARE_WITH_TIMEOUT(panel2.instance(1)->health(), RemoteInstance::Health::Ok, 5000);
     QTRY_COMPARE_WITH_TIMEOUT(panel2.instance(2)->health(), RemoteInstance::Health::Error, 5000);
     QCOMPARE(num(panel2.instance(1)->status(), "written"), 2000);
+    // The instance looked at last (B) is shown again, its view filled.
+    QCOMPARE(again.instanceDetails()->currentWidget()->property("instance").value<void *>(), panel2.instance(1));
+    const auto *viewAgain = qobject_cast<InstanceView *>(again.instanceDetails()->currentWidget());
+    QVERIFY(viewAgain);
+    QTRY_COMPARE(viewAgain->feed()->snapshot().written, quint64(2000));
     // Removed: forgotten with its token.
     again.removeRemoteInstance(panel2.instance(2));
     QCOMPARE(panel2.instanceCount(), 2);
