@@ -65,6 +65,16 @@ AlertFeed::TopicEntry AlertFeed::entryFor(QByteArrayView topic)
         entry.rules.emplace_back(rule, int(f));
     }
     entry.folds.resize(entry.fields.size());
+    for (const int p : entry.fields) {
+        const bool simple = p >= 0 && m_simple[std::size_t(p)];
+        entry.scanIndex.push_back(simple ? int(entry.scanKeys.size()) : -1);
+        if (simple)
+            entry.scanKeys.emplace_back(m_keys[std::size_t(p)]);
+    }
+    if (m_scanResults.size() < entry.scanKeys.size()) {
+        m_scanResults.resize(entry.scanKeys.size());
+        m_scanValues.resize(entry.scanKeys.size());
+    }
     for (const int rule : matching) {
         if (!m_taps[std::size_t(rule)].stale)
             continue;
@@ -151,33 +161,24 @@ void AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us)
     if (n > 0) {
         // One walk of the payload for all the one-level fields; the rest (deeper pointers, the whole payload, a
         // top-level array) one by one.
-        m_scanKeys.clear();
+        const bool scanned = entry.scanKeys.empty()
+            || JsonPointer::resolveMembers(payload, entry.scanKeys.data(), entry.scanKeys.size(),
+                                           m_scanResults.data(), m_scanValues.data());
         for (std::size_t f = 0; f < n; ++f) {
             const int p = entry.fields[f];
-            if (p >= 0 && m_simple[std::size_t(p)])
-                m_scanKeys.emplace_back(m_keys[std::size_t(p)]);
-        }
-        m_scanResults.resize(m_scanKeys.size());
-        m_scanValues.resize(m_scanKeys.size());
-        const bool scanned = m_scanKeys.empty()
-            || JsonPointer::resolveMembers(payload, m_scanKeys.data(), m_scanKeys.size(), m_scanResults.data(),
-                                           m_scanValues.data());
-        std::size_t k = 0;
-        for (std::size_t f = 0; f < n; ++f) {
-            const int p = entry.fields[f];
+            const int k = entry.scanIndex[f];
             double value = 0;
             bool ok = false;
             if (p < 0) {
                 ok = parseNumber(payload, value);
-            } else if (m_simple[std::size_t(p)] && scanned) {
-                ok = m_scanResults[k] == JsonPointer::Result::Found && parseNumber(m_scanValues[k], value);
+            } else if (k >= 0 && scanned) {
+                ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found
+                    && parseNumber(m_scanValues[std::size_t(k)], value);
             } else {
                 QByteArrayView text;
                 ok = m_pointers[std::size_t(p)].resolve(payload, text) == JsonPointer::Result::Found
                     && parseNumber(text, value);
             }
-            if (p >= 0 && m_simple[std::size_t(p)])
-                ++k;
             if (ok)
                 add(entry.folds[f], value, us);
             else

@@ -85,6 +85,8 @@ private:
         std::vector<int> fields;           // per value fold: index into m_pointers, -1 the whole payload
         std::vector<int> foldRules;        // per value fold: how many rules read it (unreadable values counted per rule)
         std::vector<std::pair<int, int>> rules;  // (rule, fold) per matching rule, for take()
+        std::vector<QByteArrayView> scanKeys;     // the one-level fields' member names (into m_keys), read in one walk
+        std::vector<int> scanIndex;               // per value fold: its index in scanKeys, or -1 (resolve() alone)
         bool stale = false;      // the last fold is the staleness fold
         bool matched = false;    // some rule matches (its values are dropped when `rules` is empty: no room was left)
     };
@@ -98,7 +100,7 @@ private:
     std::vector<JsonPointer> m_pointers;  // the distinct pointers of the value rules
     std::vector<QByteArray> m_keys;     // per pointer: its member name if it is one level deep ("/temperature"), ...
     std::vector<bool> m_simple;         // ... which all of a topic's fields are read in one walk of the payload
-    std::vector<QByteArrayView> m_scanKeys;   // per message: scratch for that walk
+    // Per message: scratch for that walk.
     std::vector<JsonPointer::Result> m_scanResults;
     std::vector<QByteArrayView> m_scanValues;
     std::size_t m_maxSlots;

@@ -5,7 +5,6 @@
 #include <QString>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstdint>
 
@@ -27,7 +26,7 @@ const char *skipWs(const char *p, const char *end)
 }
 
 // The first '"' or '\\' at or after `p` (or `end`): eight bytes per step where the machine allows.
-const char *findQuoteOrBackslash(const char *p, const char *end)
+[[gnu::always_inline]] inline const char *findQuoteOrBackslash(const char *p, const char *end)
 {
     if constexpr (std::endian::native == std::endian::little) {
         constexpr std::uint64_t Ones = 0x0101010101010101ULL;
@@ -49,13 +48,33 @@ const char *findQuoteOrBackslash(const char *p, const char *end)
     return p;
 }
 
-// Where a number or a literal ends: whitespace , } ]
-constexpr auto Delimiters = [] {
-    std::array<bool, 256> d{};
-    for (const unsigned char c : {' ', '\t', '\n', '\r', ',', '}', ']'})
-        d[c] = true;
-    return d;
-}();
+// Where a number or a literal that starts at `p` ends: at whitespace , } ] (or `end`), eight bytes per step.
+[[gnu::always_inline]] inline const char *skipScalar(const char *p, const char *end)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t Ones = 0x0101010101010101ULL;
+        constexpr std::uint64_t Highs = 0x8080808080808080ULL;
+        while (end - p >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            const std::uint64_t c = w ^ (Ones * ',');
+            const std::uint64_t b = w ^ (Ones * '}');
+            const std::uint64_t s = w ^ (Ones * ']');
+            // Zero bytes of c, b, s, and bytes below 0x21 (whitespace and other controls, which end the value's
+            // text for skipValue() too only when they are whitespace: any other control is left to the byte loop).
+            const std::uint64_t hit = (((c - Ones) & ~c) | ((b - Ones) & ~b) | ((s - Ones) & ~s)
+                                       | ((w - Ones * 0x21) & ~w)) & Highs;
+            if (hit) {
+                p += std::countr_zero(hit) >> 3;
+                break;
+            }
+            p += 8;
+        }
+    }
+    while (p < end && !isWs(*p) && *p != ',' && *p != '}' && *p != ']')
+        ++p;
+    return p;
+}
 
 // `p` at the opening quote: past the closing one, or nullptr.
 const char *skipString(const char *p, const char *end)
@@ -289,8 +308,7 @@ bool JsonPointer::resolveMembers(QByteArrayView json, const QByteArrayView *keys
             if (!p)
                 return unsure();
         } else {
-            while (p < end && !Delimiters[static_cast<unsigned char>(*p)])
-                ++p;
+            p = skipScalar(p, end);
             if (p == v)
                 return unsure();   // no value at all ("a":})
         }
