@@ -114,10 +114,14 @@ void AlertEvaluator::step(int rule, const QString &topic, Instance &in, bool vio
 
 void AlertEvaluator::addValue(int rule, const QString &topic, double value, qint64 us)
 {
+    const AlertRule &r = m_rules.at(rule);
+    // The common case, a fine value of a topic that is fine: nothing to do and no state to create (one lookup, not
+    // an insert and a remove per folded sample).
+    if (!violates(r, value) && !m_instances[std::size_t(rule)].contains(topic))
+        return;
     Instance *in = instance(rule, topic);
     if (!in)
         return;
-    const AlertRule &r = m_rules.at(rule);
     step(rule, topic, *in, violates(r, value), clears(r, value), value, us);
     // A value rule keeps no state for a topic that is fine: memory follows the topics in trouble.
     if (in->state == Instance::State::Inactive)
