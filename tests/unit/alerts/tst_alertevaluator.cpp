@@ -212,6 +212,8 @@ void TstAlertEvaluator::topicCap()
         ev.addValue(0, QStringLiteral("lab/%1/t").arg(i), 1, S);
     QCOMPARE(ev.firingCount(0), 3);
     QCOMPARE(ev.untrackedTopics(), quint64(2));
+    ev.addValue(0, QStringLiteral("lab/9/t"), -1, S);   // fine: nothing to track, so nothing untracked
+    QCOMPARE(ev.untrackedTopics(), quint64(2));
     // Topics that are fine hold no state, so they do not count against the cap.
     AlertEvaluator fine({above(0, 0, 0)}, 3);
     for (int i = 0; i < 5; ++i)
