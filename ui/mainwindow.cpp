@@ -3,6 +3,7 @@
 
 #include "plaintext.h"
 
+#include "alerts/alerthistory.h"
 #include "alertspanel.h"
 #include "chartpanel.h"
 #include "observability/commitlatency.h"
@@ -43,6 +44,8 @@
 
 namespace iot {
 namespace {
+
+constexpr int StoredAlertEvents = 200;   // events of earlier runs shown in the Alerts tab at start
 
 enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab };
 
@@ -116,6 +119,8 @@ void MainWindow::createPanels()
     m_tabs->addTab(m_history, tr("H&istory"));
     m_alerts = new AlertsPanel(this);
     m_alerts->setRuleCount(int(m_host.config().alerts.size()));
+    // The last fires and resolves of earlier runs, from the spool directory (AlertHistory).
+    m_alerts->addStored(AlertHistory::load(AlertHistory::pathFor(m_host.config()), StoredAlertEvents));
     m_tabs->addTab(m_alerts, tr("&Alerts"));
 
     auto *central = new QWidget(this);

@@ -4,6 +4,12 @@
 #include "alerts/alertengine.h"
 #include "alerts/alertevaluator.h"
 #include "alerts/alertfeed.h"
+#include "alerts/alerthistory.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <sys/stat.h>
 
 #include <QTest>
 
@@ -29,6 +35,7 @@ private Q_SLOTS:
     void numbers_data();
     void numbers();
     void simpleDecimalsExact();
+    void historyFile();
     void feedSharedFieldsAndFallbacks();
 };
 
@@ -389,6 +396,61 @@ void TstAlertEvaluator::feedSharedFieldsAndFallbacks()
     QCOMPARE(samples[4].count, quint64(1));
     QCOMPARE(samples[4].last, 20.0);
     QCOMPARE(feed.unreadableValues(), quint64(2 * 4 + 3));   // the /1 rule found nothing in the 3 objects
+}
+
+void TstAlertEvaluator::historyFile()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    Config config;
+    config.spool.dir = dir.path();
+    const QString path = AlertHistory::pathFor(config);
+    QCOMPARE(path, dir.filePath(QStringLiteral("alert-history.jsonl")));
+    config.spool.enabled = false;
+    QVERIFY(AlertHistory::pathFor(config).isEmpty());
+
+    for (int i = 0; i < 5; ++i) {
+        AlertEvent e;
+        e.kind = i % 2 ? AlertEvent::Kind::Resolved : AlertEvent::Kind::Fired;
+        e.ruleName = QStringLiteral("rule%1").arg(i);
+        e.topic = QStringLiteral("lab/\"quoted\"/t");
+        e.severity = QStringLiteral("critical");
+        e.value = 30.5 + i;
+        e.startsAtUs = 1'765'100'000'000'001;   // beyond a double's exact integers
+        e.atUs = e.startsAtUs + i;
+        QVERIFY(AlertHistory::append(path, e));
+    }
+    struct stat st{};
+    QCOMPARE(::stat(QFile::encodeName(path).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, mode_t(0600));
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("{\"event\":\"fired\",\"rule\":\"torn");   // a crash in the middle of a line
+    }
+    auto last = AlertHistory::load(path, 2);
+    QCOMPARE(last.size(), 2);
+    QCOMPARE(last[0].ruleName, QStringLiteral("rule3"));
+    QCOMPARE(last[0].kind, AlertEvent::Kind::Resolved);
+    QCOMPARE(last[1].ruleName, QStringLiteral("rule4"));
+    QCOMPARE(last[1].topic, QStringLiteral("lab/\"quoted\"/t"));
+    QCOMPARE(last[1].value, 34.5);
+    QCOMPARE(last[1].startsAtUs, qint64(1'765'100'000'000'001));
+    QCOMPARE(last[1].atUs, qint64(1'765'100'000'000'005));
+    QCOMPARE(AlertHistory::load(path, 100).size(), 5);
+
+    // Cut back to the last 2 once it holds more than twice that (the torn line counts as a line).
+    AlertHistory::trim(path, 2);
+    last = AlertHistory::load(path, 100);
+    QCOMPARE(last.size(), 1);   // rule4, then the torn line
+    QCOMPARE(last[0].ruleName, QStringLiteral("rule4"));
+    AlertHistory::trim(path, 2);   // 2 lines: nothing to do
+    QCOMPARE(AlertHistory::load(path, 100).size(), 1);
+
+    QString error;
+    QVERIFY(!AlertHistory::append(dir.filePath(QStringLiteral("missing/alert-history.jsonl")), AlertEvent{}, &error));
+    QVERIFY(!error.isEmpty());
+    QVERIFY(AlertHistory::load(dir.filePath(QStringLiteral("none.jsonl")), 10).isEmpty());
 }
 
 QTEST_APPLESS_MAIN(TstAlertEvaluator)
