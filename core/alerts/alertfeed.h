@@ -18,11 +18,12 @@
 namespace iot {
 
 /// The alerts' tap on ingestion. Per topic (one hash lookup per message) it caches which rules match and holds
-/// their fold slots, so a topic no rule matches costs that lookup and nothing else; for a matching topic each
-/// distinct JSON pointer is resolved once on the raw bytes and the value folded into the rule's slot (first/last
-/// time, min, max, last, count) until the next take(): memory follows rules × topics, not the message rate, and is
-/// bounded (topics cached, slots in all) — values that find no room are counted. offer() runs on the ingest thread,
-/// take() on the main thread.
+/// their folds, so a topic no rule matches costs that lookup and nothing else; for a matching topic all its
+/// one-level fields are read in one walk of the raw bytes (deeper pointers one by one) and each value folded once
+/// per field and topic, shared by the rules that read it (first/last time, min, max, last, count), until the next
+/// take(), which hands out one sample per rule and topic: memory follows rules × topics, not the message rate, and
+/// is bounded (topics cached, (rule, topic) slots in all) — values that find no room are counted. offer() runs on
+/// the ingest thread, take() on the main thread.
 class AlertFeed final
 {
 public:
