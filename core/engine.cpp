@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include "alerts/alertengine.h"
+#include "alerts/alerthistory.h"
 #include "config/transportsecurity.h"
 #include "logging/log.h"
 #include "mqtt/mqttclient.h"
@@ -100,6 +101,7 @@ Engine::Engine(const Config &config, QObject *parent) : QObject(parent), d(std::
     if (!config.alerts.isEmpty()) {
         d->alerts = new AlertEngine(config.alerts, config.alerting, MqttClient::clientIdFor(config.mqtt), this);
         connect(d->alerts, &AlertEngine::alertChanged, this, &Engine::alertChanged);
+        d->alerts->setHistoryPath(AlertHistory::pathFor(config));
     }
     d->snapshotTimer.setInterval(DefaultSnapshotMs);
     connect(&d->snapshotTimer, &QTimer::timeout, this, [this] { d->takeSnapshot(); });

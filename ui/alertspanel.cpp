@@ -36,7 +36,7 @@ QTreeWidget *table(QWidget *parent, const QStringList &headers, const QString &n
     t->setColumnWidth(0, 170);
     t->setColumnWidth(1, 180);
     t->setColumnWidth(2, 260);
-    t->setColumnWidth(3, 190);
+    t->setColumnWidth(3, 240);
     return t;
 }
 
@@ -67,7 +67,7 @@ AlertsPanel::AlertsPanel(QWidget *parent, int capacity) : QWidget(parent), m_cap
     auto *bottom = new QWidget(split);
     auto *bottomLayout = new QVBoxLayout(bottom);
     bottomLayout->setContentsMargins(0, 0, 0, 0);
-    bottomLayout->addWidget(new QLabel(tr("<b>History</b> (this run, newest first)"), bottom));
+    bottomLayout->addWidget(new QLabel(tr("<b>History</b> (newest first; earlier runs marked stored)"), bottom));
     bottomLayout->addWidget(m_history);
     split->addWidget(top);
     split->addWidget(bottom);
@@ -105,6 +105,27 @@ void AlertsPanel::addEvent(const AlertEvent &e)
         addFiringRow(e);
     updateSummary();
     Q_EMIT firingCountChanged(firingCount());
+}
+
+void AlertsPanel::addStored(const QList<AlertEvent> &events)
+{
+    // Below whatever this run already showed, newest first.
+    for (const AlertEvent &e : events) {
+        const bool fired = e.kind == AlertEvent::Kind::Fired;
+        const QString what = (fired ? tr("FIRING (%1)").arg(e.severity)
+                                    : tr("resolved after %1 s").arg(double(e.atUs - e.startsAtUs) / 1e6, 0, 'f', 1))
+            + tr(" · stored");
+        auto *h = new QTreeWidgetItem({timeText(e.atUs), e.ruleName, e.topic, what, valueText(e)});
+        h->setIcon(3, Icons::state(fired ? StatusLevel::Warning : StatusLevel::Ok));
+        h->setToolTip(3, tr("From an earlier run (alert-history.jsonl in the spool directory)"));
+        h->setData(0, Qt::UserRole, true);   // stored
+        int at = 0;
+        while (at < m_history->topLevelItemCount() && !m_history->topLevelItem(at)->data(0, Qt::UserRole).toBool())
+            ++at;
+        m_history->insertTopLevelItem(at, h);
+    }
+    while (m_history->topLevelItemCount() > m_capacity)
+        delete m_history->takeTopLevelItem(m_history->topLevelItemCount() - 1);
 }
 
 void AlertsPanel::addFiringRow(const AlertEvent &e)

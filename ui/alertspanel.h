@@ -20,6 +20,9 @@ public:
     explicit AlertsPanel(QWidget *parent = nullptr, int capacity = 2000);
 
     void addEvent(const iot::AlertEvent &event);
+    /// Events of earlier runs (AlertHistory), oldest first: added to the history marked "stored", never as firing
+    /// (after a restart every rule starts inactive).
+    void addStored(const QList<AlertEvent> &events);
     /// Forget everything (a restart with another configuration), then show what fires now.
     void reset(const QList<AlertEvent> &firing);
     void setRuleCount(int rules);

@@ -3,6 +3,7 @@
 
 #include "plaintext.h"
 
+#include "alerts/alerthistory.h"
 #include "alertspanel.h"
 #include "chartpanel.h"
 #include "observability/commitlatency.h"
@@ -51,6 +52,8 @@
 
 namespace iot {
 namespace {
+
+constexpr int StoredAlertEvents = 200;   // events of earlier runs shown in the Alerts tab at start
 
 enum Tab { OverviewTab, TopicsTab, ProblemsTab, EventsTab, HistoryTab, AlertsTab, InstancesTab };
 
@@ -140,6 +143,9 @@ void MainWindow::createPanels()
     m_tabs->addTab(m_history, tr("H&istory"));
     m_alerts = new AlertsPanel(this);
     m_alerts->setRuleCount(m_host ? int(m_host->config().alerts.size()) : 0);
+    // The last fires and resolves of earlier runs, from the spool directory (AlertHistory).
+    if (m_host)
+        m_alerts->addStored(AlertHistory::load(AlertHistory::pathFor(m_host->config()), StoredAlertEvents));
     m_tabs->addTab(m_alerts, tr("&Alerts"));
     m_tabs->addTab(createInstancesTab(), tr("I&nstances"));
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "alerts/alertengine.h"
 
+#include "alerts/alerthistory.h"
 #include "alerts/alertmanagerclient.h"
 #include "enginesnapshot.h"
 #include "logging/log.h"
@@ -22,6 +23,12 @@ AlertEngine::AlertEngine(const QList<AlertRule> &rules, const AlertingConfig &al
 }
 
 AlertEngine::~AlertEngine() = default;
+
+void AlertEngine::setHistoryPath(const QString &path)
+{
+    m_historyPath = path;
+    AlertHistory::trim(path);
+}
 
 PipelineSample AlertEngine::pipelineSample(const EngineSnapshot &s)
 {
@@ -81,6 +88,12 @@ void AlertEngine::evaluate(const EngineSnapshot &snapshot)
                                      topic, double(e.atUs - e.startsAtUs) / 1e6, e.value);
         if (m_alertmanager)
             m_alertmanager->add(e);
+        QString error;
+        if (!m_historyPath.isEmpty() && !AlertHistory::append(m_historyPath, e, &error) && !m_historyWarned) {
+            m_historyWarned = true;
+            log::get("alerts")->warn("cannot keep the alert history in {}: {} (logged once)",
+                                     m_historyPath.toStdString(), error.toStdString());
+        }
         Q_EMIT alertChanged(e);
     }
 }

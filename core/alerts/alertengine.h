@@ -33,6 +33,8 @@ public:
     void fill(EngineSnapshot &snapshot) const;
     QList<AlertEvent> firing() const { return m_evaluator.firing(); }
     AlertmanagerClient *alertmanager() const { return m_alertmanager; }
+    /// Where each fire and resolve is also appended (AlertHistory; empty: nowhere). Trims the file once.
+    void setHistoryPath(const QString &path);
 
     /// The pipeline rules' figures from a snapshot; remembers since when the database has had work waiting.
     PipelineSample pipelineSample(const EngineSnapshot &snapshot);
@@ -49,6 +51,8 @@ private:
     qint64 m_intervalUs;
     qint64 m_lastUs = 0;
     qint64 m_waitingSinceUs = 0;   // 0: nothing waits for the database
+    QString m_historyPath;
+    bool m_historyWarned = false;
 };
 
 } // namespace iot

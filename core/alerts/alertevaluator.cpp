@@ -41,7 +41,8 @@ bool clears(const AlertRule &r, double v)
 } // namespace
 
 AlertEvaluator::AlertEvaluator(QList<AlertRule> rules, int maxTopicsPerRule)
-    : m_rules(std::move(rules)), m_instances(std::size_t(m_rules.size())), m_maxTopics(maxTopicsPerRule)
+    : m_rules(std::move(rules)), m_instances(std::size_t(m_rules.size())), m_firing(std::size_t(m_rules.size())),
+      m_maxTopics(maxTopicsPerRule)
 {
 }
 
@@ -60,6 +61,8 @@ AlertEvaluator::Instance *AlertEvaluator::instance(int rule, const QString &topi
 
 void AlertEvaluator::fire(int rule, const QString &topic, Instance &in, double value, qint64 us)
 {
+    if (in.state != Instance::State::Firing)
+        ++m_firing[std::size_t(rule)];
     in.state = Instance::State::Firing;
     in.startsAtUs = us;
     in.value = value;
@@ -73,6 +76,8 @@ void AlertEvaluator::resolve(int rule, const QString &topic, Instance &in, doubl
     const AlertRule &r = m_rules.at(rule);
     m_events.push_back({AlertEvent::Kind::Resolved, rule, r.name, topic, r.severity, r.summary, r.description, value,
                         in.startsAtUs, us});
+    if (in.state == Instance::State::Firing)
+        --m_firing[std::size_t(rule)];
     in.state = Instance::State::Inactive;
     in.value = value;
 }
@@ -109,10 +114,14 @@ void AlertEvaluator::step(int rule, const QString &topic, Instance &in, bool vio
 
 void AlertEvaluator::addValue(int rule, const QString &topic, double value, qint64 us)
 {
+    const AlertRule &r = m_rules.at(rule);
+    // The common case, a fine value of a topic that is fine: nothing to do and no state to create (one lookup, not
+    // an insert and a remove per folded sample).
+    if (!violates(r, value) && !m_instances[std::size_t(rule)].contains(topic))
+        return;
     Instance *in = instance(rule, topic);
     if (!in)
         return;
-    const AlertRule &r = m_rules.at(rule);
     step(rule, topic, *in, violates(r, value), clears(r, value), value, us);
     // A value rule keeps no state for a topic that is fine: memory follows the topics in trouble.
     if (in->state == Instance::State::Inactive)
@@ -193,10 +202,9 @@ std::vector<AlertEvent> AlertEvaluator::takeEvents()
 
 int AlertEvaluator::firingCount(int rule) const
 {
-    int n = 0;
-    for (const Instance &in : m_instances[std::size_t(rule)])
-        n += in.state == Instance::State::Firing ? 1 : 0;
-    return n;
+    // Kept by fire() and resolve(): the snapshot asks for every rule several times a second, and walking each
+    // rule's instances cost more than the whole feed (100 rules × their topics per snapshot).
+    return m_firing[std::size_t(rule)];
 }
 
 QList<AlertEvent> AlertEvaluator::firing() const

@@ -82,6 +82,7 @@ private:
 
     QList<AlertRule> m_rules;
     std::vector<QHash<QString, Instance>> m_instances;  // per rule, by topic ("" for pipeline rules)
+    std::vector<int> m_firing;   // per rule: its instances in Firing (fire() and resolve() keep it), for snapshots
     int m_maxTopics;
     quint64 m_untracked = 0;
     std::deque<std::pair<qint64, quint64>> m_deadLetterHistory;  // (time, counter) over the last minute

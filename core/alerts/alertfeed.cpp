@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 
 namespace iot {
 
@@ -19,40 +20,111 @@ AlertFeed::AlertFeed(const QList<AlertRule> &rules, std::size_t maxSlots, std::s
             tap.filter = r.topic;
             tap.stale = r.kind == AlertRule::Kind::Stale;
             if (r.kind == AlertRule::Kind::Value && !r.pointer.isEmpty()) {
-                // Rules reading the same field share one lookup per message.
+                // Rules reading the same field share one fold per topic.
                 qsizetype i = pointers.indexOf(r.pointer);
                 if (i < 0) {
                     i = pointers.size();
                     pointers << r.pointer;
                     m_pointers.emplace_back(r.pointer);
+                    QByteArray key;
+                    m_simple.push_back(m_pointers.back().singleKey(key));
+                    m_keys.push_back(key);
                 }
                 tap.pointer = int(i);
             }
         }
         m_taps.push_back(std::move(tap));
     }
-    m_values.resize(m_pointers.size());
-    m_state.resize(m_pointers.size());
 }
 
 AlertFeed::TopicEntry AlertFeed::entryFor(QByteArrayView topic)
 {
     TopicEntry entry;
     const QString text = QString::fromUtf8(topic);
-    for (std::size_t i = 0; i < m_taps.size(); ++i) {
-        if (m_taps[i].filter.isEmpty() || !TopicFilters::matches(m_taps[i].filter, text))
+    std::vector<int> matching;
+    for (std::size_t i = 0; i < m_taps.size(); ++i)
+        if (!m_taps[i].filter.isEmpty() && TopicFilters::matches(m_taps[i].filter, text))
+            matching.push_back(int(i));
+    entry.matched = !matching.empty();
+    // All of a topic's rules or none: a topic either has its values or has them counted as dropped.
+    if (matching.empty() || m_slots + matching.size() > m_maxSlots)
+        return entry;
+    m_slots += matching.size();
+    for (const int rule : matching) {
+        const RuleTap &tap = m_taps[std::size_t(rule)];
+        if (tap.stale)
             continue;
-        entry.matched = true;
-        if (m_slots >= m_maxSlots)
+        auto at = std::find(entry.fields.begin(), entry.fields.end(), tap.pointer);
+        if (at == entry.fields.end()) {
+            entry.fields.push_back(tap.pointer);
+            entry.foldRules.push_back(0);
+            at = entry.fields.end() - 1;
+        }
+        const auto f = at - entry.fields.begin();
+        ++entry.foldRules[std::size_t(f)];
+        entry.rules.emplace_back(rule, int(f));
+    }
+    entry.folds.resize(entry.fields.size());
+    for (const int p : entry.fields) {
+        const bool simple = p >= 0 && m_simple[std::size_t(p)];
+        entry.scanIndex.push_back(simple ? int(entry.scanKeys.size()) : -1);
+        if (simple)
+            entry.scanKeys.emplace_back(m_keys[std::size_t(p)]);
+    }
+    if (m_scanResults.size() < entry.scanKeys.size()) {
+        m_scanResults.resize(entry.scanKeys.size());
+        m_scanValues.resize(entry.scanKeys.size());
+    }
+    for (const int rule : matching) {
+        if (!m_taps[std::size_t(rule)].stale)
             continue;
-        entry.slots.push_back(Slot{int(i)});
-        ++m_slots;
+        if (!entry.stale) {
+            entry.stale = true;
+            entry.folds.emplace_back();
+        }
+        entry.rules.emplace_back(rule, int(entry.folds.size() - 1));
     }
     return entry;
 }
 
+bool AlertFeed::parseSimpleDecimal(QByteArrayView text, double &out)
+{
+    static constexpr double Pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
+                                       1e14, 1e15};
+    const char *p = text.data();
+    const char *const end = p + text.size();
+    const bool negative = p < end && *p == '-';
+    if (negative)
+        ++p;
+    std::uint64_t mantissa = 0;
+    int digits = 0;
+    int fraction = 0;
+    const char *const intStart = p;
+    for (; p < end && unsigned(*p - '0') < 10; ++p, ++digits)
+        mantissa = mantissa * 10 + unsigned(*p - '0');
+    if (p == intStart)
+        return false;
+    if (p < end && *p == '.') {
+        const char *const fracStart = ++p;
+        for (; p < end && unsigned(*p - '0') < 10; ++p, ++digits)
+            mantissa = mantissa * 10 + unsigned(*p - '0');
+        fraction = int(p - fracStart);
+        if (fraction == 0)
+            return false;
+    }
+    // Below 10^15 both the mantissa (< 2^53) and the power of ten are exact doubles, so the one division is
+    // correctly rounded: the same double std::from_chars gives.
+    if (p != end || digits > 15)
+        return false;
+    const double value = double(mantissa) / Pow10[fraction];
+    out = negative ? -value : value;
+    return true;
+}
+
 bool AlertFeed::parseNumber(QByteArrayView text, double &out)
 {
+    if (parseSimpleDecimal(text, out))
+        return true;
     text = text.trimmed();
     if (text == "true" || text == "false") {
         out = text == "true" ? 1.0 : 0.0;
@@ -70,41 +142,51 @@ bool AlertFeed::parseNumber(QByteArrayView text, double &out)
     return ec == std::errc() && ptr == end && std::isfinite(out);
 }
 
+void AlertFeed::add(Fold &f, double value, qint64 us)
+{
+    if (f.count == 0) {
+        f.min = f.max = value;
+        f.firstUs = us;
+    }
+    f.min = std::min(f.min, value);
+    f.max = std::max(f.max, value);
+    f.last = value;
+    f.lastUs = us;
+    ++f.count;
+}
+
 void AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us)
 {
-    std::fill(m_state.begin(), m_state.end(), 0);
-    for (Slot &slot : entry.slots) {
-        const RuleTap &tap = m_taps[std::size_t(slot.rule)];
-        double value = 0;
-        if (!tap.stale) {
+    const std::size_t n = entry.fields.size();
+    if (n > 0) {
+        // One walk of the payload for all the one-level fields; the rest (deeper pointers, the whole payload, a
+        // top-level array) one by one.
+        const bool scanned = entry.scanKeys.empty()
+            || JsonPointer::resolveMembers(payload, entry.scanKeys.data(), entry.scanKeys.size(),
+                                           m_scanResults.data(), m_scanValues.data());
+        for (std::size_t f = 0; f < n; ++f) {
+            const int p = entry.fields[f];
+            const int k = entry.scanIndex[f];
+            double value = 0;
             bool ok = false;
-            if (tap.pointer < 0) {
+            if (p < 0) {
                 ok = parseNumber(payload, value);
+            } else if (k >= 0 && scanned) {
+                ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found
+                    && parseNumber(m_scanValues[std::size_t(k)], value);
             } else {
-                const auto p = std::size_t(tap.pointer);
-                if (m_state[p] == 0) {
-                    QByteArrayView text;
-                    const bool found = m_pointers[p].resolve(payload, text) == JsonPointer::Result::Found;
-                    m_state[p] = found && parseNumber(text, m_values[p]) ? 1 : -1;
-                }
-                ok = m_state[p] == 1;
-                value = m_values[p];
+                QByteArrayView text;
+                ok = m_pointers[std::size_t(p)].resolve(payload, text) == JsonPointer::Result::Found
+                    && parseNumber(text, value);
             }
-            if (!ok) {
-                m_unreadable.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
+            if (ok)
+                add(entry.folds[f], value, us);
+            else
+                m_unreadable.fetch_add(quint64(entry.foldRules[f]), std::memory_order_relaxed);
         }
-        if (slot.count == 0) {
-            slot.min = slot.max = value;
-            slot.firstUs = us;
-        }
-        slot.min = std::min(slot.min, value);
-        slot.max = std::max(slot.max, value);
-        slot.last = value;
-        slot.lastUs = us;
-        ++slot.count;
     }
+    if (entry.stale)
+        add(entry.folds.back(), 0, us);
 }
 
 void AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs)
@@ -122,7 +204,7 @@ void AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 recei
         it = m_cache.emplace(std::string(key), entryFor(topic)).first;
     }
     TopicEntry &entry = it->second;
-    if (entry.slots.empty()) {
+    if (entry.rules.empty()) {
         if (entry.matched)
             m_dropped.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -136,13 +218,18 @@ std::vector<AlertFeed::Sample> AlertFeed::take()
     {
         const std::lock_guard lock(m_mutex);
         for (auto &[topic, entry] : m_cache) {
-            for (Slot &s : entry.slots) {
+            QString name;
+            for (const auto &[rule, f] : entry.rules) {
+                const Fold &s = entry.folds[std::size_t(f)];
                 if (s.count == 0)
                     continue;
-                out.push_back({s.rule, m_taps[std::size_t(s.rule)].stale, s.min, s.max, s.last, s.firstUs, s.lastUs,
-                               s.count, QString::fromStdString(topic)});
-                s.count = 0;
+                if (name.isEmpty())
+                    name = QString::fromStdString(topic);
+                out.push_back({rule, m_taps[std::size_t(rule)].stale, s.min, s.max, s.last, s.firstUs, s.lastUs,
+                               s.count, name});
             }
+            for (Fold &s : entry.folds)
+                s.count = 0;
         }
     }
     // In time order, so the evaluator sees topics' changes as they happened.

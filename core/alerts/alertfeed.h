@@ -18,11 +18,12 @@
 namespace iot {
 
 /// The alerts' tap on ingestion. Per topic (one hash lookup per message) it caches which rules match and holds
-/// their fold slots, so a topic no rule matches costs that lookup and nothing else; for a matching topic each
-/// distinct JSON pointer is resolved once on the raw bytes and the value folded into the rule's slot (first/last
-/// time, min, max, last, count) until the next take(): memory follows rules × topics, not the message rate, and is
-/// bounded (topics cached, slots in all) — values that find no room are counted. offer() runs on the ingest thread,
-/// take() on the main thread.
+/// their folds, so a topic no rule matches costs that lookup and nothing else; for a matching topic all its
+/// one-level fields are read in one walk of the raw bytes (deeper pointers one by one) and each value folded once
+/// per field and topic, shared by the rules that read it (first/last time, min, max, last, count), until the next
+/// take(), which hands out one sample per rule and topic: memory follows rules × topics, not the message rate, and
+/// is bounded (topics cached, (rule, topic) slots in all) — values that find no room are counted. offer() runs on
+/// the ingest thread, take() on the main thread.
 class AlertFeed final
 {
 public:
@@ -52,6 +53,10 @@ public:
 
     /// A number out of a JSON value's text: numbers, true/false (1/0) and strings holding a number.
     static bool parseNumber(QByteArrayView text, double &out);
+    /// The same for the common case, cheaply: a plain decimal ("-21.53", "1200") with at most 15 significant
+    /// digits, which one division by an exact power of ten converts correctly rounded; false for anything else
+    /// (exponents, more digits, quotes, literals), which parseNumber() takes.
+    static bool parseSimpleDecimal(QByteArrayView text, double &out);
 
 private:
     struct Hash
@@ -65,27 +70,40 @@ private:
         bool stale = false;
         int pointer = -1;        // index into m_pointers; -1: the whole payload (value rules) or none (staleness)
     };
-    struct Slot
+    /// The values of one field (or the messages, for staleness) of one topic since the last take(): shared by all
+    /// the topic's rules that read it, so 10 rules on 2 fields fold twice per message, not ten times.
+    struct Fold
     {
-        int rule = -1;
         double min = 0, max = 0, last = 0;
         qint64 firstUs = 0, lastUs = 0;
         quint64 count = 0;       // 0: nothing since the last take()
     };
     struct TopicEntry
     {
-        std::vector<Slot> slots; // one per matching rule (empty: no rule matches, or no room was left)
-        bool matched = false;    // some rule matches (its values are dropped when slots is empty)
+        // Value folds first (one per distinct field of the matching value rules, in the order of `fields`), then
+        // the staleness fold if a staleness rule matches.
+        std::vector<Fold> folds;
+        std::vector<int> fields;           // per value fold: index into m_pointers, -1 the whole payload
+        std::vector<int> foldRules;        // per value fold: how many rules read it (unreadable values counted per rule)
+        std::vector<std::pair<int, int>> rules;  // (rule, fold) per matching rule, for take()
+        std::vector<QByteArrayView> scanKeys;     // the one-level fields' member names (into m_keys), read in one walk
+        std::vector<int> scanIndex;               // per value fold: its index in scanKeys, or -1 (resolve() alone)
+        bool stale = false;      // the last fold is the staleness fold
+        bool matched = false;    // some rule matches (its values are dropped when `rules` is empty: no room was left)
     };
     using Cache = std::unordered_map<std::string, TopicEntry, Hash, std::equal_to<>>;
 
     TopicEntry entryFor(QByteArrayView topic);
     void fold(TopicEntry &entry, QByteArrayView payload, qint64 us);
+    static void add(Fold &f, double value, qint64 us);
 
     std::vector<RuleTap> m_taps;        // index = rule index
     std::vector<JsonPointer> m_pointers;  // the distinct pointers of the value rules
-    std::vector<double> m_values;       // per message: each pointer's value ...
-    std::vector<signed char> m_state;   // ... 0 not yet read, 1 read, -1 unreadable
+    std::vector<QByteArray> m_keys;     // per pointer: its member name if it is one level deep ("/temperature"), ...
+    std::vector<bool> m_simple;         // ... which all of a topic's fields are read in one walk of the payload
+    // Per message: scratch for that walk.
+    std::vector<JsonPointer::Result> m_scanResults;
+    std::vector<QByteArrayView> m_scanValues;
     std::size_t m_maxSlots;
     std::size_t m_maxCached;
     std::mutex m_mutex;                 // guards m_cache and m_slots (offer vs take)

@@ -14,6 +14,29 @@
 namespace iot::Secrets {
 namespace {
 
+const QString &alertmanagerUrl(const Config &config)
+{
+    return config.alerting.alertmanagerUrl;
+}
+
+/// Secret keys of the sections read outside ConfigKeys (config/alertsection.cpp reads [alerting]): an
+/// Alertmanager behind a proxy takes a password or a token in its URL like any trace collector.
+const ConfigKey ElsewhereKeys[] = {
+    {"alerting", "alertmanager_url", nullptr, Secrecy::Url, {}, &alertmanagerUrl},
+};
+
+/// Every secret key: ConfigKeys' own and the ones above.
+std::vector<const ConfigKey *> secretKeys()
+{
+    std::vector<const ConfigKey *> out;
+    for (const ConfigKey &k : ConfigKeys::all())
+        if (k.secrecy != Secrecy::None)
+            out.push_back(&k);
+    for (const ConfigKey &k : ElsewhereKeys)
+        out.push_back(&k);
+    return out;
+}
+
 /// Where one secret key's value stands in a config.toml text (QString indices, [from, to)) and what it reads as.
 struct Span
 {
@@ -45,9 +68,8 @@ bool secretSpans(const QString &text, std::vector<Span> &out)
     for (qsizetype i = 0; i < text.size(); ++i)
         if (text.at(i) == u'\n')
             lineStarts.push_back(i + 1);
-    for (const ConfigKey &k : ConfigKeys::all()) {
-        if (k.secrecy == Secrecy::None)
-            continue;
+    for (const ConfigKey *key : secretKeys()) {
+        const ConfigKey &k = *key;
         const toml::table *section = reader.root().get_as<toml::table>(k.section);
         const toml::node *node = section ? section->get(k.key) : nullptr;
         if (!node || !node->is_string())
@@ -156,8 +178,9 @@ QStringList ofUrl(const QString &text)
 QStringList of(const Config &config)
 {
     QStringList out;
-    for (const ConfigKey &k : ConfigKeys::all()) {
-        if (k.secrecy == Secrecy::None || !k.text)
+    for (const ConfigKey *key : secretKeys()) {
+        const ConfigKey &k = *key;
+        if (!k.text)
             continue;
         const QString &value = k.text(config);
         if (k.secrecy == Secrecy::Url)
@@ -191,9 +214,8 @@ QString maskToml(const QString &toml)
     }
     // Unparsable: blank every line that assigns a secret key, whatever section it stands in.
     QStringList names;
-    for (const ConfigKey &k : ConfigKeys::all())
-        if (k.secrecy != Secrecy::None)
-            names << QRegularExpression::escape(QLatin1String(k.key.data(), qsizetype(k.key.size())));
+    for (const ConfigKey *k : secretKeys())
+        names << QRegularExpression::escape(QLatin1String(k->key.data(), qsizetype(k->key.size())));
     names.removeDuplicates();
     const QRegularExpression line(QStringLiteral("^(\\s*\"?(?:%1)\"?\\s*=\\s*)(.*)$").arg(names.join(u'|')),
                                   QRegularExpression::MultilineOption);

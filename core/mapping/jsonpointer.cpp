@@ -5,6 +5,8 @@
 #include <QString>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 
 #include <cstring>
 
@@ -18,7 +20,58 @@ bool isWs(char c)
 
 const char *skipWs(const char *p, const char *end)
 {
-    while (p < end && isWs(*p))
+    while (p < end && static_cast<unsigned char>(*p) <= ' ' && isWs(*p))
+        ++p;
+    return p;
+}
+
+// The first '"' or '\\' at or after `p` (or `end`): eight bytes per step where the machine allows.
+[[gnu::always_inline]] inline const char *findQuoteOrBackslash(const char *p, const char *end)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t Ones = 0x0101010101010101ULL;
+        constexpr std::uint64_t Highs = 0x8080808080808080ULL;
+        while (end - p >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            const std::uint64_t q = w ^ (Ones * '"');
+            const std::uint64_t b = w ^ (Ones * '\\');
+            // A zero byte of q or b is a hit; the lowest flagged byte is always a true one.
+            const std::uint64_t hit = (((q - Ones) & ~q) | ((b - Ones) & ~b)) & Highs;
+            if (hit)
+                return p + (std::countr_zero(hit) >> 3);
+            p += 8;
+        }
+    }
+    while (p < end && *p != '"' && *p != '\\')
+        ++p;
+    return p;
+}
+
+// Where a number or a literal that starts at `p` ends: at whitespace , } ] (or `end`), eight bytes per step.
+[[gnu::always_inline]] inline const char *skipScalar(const char *p, const char *end)
+{
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr std::uint64_t Ones = 0x0101010101010101ULL;
+        constexpr std::uint64_t Highs = 0x8080808080808080ULL;
+        while (end - p >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            const std::uint64_t c = w ^ (Ones * ',');
+            const std::uint64_t b = w ^ (Ones * '}');
+            const std::uint64_t s = w ^ (Ones * ']');
+            // Zero bytes of c, b, s, and bytes below 0x21 (whitespace and other controls, which end the value's
+            // text for skipValue() too only when they are whitespace: any other control is left to the byte loop).
+            const std::uint64_t hit = (((c - Ones) & ~c) | ((b - Ones) & ~b) | ((s - Ones) & ~s)
+                                       | ((w - Ones * 0x21) & ~w)) & Highs;
+            if (hit) {
+                p += std::countr_zero(hit) >> 3;
+                break;
+            }
+            p += 8;
+        }
+    }
+    while (p < end && !isWs(*p) && *p != ',' && *p != '}' && *p != ']')
         ++p;
     return p;
 }
@@ -183,6 +236,93 @@ JsonPointer::Result JsonPointer::resolve(QByteArrayView json, QByteArrayView &va
         return m_tokens.empty() ? Result::Unsure : Result::Missing;
     value = QByteArrayView(cur, vEnd - cur);
     return Result::Found;
+}
+
+bool JsonPointer::singleKey(QByteArray &key) const
+{
+    if (m_tokens.size() != 1)
+        return false;
+    key = m_tokens.front().key;
+    return true;
+}
+
+bool JsonPointer::resolveMembers(QByteArrayView json, const QByteArrayView *keys, std::size_t n, Result *results,
+                                 QByteArrayView *values)
+{
+    for (std::size_t k = 0; k < n; ++k)
+        results[k] = Result::Missing;
+    const char *const end = json.data() + json.size();
+    const char *p = skipWs(json.data(), end);
+    if (p < end && *p == '[')
+        return false;   // resolve()'s: a key "0" is an index there
+    if (p >= end || *p != '{')
+        return true;
+    const auto unsure = [&] {
+        for (std::size_t k = 0; k < n; ++k)
+            results[k] = Result::Unsure;
+        return true;
+    };
+    // The walk of resolve() over one object (same answers on the same text), written for the common payload: every
+    // member's key compared with all the keys at once, a number or a string skipped in a tight loop, nested
+    // objects and arrays by skipValue().
+    std::uint64_t lengths = 0;   // bit i: a key of i bytes (keys of 64 bytes or more compared always)
+    for (std::size_t k = 0; k < n; ++k)
+        if (keys[k].size() < 64)
+            lengths |= std::uint64_t(1) << keys[k].size();
+    ++p;
+    bool first = true;
+    for (;;) {
+        p = skipWs(p, end);
+        if (p >= end || *p == '}')
+            break;
+        if (!first) {
+            if (*p != ',')
+                break;
+            p = skipWs(p + 1, end);
+            if (p >= end)
+                break;
+        }
+        first = false;
+        if (*p != '"')
+            return unsure();
+        const char *const key = ++p;
+        p = findQuoteOrBackslash(p, end);
+        // An escaped key ("\u0074emp") may spell one of the keys: only a real JSON parser can tell.
+        if (p >= end || *p == '\\')
+            return unsure();
+        const auto keySize = std::size_t(p - key);
+        p = skipWs(p + 1, end);
+        if (p >= end || *p != ':')
+            return unsure();
+        const char *const v = p = skipWs(p + 1, end);
+        if (p >= end)
+            return unsure();
+        if (*p == '"') {
+            for (p = findQuoteOrBackslash(p + 1, end); p < end && *p == '\\';)
+                p = findQuoteOrBackslash(p + 2 < end ? p + 2 : end, end);
+            if (p >= end)
+                return unsure();
+            ++p;
+        } else if (*p == '{' || *p == '[') {
+            p = skipValue(p, end);
+            if (!p)
+                return unsure();
+        } else {
+            p = skipScalar(p, end);
+            if (p == v)
+                return unsure();   // no value at all ("a":})
+        }
+        if (keySize < 64 && !(lengths >> keySize & 1))
+            continue;   // no key of this length
+        for (std::size_t k = 0; k < n; ++k) {
+            if (std::size_t(keys[k].size()) != keySize || std::memcmp(keys[k].data(), key, keySize) != 0)
+                continue;
+            // Which of two equal keys counts is the parser's choice: unsure, as resolve().
+            results[k] = results[k] == Result::Missing ? Result::Found : Result::Unsure;
+            values[k] = QByteArrayView(v, p - v);
+        }
+    }
+    return true;
 }
 
 } // namespace iot

@@ -28,6 +28,15 @@ public:
     static const char *skipValue(const char *p, const char *end);
     static QByteArrayView trimmed(QByteArrayView json);
 
+    /// Several one-level pointers ("/temperature", "/humidity") in ONE pass over a payload's top-level object:
+    /// `keys` are the members' names as given (unescaped: "a/b" for "/a~1b"), `results[k]` and `values[k]` what
+    /// resolve() answers for the pointer "/" + keys[k]. False (nothing set) for a top-level array, which resolve()
+    /// walks by index. The alerts read their fields this way: one walk per message instead of one per field.
+    static bool resolveMembers(QByteArrayView json, const QByteArrayView *keys, std::size_t n, Result *results,
+                               QByteArrayView *values);
+    /// The unescaped key of a one-level pointer ("/a~1b" → "a/b"); false for the root and deeper pointers.
+    bool singleKey(QByteArray &key) const;
+
 private:
     struct Token
     {

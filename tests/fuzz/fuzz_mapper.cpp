@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target, differential: for every payload PayloadCheck accepts, the mapper's fast path (JSON pointers
 // resolved on the raw bytes) must give exactly what the reference path (QJsonDocument) gives — the same outcome,
-// reason, value kinds and values — and neither may crash or read out of bounds.
+// reason, value kinds and values — and neither may crash or read out of bounds. On every input, also
+// JsonPointer::resolveMembers against resolve() per field (the alerts' feed).
+#include "mapping/jsonpointer.h"
 #include "mapping/mapper.h"
 #include "pipeline/payloadcheck.h"
 
@@ -92,6 +94,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                     if (bytes ? a[r].bytes(x) != b[r].bytes(y) : x.i != y.i)
                         std::abort();
                 }
+            }
+        }
+    }
+    // The alerts' one-walk read of several fields answers, on any text, what resolve() answers per field.
+    {
+        static const QByteArrayView keys[] = {"i", "d", "t", "b", "j", "ts", "k/~", "", "x", "0"};
+        static const std::vector<iot::JsonPointer> pointers = [] {
+            std::vector<iot::JsonPointer> out;
+            for (const QByteArrayView k : keys)   // "k/~" → "/k~1~0"
+                out.emplace_back(QString::fromUtf8("/" + k.toByteArray().replace("~", "~0").replace("/", "~1")));
+            return out;
+        }();
+        constexpr std::size_t N = sizeof keys / sizeof keys[0];
+        iot::JsonPointer::Result results[N];
+        QByteArrayView values[N];
+        if (iot::JsonPointer::resolveMembers(payload, keys, N, results, values)) {
+            for (std::size_t k = 0; k < N; ++k) {
+                QByteArrayView expected;
+                const auto r = pointers[k].resolve(payload, expected);
+                if (r != results[k] || (r == iot::JsonPointer::Result::Found && expected != values[k]))
+                    std::abort();
             }
         }
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Alerts tab and the tray's notification path, offscreen, with a real engine against the test broker (SQLite
 // database): a threshold rule fires — a row under "Firing now", a history row, the tab title, a notification —
-// and resolves.
+// and resolves; a window opened afterwards shows both from the stored history.
 #include "alertspanel.h"
 #include "config/configloader.h"
 #include "engine.h"
@@ -117,6 +117,27 @@ summary = "Room above 28 °C"
     QSignalSpy finished(&host, &EngineHost::finished);
     host.stop();
     QVERIFY(finished.wait(30000));
+
+    // After a restart the tab shows what happened before, marked stored, and nothing as firing.
+    Engine again(config.value());
+    EngineHost againHost(again);
+    MainWindow againWindow(againHost);
+    AlertsPanel *stored = againWindow.alerts();
+    QCOMPARE(stored->firingCount(), 0);
+    QCOMPARE(stored->historyCount(), 2);
+    QVERIFY2(stored->historyText(0).contains(QStringLiteral("resolved after"))
+                 && stored->historyText(0).contains(QStringLiteral("stored")),
+             qPrintable(stored->historyText(0)));
+    QVERIFY2(stored->historyText(1).contains(QStringLiteral("room_hot | gui_alerts/lab1/climate | FIRING (critical) · stored | 30.5")),
+             qPrintable(stored->historyText(1)));
+    const QString storedShot = qEnvironmentVariable("IOT_ALERTS_STORED_SCREENSHOT");
+    if (!storedShot.isEmpty()) {
+        againWindow.tabs()->setCurrentIndex(againWindow.tabs()->indexOf(stored));
+        againWindow.resize(1100, 650);
+        againWindow.show();
+        QTest::qWait(300);
+        QVERIFY(againWindow.grab().save(storedShot));
+    }
 }
 
 QTEST_MAIN(TstAlertsWindow)

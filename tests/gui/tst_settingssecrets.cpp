@@ -25,6 +25,8 @@ const QString DbPassword = QStringLiteral("db-Pw-7c1d3a");
 const QString TracePassword = QStringLiteral("trace-Pw-9a8b7c");
 const QString TraceToken = QStringLiteral("tok-5e6f7a8b");
 const QString EnvPassword = QStringLiteral("env-Pw-31337x");
+const QString AlertmanagerPassword = QStringLiteral("am-Pw-2d4f6h");
+const QString AlertmanagerToken = QStringLiteral("am-tok-8j9k0l");
 
 QString original()
 {
@@ -41,8 +43,11 @@ QString original()
                           "\n"
                           "[observability]\n"
                           "trace_endpoint = \"http://collector:%3@127.0.0.1:4318/v1/traces?token=%4&service=lab\"\n"
-                          "prometheus_port = 0\n")
-        .arg(MqttPassword, DbPassword, TracePassword, TraceToken);
+                          "prometheus_port = 0\n"
+                          "\n"
+                          "[alerting]\n"
+                          "alertmanager_url = \"https://alerts:%5@am.example:9093?api_key=%6\"\n")
+        .arg(MqttPassword, DbPassword, TracePassword, TraceToken, AlertmanagerPassword, AlertmanagerToken);
 }
 
 /// Every text a widget of `root` shows or announces: labels, buttons, editors, combo items, tooltips, titles.
@@ -146,7 +151,8 @@ void TstSettingsSecrets::secretsAreNeverShown()
     dialog.show();
     QVERIFY(QTest::qWaitForWindowExposed(&dialog));
     const QString everything = allText(&dialog).join(u'\n');
-    for (const QString &secret : {MqttPassword, DbPassword, TracePassword, TraceToken})
+    for (const QString &secret :
+         {MqttPassword, DbPassword, TracePassword, TraceToken, AlertmanagerPassword, AlertmanagerToken})
         QVERIFY2(!everything.contains(secret), qPrintable(secret + QStringLiteral(" is shown")));
     // Masked where they stand, the rest of the file as written.
     const QString text = dialog.text();
@@ -154,6 +160,7 @@ void TstSettingsSecrets::secretsAreNeverShown()
     QVERIFY(text.contains(QStringLiteral("\npassword = \"********\"\n")));
     QVERIFY2(text.contains(QStringLiteral("collector:********@127.0.0.1:4318/v1/traces?token=********&service=lab")),
              qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("alerts:********@am.example:9093?api_key=********")), qPrintable(text));
     QVERIFY(text.contains(QStringLiteral("# the operator's own comment stays")));
     QVERIFY(text.contains(QStringLiteral("username = \"sensor-reader\"")));
 }
@@ -167,6 +174,8 @@ void TstSettingsSecrets::untouchedSecretsAreKeptVerbatim()
     QCOMPARE(applied.database.password, DbPassword);
     QVERIFY(applied.observability.traceEndpoint.contains(TraceToken));
     QVERIFY(applied.observability.traceEndpoint.contains(TracePassword));
+    QCOMPARE(applied.alerting.alertmanagerUrl,
+             QStringLiteral("https://alerts:%1@am.example:9093?api_key=%2").arg(AlertmanagerPassword, AlertmanagerToken));
 }
 
 void TstSettingsSecrets::otherEditsKeepTheSecrets()
@@ -176,6 +185,7 @@ void TstSettingsSecrets::otherEditsKeepTheSecrets()
     text.replace(QStringLiteral("host = \"localhost\""), QStringLiteral("host = \"broker.example\""));
     // The trace endpoint's host changes; its masked password and token stay masked, so they are kept.
     text.replace(QStringLiteral("@127.0.0.1:4318"), QStringLiteral("@otel.example:4318"));
+    text.replace(QStringLiteral("@am.example:9093"), QStringLiteral("@am2.example:9093"));   // the same for Alertmanager
     dialog.setText(text);
     Config applied;
     const QString saved = save(dialog, &applied);
@@ -186,6 +196,8 @@ void TstSettingsSecrets::otherEditsKeepTheSecrets()
     QCOMPARE(applied.observability.traceEndpoint,
              QStringLiteral("http://collector:%1@otel.example:4318/v1/traces?token=%2&service=lab")
                  .arg(TracePassword, TraceToken));
+    QCOMPARE(applied.alerting.alertmanagerUrl,
+             QStringLiteral("https://alerts:%1@am2.example:9093?api_key=%2").arg(AlertmanagerPassword, AlertmanagerToken));
 }
 
 void TstSettingsSecrets::aTypedSecretIsSaved()

@@ -91,7 +91,9 @@ step_build() {
         /usr/share/man/man1/iot-subscriber.1.gz /usr/share/man/man1/iot-simulate.1.gz \
         /etc/iot-subscriber/config.toml /etc/iot-subscriber/logger.toml /etc/default/iot-subscriber \
         /lib/systemd/system/iot-subscriber.service \
-        /usr/share/doc/iot-subscriber/copyright /usr/share/doc/iot-subscriber/changelog.Debian.gz
+        /usr/share/doc/iot-subscriber/copyright /usr/share/doc/iot-subscriber/changelog.Debian.gz \
+        /usr/share/doc/iot-subscriber/examples/alerts.example.toml \
+        /usr/share/doc/iot-subscriber/examples/mappings.example.toml
     ! grep -qE 'qt\.conf|/libQt6|/plugins/' "$out/deb.paths.txt" || fail "the .deb contains the portable archive's bundle"
     grep -q '^-rw------- root/root .*/etc/default/iot-subscriber$' "$out/deb.contents.txt" \
         || fail "/etc/default/iot-subscriber must be root-only (0600)"
@@ -137,7 +139,8 @@ step_build() {
     sed "s|^$top||" "$out/tgz.paths.txt" >"$out/tgz.rel.txt"
     expect_paths "$out/tgz.rel.txt" /iot-subscriber /iot-simulate /README.txt /bin/iot-subscriber /bin/iot-simulate \
         /bin/qt.conf /lib/libQt6Core.so.6 /plugins/platforms/libqxcb.so /plugins/sqldrivers/libqsqlite.so \
-        /plugins/sqldrivers/libqsqlpsql.so /share/applications/iot-subscriber.desktop /share/man/man1/iot-subscriber.1.gz
+        /plugins/sqldrivers/libqsqlpsql.so /share/applications/iot-subscriber.desktop /share/man/man1/iot-subscriber.1.gz \
+        /share/doc/iot-subscriber/examples/alerts.example.toml
     ! grep -qE '^/(etc|lib/systemd)/' "$out/tgz.rel.txt" || fail "the archive contains the .deb's system files"
     note "build: ok"
 }

@@ -4,8 +4,18 @@
 #include "alerts/alertengine.h"
 #include "alerts/alertevaluator.h"
 #include "alerts/alertfeed.h"
+#include "alerts/alerthistory.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <sys/stat.h>
 
 #include <QTest>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
 
 using namespace iot;
 
@@ -24,6 +34,9 @@ private Q_SLOTS:
     void feedBounded();
     void numbers_data();
     void numbers();
+    void simpleDecimalsExact();
+    void historyFile();
+    void feedSharedFieldsAndFallbacks();
 };
 
 namespace {
@@ -206,6 +219,8 @@ void TstAlertEvaluator::topicCap()
         ev.addValue(0, QStringLiteral("lab/%1/t").arg(i), 1, S);
     QCOMPARE(ev.firingCount(0), 3);
     QCOMPARE(ev.untrackedTopics(), quint64(2));
+    ev.addValue(0, QStringLiteral("lab/9/t"), -1, S);   // fine: nothing to track, so nothing untracked
+    QCOMPARE(ev.untrackedTopics(), quint64(2));
     // Topics that are fine hold no state, so they do not count against the cap.
     AlertEvaluator fine({above(0, 0, 0)}, 3);
     for (int i = 0; i < 5; ++i)
@@ -306,6 +321,12 @@ void TstAlertEvaluator::numbers_data()
     QTest::newRow("object") << QByteArray("{}") << false << 0.0;
     QTest::newRow("null") << QByteArray("null") << false << 0.0;
     QTest::newRow("trailing") << QByteArray("12abc") << false << 0.0;
+    QTest::newRow("negative zero") << QByteArray("-0") << true << -0.0;
+    QTest::newRow("plain decimal") << QByteArray("-21.53") << true << -21.53;
+    QTest::newRow("no fraction digits") << QByteArray("1.") << true << 1.0;   // std::from_chars' reading
+    QTest::newRow("16 digits") << QByteArray("1234567890.123456") << true << 1234567890.123456;
+    QTest::newRow("exponent") << QByteArray("2.5E-3") << true << 0.0025;
+    QTest::newRow("lone minus") << QByteArray("-") << false << 0.0;
 }
 
 void TstAlertEvaluator::numbers()
@@ -317,6 +338,119 @@ void TstAlertEvaluator::numbers()
     QCOMPARE(AlertFeed::parseNumber(text, out), ok);
     if (ok)
         QCOMPARE(out, value);
+}
+
+void TstAlertEvaluator::simpleDecimalsExact()
+{
+    // The cheap path gives the very double std::from_chars gives, for all it accepts.
+    quint64 x = 88172645463325252ULL;   // xorshift: the same numbers every run
+    int accepted = 0;
+    for (int i = 0; i < 200000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const int digits = int(x % 17) + 1;
+        QByteArray text = QByteArray::number(x >> 8).right(digits);
+        const int point = int((x >> 4) % quint64(digits + 1));
+        if (point > 0 && point < text.size())
+            text.insert(point, '.');
+        if (x & 1)
+            text.prepend('-');
+        double fast = 0;
+        if (!AlertFeed::parseSimpleDecimal(text, fast))
+            continue;
+        ++accepted;
+        double exact = 0;
+        const auto [ptr, ec] = std::from_chars(text.constData(), text.constData() + text.size(), exact);
+        QVERIFY(ec == std::errc() && ptr == text.constData() + text.size());
+        QVERIFY2(std::memcmp(&fast, &exact, sizeof fast) == 0, text.constData());
+    }
+    QVERIFY(accepted > 100000);
+}
+
+void TstAlertEvaluator::feedSharedFieldsAndFallbacks()
+{
+    // Three rules on /temp share one fold; a rule on a deeper pointer and one on an array index take resolve().
+    AlertRule deep = above(0, 0, 0);
+    deep.pointer = QStringLiteral("/m/v");
+    AlertRule index = above(0, 0, 0);
+    index.pointer = QStringLiteral("/1");
+    AlertFeed feed({above(0, 0, 0), above(1, 0, 0), above(2, 0, 0), deep, index});
+    feed.offer("lab/a/t", R"({"temp": 3, "m": {"v": 9}})", 1);
+    feed.offer("lab/a/t", R"({"temp": "5", "m": {"v": 7}})", 2);
+    feed.offer("lab/a/t", R"({"rh": 1})", 3);        // no /temp (3 rules) nor /m/v (1 rule): 4 unreadable
+    feed.offer("lab/a/t", R"([10, 20])", 4);         // an array: /1 reads 20; /temp and /m/v: 4 more unreadable
+    auto samples = feed.take();
+    std::sort(samples.begin(), samples.end(), [](const auto &a, const auto &b) { return a.rule < b.rule; });
+    QCOMPARE(samples.size(), std::size_t(5));
+    for (int r = 0; r < 3; ++r) {
+        QCOMPARE(samples[std::size_t(r)].rule, r);
+        QCOMPARE(samples[std::size_t(r)].count, quint64(2));
+        QCOMPARE(samples[std::size_t(r)].min, 3.0);
+        QCOMPARE(samples[std::size_t(r)].max, 5.0);
+        QCOMPARE(samples[std::size_t(r)].last, 5.0);
+    }
+    QCOMPARE(samples[3].min, 7.0);
+    QCOMPARE(samples[3].max, 9.0);
+    QCOMPARE(samples[3].lastUs, qint64(2));
+    QCOMPARE(samples[4].count, quint64(1));
+    QCOMPARE(samples[4].last, 20.0);
+    QCOMPARE(feed.unreadableValues(), quint64(2 * 4 + 3));   // the /1 rule found nothing in the 3 objects
+}
+
+void TstAlertEvaluator::historyFile()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    Config config;
+    config.spool.dir = dir.path();
+    const QString path = AlertHistory::pathFor(config);
+    QCOMPARE(path, dir.filePath(QStringLiteral("alert-history.jsonl")));
+    config.spool.enabled = false;
+    QVERIFY(AlertHistory::pathFor(config).isEmpty());
+
+    for (int i = 0; i < 5; ++i) {
+        AlertEvent e;
+        e.kind = i % 2 ? AlertEvent::Kind::Resolved : AlertEvent::Kind::Fired;
+        e.ruleName = QStringLiteral("rule%1").arg(i);
+        e.topic = QStringLiteral("lab/\"quoted\"/t");
+        e.severity = QStringLiteral("critical");
+        e.value = 30.5 + i;
+        e.startsAtUs = 1'765'100'000'000'001;   // beyond a double's exact integers
+        e.atUs = e.startsAtUs + i;
+        QVERIFY(AlertHistory::append(path, e));
+    }
+    struct stat st{};
+    QCOMPARE(::stat(QFile::encodeName(path).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, mode_t(0600));
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("{\"event\":\"fired\",\"rule\":\"torn");   // a crash in the middle of a line
+    }
+    auto last = AlertHistory::load(path, 2);
+    QCOMPARE(last.size(), 2);
+    QCOMPARE(last[0].ruleName, QStringLiteral("rule3"));
+    QCOMPARE(last[0].kind, AlertEvent::Kind::Resolved);
+    QCOMPARE(last[1].ruleName, QStringLiteral("rule4"));
+    QCOMPARE(last[1].topic, QStringLiteral("lab/\"quoted\"/t"));
+    QCOMPARE(last[1].value, 34.5);
+    QCOMPARE(last[1].startsAtUs, qint64(1'765'100'000'000'001));
+    QCOMPARE(last[1].atUs, qint64(1'765'100'000'000'005));
+    QCOMPARE(AlertHistory::load(path, 100).size(), 5);
+
+    // Cut back to the last 2 once it holds more than twice that (the torn line counts as a line).
+    AlertHistory::trim(path, 2);
+    last = AlertHistory::load(path, 100);
+    QCOMPARE(last.size(), 1);   // rule4, then the torn line
+    QCOMPARE(last[0].ruleName, QStringLiteral("rule4"));
+    AlertHistory::trim(path, 2);   // 2 lines: nothing to do
+    QCOMPARE(AlertHistory::load(path, 100).size(), 1);
+
+    QString error;
+    QVERIFY(!AlertHistory::append(dir.filePath(QStringLiteral("missing/alert-history.jsonl")), AlertEvent{}, &error));
+    QVERIFY(!error.isEmpty());
+    QVERIFY(AlertHistory::load(dir.filePath(QStringLiteral("none.jsonl")), 10).isEmpty());
 }
 
 QTEST_APPLESS_MAIN(TstAlertEvaluator)
