@@ -155,7 +155,9 @@ void HealthBar::render(const EngineSnapshot &s, qint64 nowUs, bool running, qint
         m_spoolWords->setText(tr("no disk spool configured"));
     }
 
-    QString up = StatusText::uptime(nowUs - (launchedAtUs > 0 ? launchedAtUs : s.startedAtUs));
+    // Before the engine has started (or for a remote before its first answer) there is no start time: not 56 years.
+    const qint64 startedUs = launchedAtUs > 0 ? launchedAtUs : s.startedAtUs;
+    QString up = startedUs > 0 ? StatusText::uptime(nowUs - startedUs) : tr("not started");
     up += tr(" · last commit ") + (s.lastCommitUs > 0 ? StatusText::ago(s.lastCommitUs, nowUs) : tr("none yet"));
     m_uptime->setText(up);
 }

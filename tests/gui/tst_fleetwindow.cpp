@@ -8,6 +8,7 @@
 #include "addinstancedialog.h"
 #include "backgroundpublisher.h"
 #include "httpclient.h"
+#include "healthbar.h"
 #include "instancespanel.h"
 #include "instanceview.h"
 #include "remotefeed.h"
@@ -195,6 +196,11 @@ void TstFleetWindow::addAndRemoveThroughTheWindow()
              qPrintable(details->titleLabel()->text()));
     QTRY_VERIFY(details->showsStale());
     QVERIFY(!details->feed()->hasData());
+    // A health bar with no start time yet (no answer, or an engine not started) says so, not "Uptime 20794 d".
+    HealthBar bar;
+    bar.render(EngineSnapshot{}, QDateTime::currentMSecsSinceEpoch() * 1000, false, 0);
+    QVERIFY2(bar.findChild<QLabel *>(QStringLiteral("uptime"))->text().startsWith(QStringLiteral("not started")),
+             qPrintable(bar.findChild<QLabel *>(QStringLiteral("uptime"))->text()));
     QVERIFY2(details->staleBanner()->text().contains(QStringLiteral("127.0.0.1:%1").arg(port)),
              qPrintable(details->staleBanner()->text()));
     const QString key = remote->url().toString();
