@@ -49,14 +49,6 @@ qint64 num(const QJsonObject &o, const char *key)
     return o.value(QLatin1String(key)).toInteger(-1);
 }
 
-qint64 metric(const QByteArray &exposition, const QByteArray &name)
-{
-    for (const QByteArray &line : exposition.split('\n'))
-        if (line.startsWith(QByteArray(name + ' ')))
-            return line.mid(name.size() + 1).toLongLong();
-    return -1;
-}
-
 QUrl urlOf(const char *host, int port)
 {
     return QUrl(QStringLiteral("http://%1:%2").arg(QLatin1String(host)).arg(port));
@@ -277,8 +269,8 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
             = QJsonDocument::fromJson(httpGet(quint16(i.port), "/api/v1/status", 5000, bearer).body).object();
         const QByteArray metrics = httpGet(quint16(i.port), "/metrics", 5000, bearer).body;
         QCOMPARE(num(direct, "written"), i.count);
-        QCOMPARE(metric(metrics, "iot_subscriber_messages_received_total"), i.count);
-        QCOMPARE(metric(metrics, "iot_subscriber_rows_written_total"), i.count);
+        QCOMPARE(metricSample(metrics, "iot_subscriber_messages_received_total"), double(i.count));
+        QCOMPARE(metricSample(metrics, "iot_subscriber_rows_written_total"), double(i.count));
         // The window's cells: the same figures, the health pill ok, the operator's name.
         QTRY_COMPARE(cell(panel, i.remote, InstancesPanel::WrittenColumn)->data(Qt::UserRole).toLongLong(), i.count);
         QCOMPARE(cell(panel, i.remote, InstancesPanel::ReceivedColumn)->data(Qt::UserRole).toLongLong(),
