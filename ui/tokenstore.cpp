@@ -47,9 +47,8 @@ TokenStore::TokenStore(QObject *parent) : QObject(parent)
         fallBack(tr("IOT_TOKEN_STORE=file"));
         return;
     }
-    // Ask once now, so that the panel says where tokens go before the first one is stored.
-    QByteArray none;
-    keychainRead(QStringLiteral("iot-subscriber availability check"), &none);
+    // The credential store is first asked when a token is read or kept, not here: a window that watches no remote
+    // instance never touches it (no keyring prompt at every start, no D-Bus round trip in the window's constructor).
 }
 
 TokenStore::~TokenStore() = default;
@@ -62,6 +61,8 @@ QString TokenStore::filePath()
 
 QString TokenStore::description() const
 {
+    if (m_backend == Backend::Keychain && !m_asked)
+        return tr("tokens go to the system's credential store, asked when the first instance is added");
     if (m_backend == Backend::Keychain)
         return tr("tokens kept in the system's credential store");
     return tr("tokens kept in %1 (readable only by you; %2)").arg(QDir::toNativeSeparators(filePath()),
@@ -103,6 +104,7 @@ bool TokenStore::keychainRead(const QString &key, QByteArray *token)
     job.setKey(key);
     QString message;
     const QKeychain::Error e = runJob(job, &message);
+    m_asked = true;
     if (e == QKeychain::NoError) {
         *token = job.binaryData();
         return true;
@@ -121,6 +123,7 @@ bool TokenStore::keychainWrite(const QString &key, const QByteArray &token)
         QKeychain::DeletePasswordJob job(Service);
         job.setKey(key);
         e = runJob(job, &message);
+        m_asked = true;
         if (e == QKeychain::EntryNotFound)
             return true;
     } else {
@@ -129,6 +132,7 @@ bool TokenStore::keychainWrite(const QString &key, const QByteArray &token)
         job.setBinaryData(token);
         e = runJob(job, &message);
     }
+    m_asked = true;
     if (e == QKeychain::NoError)
         return true;
     fallBack(storeMissing(message));

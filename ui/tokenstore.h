@@ -29,6 +29,8 @@ public:
     bool write(const QString &key, const QByteArray &token);
     void remove(const QString &key) { write(key, {}); }
 
+    /// Keychain until the store has failed once (or IOT_TOKEN_STORE=file); the store is asked at the first read or
+    /// write, never by the constructor.
     Backend backend() const { return m_backend; }
     /// For the panel and the log: which store holds the tokens, and why the file when it is the file.
     QString description() const;
@@ -44,6 +46,7 @@ private:
     void fallBack(const QString &why);
 
     Backend m_backend = Backend::Keychain;
+    bool m_asked = false;
     QString m_fallbackReason;
     QString m_error;
 };

@@ -245,11 +245,15 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     QVERIFY(!window->pauseAction()->isEnabled());
     QVERIFY(!window->settingsAction()->isEnabled());
     QVERIFY(!window->instances()->hasLocal());   // no "this computer" row without a local engine
-    QVERIFY2(window->tokenStoreLabel()->text().contains(QStringLiteral("readable only by you")),
+    // No instance yet: the credential store has not been asked (no keyring prompt for a window that watches none).
+    QVERIFY2(window->tokenStoreLabel()->text().contains(QStringLiteral("asked when the first instance is added")),
              qPrintable(window->tokenStoreLabel()->text()));
 
     InstancesPanel &panel = *window->instances();
     RemoteInstance &remoteA = *window->addRemoteInstance(urlOf("127.0.0.1", portA), QStringLiteral("alpha"), tokenA);
+    // Asked now, with no store on the bus: the file, and the label says so.
+    QVERIFY2(window->tokenStoreLabel()->text().contains(QStringLiteral("readable only by you")),
+             qPrintable(window->tokenStoreLabel()->text()));
     RemoteInstance &remoteB = *window->addRemoteInstance(urlOf("127.0.0.1", portB), QStringLiteral("beta"), tokenB);
     // B once more under another address, with a wrong token.
     RemoteInstance &wrongB = *window->addRemoteInstance(urlOf("localhost", portB), QStringLiteral("beta, wrong"),
