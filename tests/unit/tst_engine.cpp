@@ -53,7 +53,14 @@ struct EngineRig
         engine->setSnapshotIntervalMs(20);
         if (!engine->start())
             return false;
-        return QTest::qWaitFor([this] { return source.load() && source.load()->wasStarted(); }, 5000);
+        // Also until the source's Connected has reached this thread: it comes as a queued signal, and a test whose
+        // next wait is satisfied at once (a fast fake database) would otherwise never let it in.
+        return QTest::qWaitFor(
+            [this] {
+                return source.load() && source.load()->wasStarted()
+                    && engine->snapshot().mqtt.state == MessageSource::State::Connected;
+            },
+            5000);
     }
     /// Runs on the ingest thread, where the source lives.
     int publish(int count, int marked = -1, const QByteArray &marker = {})
