@@ -100,6 +100,9 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
     if (!pg)
         q.params << QByteArray::number(qint64(request.fromUs));
     q.params << QByteArray::number(qint64(q.bucketUs)) << isoText(request.fromUs) << isoText(request.toUs);
+    if (!pg)
+        q.params << QByteArray::number(qint64(request.toUs));
+    q.packed = !pg;
     const auto next = [&q, pg] { return placeholder(pg, static_cast<int>(q.params.size())); };
 
     QString table, time, topic, value, extract;  // extract: PostgreSQL's template takes the field once, as j
@@ -116,13 +119,8 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
             value = QStringLiteral("CASE WHEN jsonb_typeof(j) = 'number' THEN j::numeric END");
             q.params << pgPath(request.field);
         } else {
-            const QByteArray path = sqlitePath(request.field);
-            if (path.isEmpty())
-                return Error{QStringLiteral("field '%1': SQLite's JSON paths cannot name a key with a double quote")
-                                 .arg(request.field)};
-            value = QStringLiteral("CASE WHEN json_type(payload, %1) IN ('integer', 'real') "
-                                   "THEN json_extract(payload, %1) END").arg(p);
-            q.params << path;
+            value = QStringLiteral("iot_number(payload, %1)").arg(p);
+            q.params << request.field.toUtf8();
         }
     } else {
         const MappingRule *rule = nullptr;
@@ -159,8 +157,8 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
                                + QLatin1Char('\'');
         const QString c = SqlSink::quoteIdentifier(col->name);
         extract = c;
-        value = pg ? QStringLiteral("j::double precision")
-                   : QStringLiteral("CASE WHEN typeof(%1) IN ('integer', 'real') THEN %1 END").arg(c);
+        // SQLite: iot_buckets skips what is not INTEGER or REAL.
+        value = pg ? QStringLiteral("j::double precision") : c;
         if (!request.topics.isEmpty() && !topicCol)
             return Error{QStringLiteral("table %1 has no topic column (a column of source \"topic\") to filter on")
                              .arg(request.table)};

@@ -13,8 +13,9 @@
 
 namespace iot {
 
-/// One history plot as SQL for one dialect: a GROUP BY over (topic, bucket) that the database computes (min, avg,
-/// max, count of the numeric values; non-numbers are NULL and skipped), its parameters, and the bucket width.
+/// One history plot as SQL for one dialect, the buckets' min, mean, max and count of the numeric values computed by
+/// the database (non-numbers skipped): PostgreSQL's GROUP BY over (topic, bucket), or SQLite's one-pass aggregate
+/// iot_buckets (history/sqlitehistoryfunctions.h); its parameters, and the bucket width.
 /// Built from a HistoryRequest and the config; the request's mistakes come back as the Error. Pure.
 struct HistoryQuery
 {
@@ -24,6 +25,7 @@ struct HistoryQuery
     QList<QByteArray> params;
     std::int64_t bucketUs = 1;
     QStringList topicFilters;  // when non-empty: result topics must match one of these exactly (wildcards)
+    bool packed = false;       // SQLite: one row, one BLOB of every series (SqliteHistoryFunctions::decode)
 
     static Result<HistoryQuery> make(const Config &config, const HistoryRequest &request, Dialect dialect);
     /// The bucket width for a range: the range split into at most `maxBuckets`, rounded up to a whole µs.
