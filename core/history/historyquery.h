@@ -32,7 +32,8 @@ struct HistoryQuery
     static std::int64_t bucketWidth(std::int64_t fromUs, std::int64_t toUs, int maxBuckets);
     /// An RFC 6901 pointer as PostgreSQL's text[] path literal for `#>` ("/a/b~1c" → {"a","b/c"}).
     static QByteArray pgPath(const QString &pointer);
-    /// The same pointer as an SQLite JSON path ("/a/0" → $."a"[0]); all-digit tokens are array indexes. Empty
+    /// The same pointer as an SQLite JSON path ("/a/0" → $."a"[0]); all-digit tokens are array indexes (the history
+    /// query reads fields with iot_number now; tests compare it with SQLite's JSON through this). Empty
     /// when SQLite cannot spell it (a key with a double quote).
     static QByteArray sqlitePath(const QString &pointer);
 };
