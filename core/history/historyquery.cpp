@@ -84,7 +84,8 @@ QByteArray HistoryQuery::sqlitePath(const QString &pointer)
     return out;
 }
 
-Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryRequest &request, Dialect dialect)
+Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryRequest &request, Dialect dialect,
+                                        int serverVersion)
 {
     const bool pg = dialect == Dialect::Postgres;
     for (const QString &f : request.topics)
@@ -188,6 +189,17 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
 
     QString sql = sqlTemplate(pg);
     Q_ASSERT(!sql.isEmpty());
+    if (pg) {
+        // date_bin (PostgreSQL 14) is integer maths per row; the bucket's index is computed once per group.
+        const bool bin = serverVersion >= 140000;
+        sql.replace(QStringLiteral("${bucket}"),
+                    bin ? QStringLiteral("date_bin($1::bigint * interval '1 microsecond', ${time}, $2::timestamptz)")
+                        : QStringLiteral("(date_part('epoch', ${time} - $2::timestamptz) * 1000000)::bigint "
+                                         "/ $1::bigint"))
+            .replace(QStringLiteral("${bucket_index}"),
+                     bin ? QStringLiteral("(date_part('epoch', b - $2::timestamptz) * 1000000)::bigint / $1::bigint")
+                         : QStringLiteral("b"));
+    }
     sql.replace(QStringLiteral("${topic_condition}"), topicCondition)
         .replace(QStringLiteral("${topic}"), topic)
         .replace(QStringLiteral("${time}"), time)

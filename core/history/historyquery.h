@@ -27,7 +27,10 @@ struct HistoryQuery
     QStringList topicFilters;  // when non-empty: result topics must match one of these exactly (wildcards)
     bool packed = false;       // SQLite: one row, one BLOB of every series (SqliteHistoryFunctions::decode)
 
-    static Result<HistoryQuery> make(const Config &config, const HistoryRequest &request, Dialect dialect);
+    /// `serverVersion`: PostgreSQL's (150020 for 15.20); from 14 on, the bucket is date_bin()'s (cheaper per row),
+    /// before it (and 0, unknown) the interval's date_part.
+    static Result<HistoryQuery> make(const Config &config, const HistoryRequest &request, Dialect dialect,
+                                     int serverVersion = 0);
     /// The bucket width for a range: the range split into at most `maxBuckets`, rounded up to a whole µs.
     static std::int64_t bucketWidth(std::int64_t fromUs, std::int64_t toUs, int maxBuckets);
     /// An RFC 6901 pointer as PostgreSQL's text[] path literal for `#>` ("/a/b~1c" → {"a","b/c"}).

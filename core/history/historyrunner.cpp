@@ -2,6 +2,7 @@
 #include "history/historyrunner.h"
 
 #include "export/exportsource.h"
+#include "export/pgexportsource.h"
 #include "export/sqliteexportsource.h"
 #include "export/topicfilters.h"
 #include "history/historyquery.h"
@@ -42,7 +43,7 @@ HistoryResult HistoryRunner::run(const HistoryRequest &request)
         result.message = made.error().message;
         return result;
     }
-    const HistoryQuery query = std::move(made).value();
+    HistoryQuery query = std::move(made).value();
     result.bucketUs = query.bucketUs;
     const auto failed = [&](const QString &message) {
         result.ending = m_cancelled ? HistoryResult::Ending::Cancelled : HistoryResult::Ending::DatabaseFailed;
@@ -62,6 +63,11 @@ HistoryResult HistoryRunner::run(const HistoryRequest &request)
                 return failed(why);
             }
         }
+    }
+    if (auto *pg = dynamic_cast<PgExportSource *>(m_source.get()); pg && pg->serverVersion() >= 140000) {
+        auto forServer = HistoryQuery::make(m_config, request, dialect, pg->serverVersion());
+        if (forServer)
+            query = std::move(forServer).value();
     }
     {
         QMutexLocker lock(&m_sourceLock);
