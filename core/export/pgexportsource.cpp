@@ -137,6 +137,11 @@ void PgExportSource::abort()
     d->drain();
 }
 
+int PgExportSource::serverVersion() const
+{
+    return d->conn ? PQserverVersion(d->conn) : 0;
+}
+
 void PgExportSource::interrupt()
 {
     if (d->cancel) {

@@ -21,6 +21,8 @@ public:
     void abort() override;
     void interrupt() override;
     QString error() const override { return m_error; }
+    /// The server's version as libpq gives it (150020 for 15.20); 0 before open().
+    int serverVersion() const;
 
 private:
     struct Private;

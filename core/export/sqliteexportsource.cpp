@@ -82,6 +82,11 @@ void SqliteExportSource::abort()
     d->stmt = nullptr;
 }
 
+sqlite3 *SqliteExportSource::handle() const
+{
+    return d->db;
+}
+
 void SqliteExportSource::interrupt()
 {
     sqlite3_interrupt(d->db);  // thread-safe while the connection is open (it outlives every query)

@@ -3,6 +3,8 @@
 
 #include "export/exportsource.h"
 
+struct sqlite3;
+
 namespace iot {
 
 /// ExportSource over SQLite: the file opened read-only (a missing file is an error, never created) and one
@@ -21,6 +23,8 @@ public:
     void abort() override;
     void interrupt() override;
     QString error() const override { return m_error; }
+    /// The open connection, for SQL functions of our own (history/sqlitehistoryfunctions.h); null before open().
+    sqlite3 *handle() const;
 
 private:
     struct Private;

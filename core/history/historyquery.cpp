@@ -84,7 +84,8 @@ QByteArray HistoryQuery::sqlitePath(const QString &pointer)
     return out;
 }
 
-Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryRequest &request, Dialect dialect)
+Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryRequest &request, Dialect dialect,
+                                        int serverVersion)
 {
     const bool pg = dialect == Dialect::Postgres;
     for (const QString &f : request.topics)
@@ -100,6 +101,9 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
     if (!pg)
         q.params << QByteArray::number(qint64(request.fromUs));
     q.params << QByteArray::number(qint64(q.bucketUs)) << isoText(request.fromUs) << isoText(request.toUs);
+    if (!pg)
+        q.params << QByteArray::number(qint64(request.toUs));
+    q.packed = !pg;
     const auto next = [&q, pg] { return placeholder(pg, static_cast<int>(q.params.size())); };
 
     QString table, time, topic, value, extract;  // extract: PostgreSQL's template takes the field once, as j
@@ -116,13 +120,8 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
             value = QStringLiteral("CASE WHEN jsonb_typeof(j) = 'number' THEN j::numeric END");
             q.params << pgPath(request.field);
         } else {
-            const QByteArray path = sqlitePath(request.field);
-            if (path.isEmpty())
-                return Error{QStringLiteral("field '%1': SQLite's JSON paths cannot name a key with a double quote")
-                                 .arg(request.field)};
-            value = QStringLiteral("CASE WHEN json_type(payload, %1) IN ('integer', 'real') "
-                                   "THEN json_extract(payload, %1) END").arg(p);
-            q.params << path;
+            value = QStringLiteral("iot_number(payload, %1)").arg(p);
+            q.params << request.field.toUtf8();
         }
     } else {
         const MappingRule *rule = nullptr;
@@ -159,8 +158,8 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
                                + QLatin1Char('\'');
         const QString c = SqlSink::quoteIdentifier(col->name);
         extract = c;
-        value = pg ? QStringLiteral("j::double precision")
-                   : QStringLiteral("CASE WHEN typeof(%1) IN ('integer', 'real') THEN %1 END").arg(c);
+        // SQLite: iot_buckets skips what is not INTEGER or REAL.
+        value = pg ? QStringLiteral("j::double precision") : c;
         if (!request.topics.isEmpty() && !topicCol)
             return Error{QStringLiteral("table %1 has no topic column (a column of source \"topic\") to filter on")
                              .arg(request.table)};
@@ -190,6 +189,17 @@ Result<HistoryQuery> HistoryQuery::make(const Config &config, const HistoryReque
 
     QString sql = sqlTemplate(pg);
     Q_ASSERT(!sql.isEmpty());
+    if (pg) {
+        // date_bin (PostgreSQL 14) is integer maths per row; the bucket's index is computed once per group.
+        const bool bin = serverVersion >= 140000;
+        sql.replace(QStringLiteral("${bucket}"),
+                    bin ? QStringLiteral("date_bin($1::bigint * interval '1 microsecond', ${time}, $2::timestamptz)")
+                        : QStringLiteral("(date_part('epoch', ${time} - $2::timestamptz) * 1000000)::bigint "
+                                         "/ $1::bigint"))
+            .replace(QStringLiteral("${bucket_index}"),
+                     bin ? QStringLiteral("(date_part('epoch', b - $2::timestamptz) * 1000000)::bigint / $1::bigint")
+                         : QStringLiteral("b"));
+    }
     sql.replace(QStringLiteral("${topic_condition}"), topicCondition)
         .replace(QStringLiteral("${topic}"), topic)
         .replace(QStringLiteral("${time}"), time)

@@ -2,8 +2,11 @@
 #include "history/historyrunner.h"
 
 #include "export/exportsource.h"
+#include "export/pgexportsource.h"
+#include "export/sqliteexportsource.h"
 #include "export/topicfilters.h"
 #include "history/historyquery.h"
+#include "history/sqlitehistoryfunctions.h"
 
 #include <QMutexLocker>
 
@@ -40,7 +43,7 @@ HistoryResult HistoryRunner::run(const HistoryRequest &request)
         result.message = made.error().message;
         return result;
     }
-    const HistoryQuery query = std::move(made).value();
+    HistoryQuery query = std::move(made).value();
     result.bucketUs = query.bucketUs;
     const auto failed = [&](const QString &message) {
         result.ending = m_cancelled ? HistoryResult::Ending::Cancelled : HistoryResult::Ending::DatabaseFailed;
@@ -53,6 +56,18 @@ HistoryResult HistoryRunner::run(const HistoryRequest &request)
         if (!source)
             return failed(source.error().message);
         m_source = std::move(source).value();
+        if (auto *lite = dynamic_cast<SqliteExportSource *>(m_source.get())) {
+            QString why;
+            if (!SqliteHistoryFunctions::install(lite->handle(), &why)) {
+                m_source.reset();
+                return failed(why);
+            }
+        }
+    }
+    if (auto *pg = dynamic_cast<PgExportSource *>(m_source.get()); pg && pg->serverVersion() >= 140000) {
+        auto forServer = HistoryQuery::make(m_config, request, dialect, pg->serverVersion());
+        if (forServer)
+            query = std::move(forServer).value();
     }
     {
         QMutexLocker lock(&m_sourceLock);
@@ -81,6 +96,20 @@ HistoryResult HistoryRunner::run(const HistoryRequest &request)
             if (!m_cancelled)
                 m_source.reset();  // a broken connection is made again next time
             return failed(why);
+        }
+        if (query.packed) {
+            // One row: every series in one BLOB, filtered as the rows below are.
+            QList<HistorySeries> all;
+            if (!SqliteHistoryFunctions::decode(m_source->value(0), request.fromUs, query.bucketUs, all)) {
+                finish();
+                return failed(QStringLiteral("iot_buckets gave a malformed result"));
+            }
+            for (HistorySeries &s : all)
+                if (query.topicFilters.isEmpty()
+                    || std::any_of(query.topicFilters.cbegin(), query.topicFilters.cend(),
+                                   [&](const QString &f) { return TopicFilters::matches(f, s.topic); }))
+                    result.series.append(std::move(s));
+            continue;
         }
         const QByteArrayView topicView = m_source->value(0);
         const QString topic = QString::fromUtf8(topicView);

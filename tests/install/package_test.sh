@@ -108,7 +108,8 @@ step_build() {
     depends=$(dpkg-deb -f "$deb" Depends)
     note "Depends: $depends"
     local d
-    for d in libqt6core6 libqt6sql6 libqt6sql6-psql libqt6sql6-sqlite libmosquitto1 libpq5 adduser; do
+    # libsqlite3-0: the history query's SQL functions (core/history/sqlitehistoryfunctions.*) and the export link it.
+    for d in libqt6core6 libqt6sql6 libqt6sql6-psql libqt6sql6-sqlite libsqlite3-0 libmosquitto1 libpq5 adduser; do
         [[ ", $depends," == *", $d"[\ ,\(]* ]] || fail "Depends lacks $d"
     done
     if [[ "${IOT_BUILD_GUI:-ON}" =~ ^(ON|1|TRUE|YES)$ ]]; then

@@ -9,6 +9,8 @@
 #include "testenv.h"
 
 #include <QElapsedTimer>
+
+#include <sys/resource.h>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -20,6 +22,15 @@ namespace {
 constexpr qint64 Rows = 1000000;
 constexpr qint64 T0 = qint64(1767225600) * 1000000;  // 2026-01-01T00:00:00Z
 constexpr qint64 StepUs = 604800;                     // a week / 1,000,000
+
+// CPU time of the calling thread (ms): SQLite's whole query runs here, so on a loaded machine it says what the query
+// costs where the wall time says what it waited.
+qint64 threadCpuMs()
+{
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return (qint64(u.ru_utime.tv_sec) + u.ru_stime.tv_sec) * 1000 + (qint64(u.ru_utime.tv_usec) + u.ru_stime.tv_usec) / 1000;
+}
 
 } // namespace
 
@@ -90,12 +101,14 @@ void TstHistoryBig::oneTopicMillionRows()
     HistoryRunner runner(m_configs.value(db));
     const HistoryRequest request{{QStringLiteral("lab/freezer/temp")}, {}, QStringLiteral("/temp"), T0,
                                  T0 + 2 * Rows * StepUs, 2000};
-    qint64 best = -1;
+    qint64 best = -1, bestCpu = -1;
     for (int run = 0; run < 4; ++run) {
         QElapsedTimer t;
         t.start();
+        const qint64 cpu0 = threadCpuMs();
         const HistoryResult r = runner.run(request);
         const qint64 ms = t.elapsed();
+        const qint64 cpu = threadCpuMs() - cpu0;
         QVERIFY2(r.ending == HistoryResult::Ending::Done, qPrintable(r.message));
         QCOMPARE(r.series.size(), 1);
         qint64 counted = 0;
@@ -104,9 +117,13 @@ void TstHistoryBig::oneTopicMillionRows()
         QCOMPARE(counted, Rows);
         if (run > 0 && (best < 0 || ms < best))
             best = ms;  // run 0 warms the caches
+        if (run > 0 && (bestCpu < 0 || cpu < bestCpu))
+            bestCpu = cpu;
     }
-    qInfo("history query, %s, one topic of 1,000,000 rows (2,000,000 in the range), 2,000 buckets: %lld ms",
-          qPrintable(db), best);
+    // For PostgreSQL the thread's CPU is only the client's (the server's backend and workers do the query).
+    qInfo("history query, %s, one topic of 1,000,000 rows (2,000,000 in the range), 2,000 buckets: %lld ms "
+          "(CPU of this thread: %lld ms)",
+          qPrintable(db), best, bestCpu);
 }
 
 QTEST_GUILESS_MAIN(TstHistoryBig)

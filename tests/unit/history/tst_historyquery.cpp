@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HistoryQuery's pure parts: the bucket width for a range, and an RFC 6901 pointer spelled as PostgreSQL's #> path
-// and as an SQLite JSON path (escapes ~0 ~1, quotes, array indexes); the request's mistakes as errors.
+// and as an SQLite JSON path (escapes ~0 ~1, quotes, array indexes); the request's mistakes as errors; PostgreSQL's
+// bucket by date_bin() only from version 14 on.
 #include "history/historyquery.h"
 
 #include <QTest>
@@ -18,6 +19,7 @@ private Q_SLOTS:
     void paths();
     void mistakes_data();
     void mistakes();
+    void bucketByServerVersion();
 };
 
 void TstHistoryQuery::bucketWidth_data()
@@ -89,6 +91,23 @@ void TstHistoryQuery::mistakes()
     // The same request made right is accepted.
     const HistoryRequest good{{QStringLiteral("a/+/b")}, {}, QStringLiteral("/v"), 1000, 2000, 100};
     QVERIFY(HistoryQuery::make(Config{}, good, HistoryQuery::Dialect::Sqlite).ok());
+}
+
+void TstHistoryQuery::bucketByServerVersion()
+{
+    // date_bin() from PostgreSQL 14 on; before it, and when the version is unknown, the form every version has.
+    const HistoryRequest request{{QStringLiteral("a")}, {}, QStringLiteral("/v"), 1000, 2000, 100};
+    const auto sql = [&](int version) {
+        const auto q = HistoryQuery::make(Config{}, request, HistoryQuery::Dialect::Postgres, version);
+        return q.ok() ? QString::fromUtf8(q.value().sql) : QString();
+    };
+    QVERIFY(sql(150020).contains(QLatin1String("date_bin($1")));
+    QVERIFY(sql(140000).contains(QLatin1String("date_bin($1")));
+    QVERIFY(!sql(130015).contains(QLatin1String("date_bin($1")));
+    QVERIFY(!sql(0).contains(QLatin1String("date_bin($1")));
+    QVERIFY(!sql(0).isEmpty());
+    for (const int version : {0, 150020})
+        QVERIFY2(!sql(version).contains(QLatin1String("${bucket")), qPrintable(sql(version)));
 }
 
 QTEST_GUILESS_MAIN(TstHistoryQuery)
