@@ -312,8 +312,9 @@ void MainWindow::createActions()
 
     m_engineToggle = new QAction(Icons::state(StatusLevel::Off), tr("Turn local engine &off…"), this);
     m_engineToggle->setObjectName(QStringLiteral("engineToggleAction"));
+    m_engineToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     m_engineToggle->setToolTip(tr("Stop ingesting on this computer without quitting (everything buffered is committed "
-                                  "first); the window keeps watching the remote instances"));
+                                  "first); the window keeps watching the remote instances (Ctrl+Shift+E)"));
     m_engineToggle->setVisible(m_host != nullptr);
     connect(m_engineToggle, &QAction::triggered, this, &MainWindow::toggleEngine);
 
@@ -623,9 +624,10 @@ void MainWindow::setLocalMode(LocalMode mode)
     m_engineToggle->setText(mode == LocalMode::EngineOff ? tr("Turn local engine &on") : tr("Turn local engine &off…"));
     m_engineToggle->setToolTip(mode == LocalMode::EngineOff
                                    ? tr("Start ingesting on this computer again with the current settings; the "
-                                        "counters go on from their totals")
+                                        "counters go on from their totals (Ctrl+Shift+E)")
                                    : tr("Stop ingesting on this computer without quitting (everything buffered is "
-                                        "committed first); the window keeps watching the remote instances"));
+                                        "committed first); the window keeps watching the remote instances "
+                                        "(Ctrl+Shift+E)"));
     m_instances->setLocalOff(mode == LocalMode::EngineOff);
     if (!engine && m_tabs->currentIndex() != InstancesTab)
         m_tabs->setCurrentIndex(InstancesTab);
