@@ -107,6 +107,7 @@ class TstEngineOff final : public QObject
 private Q_SLOTS:
     void initTestCase();
     void turnOffAndOnWithoutQuitting();
+    void turnOnThatCannotStartStaysOff();
 };
 
 void TstEngineOff::initTestCase()
@@ -256,6 +257,62 @@ void TstEngineOff::turnOffAndOnWithoutQuitting()
     QCOMPARE(outcome.unwritten, 0u);
 
     QVERIFY2(remoteProcess.stopCleanly(), qPrintable(remoteProcess.log().right(2000)));
+}
+
+void TstEngineOff::turnOnThatCannotStartStaysOff()
+{
+    // SQLite and the test broker; while off, another engine takes the spool directory (its lock), so turning on
+    // cannot start: the host stays off with the reason, the window stays a monitor only, the totals are untouched;
+    // once the other has gone, turning on works and the counters go on.
+    IOT_REQUIRE_SERVERS(srv);
+    QTemporaryDir dir(srv.tmp + QStringLiteral("/engineoff-XXXXXX"));
+    const QString tag = QStringLiteral("engineoff-lock-%1").arg(QRandomGenerator::global()->generate());
+    SubscriberSetup local;
+    local.postgres = false;
+    local.database = dir.filePath(QStringLiteral("r.sqlite"));
+    local.topic = tag + QStringLiteral("/#");
+    local.clientId = tag;
+    local.extraToml = QStringLiteral("\n[spool]\ndir = \"%1\"\n").arg(dir.filePath(QStringLiteral("spool")));
+    Engine engine(load(subscriberConfig(srv, local)));
+    Desktop desktop(engine);
+    QSignalSpy finished(&desktop, &Desktop::finished);
+    desktop.start();
+    MainWindow &window = desktop.window();
+    EngineHost &host = desktop.host();
+    QTRY_VERIFY_WITH_TIMEOUT(window.health()->mqttText().startsWith(QStringLiteral("Connected to ")), 15000);
+    QVERIFY(runSimulation(simulation(srv, tag, 200, 0)).allDelivered());
+    QTRY_COMPARE_WITH_TIMEOUT(host.snapshot().written, 200u, 20000);
+    QVERIFY(turnOffThroughTheWindow(window));
+    QTRY_VERIFY_WITH_TIMEOUT(host.isOff(), 20000);
+
+    SubscriberSetup other = local;
+    other.clientId = tag + QStringLiteral("-other");
+    auto holder = std::make_unique<Engine>(load(subscriberConfig(srv, other)));
+    QVERIFY(holder->start());
+    window.engineToggleAction()->trigger();
+    QVERIFY(host.isOff());
+    QCOMPARE(window.localMode(), MainWindow::LocalMode::EngineOff);
+    QVERIFY(!window.tabs()->isTabEnabled(0));
+    QCOMPARE(window.engineToggleAction()->text(), QStringLiteral("Turn local engine &on"));
+    QVERIFY(eventsContain(window, QStringLiteral("the local engine stays off")));
+    QCOMPARE(host.snapshot().written, 200u);
+    QCOMPARE(finished.count(), 0);
+
+    QSignalSpy holderStopped(holder.get(), &Engine::stopped);
+    holder->stop();
+    QVERIFY(holderStopped.wait(20000));
+    holder.reset();
+    window.engineToggleAction()->trigger();
+    QCOMPARE(host.state(), EngineHost::State::On);
+    QVERIFY(window.tabs()->isTabEnabled(0));
+    QTRY_VERIFY_WITH_TIMEOUT(window.health()->mqttText().startsWith(QStringLiteral("Connected to ")), 15000);
+    QVERIFY(runSimulation(simulation(srv, tag, 100, 0)).allDelivered());
+    QTRY_COMPARE_WITH_TIMEOUT(host.snapshot().written, 300u, 20000);
+    QCOMPARE(ReadingsProbe::sqlite(local.database).count(), qint64(300));
+
+    desktop.quit();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QCOMPARE(finished.at(0).at(0).value<RunOutcome>().ending, RunOutcome::Ending::Stopped);
 }
 
 int main(int argc, char *argv[])
