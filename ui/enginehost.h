@@ -52,6 +52,7 @@ public:
     void reconnectMqtt();
 
     enum class State { On, TurningOff, Off };
+    Q_ENUM(State)
     State state() const { return m_state; }
     /// Turned off by the operator (not while it is still committing: that is TurningOff).
     bool isOff() const { return m_state == State::Off; }

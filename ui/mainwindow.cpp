@@ -649,6 +649,10 @@ void MainWindow::toggleEngine()
         }
         return;
     }
+    if (m_host->isRestarting()) {
+        statusBar()->showMessage(tr("Applying new settings: turn the engine off once ingestion has restarted"), 8000);
+        return;
+    }
     if (m_host->state() != EngineHost::State::On || findChild<QMessageBox *>(QStringLiteral("turnOffConfirm")))
         return;
     auto *box = new QMessageBox(QMessageBox::Question, tr("Turn the local engine off"),
@@ -664,7 +668,7 @@ void MainWindow::toggleEngine()
     box->setAttribute(Qt::WA_DeleteOnClose);
     connect(box, &QMessageBox::buttonClicked, this, [this, box, off](QAbstractButton *clicked) {
         box->setObjectName(QString());   // closing: the next toggle may ask again
-        if (clicked != off || !m_host || m_host->state() != EngineHost::State::On)
+        if (clicked != off || !m_host || m_host->state() != EngineHost::State::On || m_host->isRestarting())
             return;
         m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Off,
                            tr("Local engine turned off: committing what is buffered, then disconnecting"));

@@ -53,6 +53,7 @@ public:
     /// What the window shows of this computer: its engine, no engine at all (--monitor-only), or an engine the
     /// operator turned off (it may be turned on again).
     enum class LocalMode { Engine, MonitorOnly, EngineOff };
+    Q_ENUM(LocalMode)
     LocalMode localMode() const { return m_mode; }
     /// Watches one more remote instance: its URL and name are remembered (QSettings), its token goes to the token
     /// store, never to QSettings. Returns the instance (owned by the Instances panel).
