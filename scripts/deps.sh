@@ -42,7 +42,8 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3 libqt6keychain1)
 # prometheus brings promtool; the tests start their own server (the package's service stays unused).
 # clang + libclang-rt-14-dev build the libFuzzer targets (scripts/fuzz.sh) that the test run includes.
 # lintian, desktop-file-utils and appstream check the packages that scripts/package.sh and the "package" tests make.
-# x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh.
+# x11-utils (xwininfo) and imagemagick (import, convert) capture the window for scripts/screenshot.sh; xdotool
+# presses its keys (IOT_SCREENSHOT_MODE=engineoff turns the local engine off through the window's own shortcut).
 # mmdebstrap makes the fresh Debian 12 roots of scripts/fresh-check.sh (ctest label "fresh", run by CI) and the
 # container base image where no image registry answers (scripts/container.sh).
 # prometheus-alertmanager: tst_alerts delivers alerts to its own one on loopback (the package's service stays unused).
@@ -50,7 +51,7 @@ runtime_pkgs=(mosquitto mosquitto-clients sqlite3 libqt6keychain1)
 # curl and python3 (JSON) query its Prometheus, and curl is the status API's watchers in bench/run.sh's w<N>
 # scenarios; python3-yaml reads the compose files (ctest container_files).
 test_pkgs=(postgresql postgresql-client xvfb xauth procps iproute2 prometheus clang libclang-rt-14-dev
-    lintian desktop-file-utils appstream x11-utils imagemagick mmdebstrap openssl
+    lintian desktop-file-utils appstream x11-utils imagemagick xdotool mmdebstrap openssl
     podman podman-compose runc curl python3 python3-yaml prometheus-alertmanager)
 
 mode=${1:---test}

@@ -11,7 +11,11 @@
 #   IOT_SCREENSHOT_SIZE=1424x912   screen size; a first-start window takes 90 % of it (1280x820 at most)
 #   IOT_SCREENSHOT_MODE=fleet      instead: two headless instances (each its own port and token, SQLite) and the
 #                                  window in --monitor-only watching both (Instances tab; tokens in the 0600 file)
-# Needs xvfb, xauth, x11-utils (xwininfo) and imagemagick (import, convert): scripts/deps.sh --test installs them.
+#   IOT_SCREENSHOT_MODE=engineoff  the same two instances watched by a window WITH a local engine (SQLite, topic
+#                                  lab/#), which is then turned off through its own shortcut and confirmation
+#                                  (Ctrl+Shift+E, Alt+T, pressed by xdotool): the window with the engine off
+# Needs xvfb, xauth, x11-utils (xwininfo), imagemagick (import, convert) and for engineoff xdotool:
+# scripts/deps.sh --test installs them.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +27,7 @@ tab=${IOT_SCREENSHOT_TAB:-0}
 size=${IOT_SCREENSHOT_SIZE:-1424x912}
 
 case "${1:-}" in
-    -h | --help) sed -n '3,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
 esac
 
 subscriber=$build_dir/app/iot-subscriber
@@ -31,7 +35,10 @@ simulator=$build_dir/tools/simulator/iot-simulate
 for tool in "$subscriber" "$simulator"; do
     [[ -x "$tool" ]] || { echo "screenshot.sh: $tool not built (scripts/build.sh)" >&2; exit 1; }
 done
-for cmd in Xvfb xwininfo import convert; do
+mode=${IOT_SCREENSHOT_MODE:-}
+tools=(Xvfb xwininfo import convert)
+[[ "$mode" != engineoff ]] || tools+=(xdotool)
+for cmd in "${tools[@]}"; do
     command -v "$cmd" >/dev/null || { echo "screenshot.sh: $cmd missing; run scripts/deps.sh --test" >&2; exit 1; }
 done
 
@@ -70,7 +77,7 @@ bash scripts/testenv/broker.sh start "$tmp/broker" "$port" >/dev/null
 export XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data XDG_CACHE_HOME=$tmp/cache
 mkdir -p "$XDG_CONFIG_HOME/iot-subscriber"
 printf '[ui]\ntab=%s\nchartWindowMinutes=1\ncloseAction=quit\n' "$tab" >"$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber.conf"
-if [[ "${IOT_SCREENSHOT_MODE:-}" == fleet ]]; then
+if [[ "$mode" == fleet || "$mode" == engineoff ]]; then
     # Two "servers" on this machine, each with its own observability port and token.
     obs=$((port + 1))
     settings=$XDG_CONFIG_HOME/iot-subscriber/iot-subscriber.conf
@@ -125,10 +132,46 @@ TOML
     "$simulator" --port "$port" --qos 1 --sensors 8 --rooms 2 --topic-prefix plant-south --rate 150 --quiet \
         >"$tmp/sim2.log" 2>&1 &
     pids+=($!)
-    # No session bus: the window keeps tokens in its 0600 file, which was written above.
-    env -u DBUS_SESSION_BUS_ADDRESS "$subscriber" --monitor-only >"$tmp/subscriber.log" 2>&1 &
-    pids+=($!)
-    sleep "$seconds"
+    if [[ "$mode" == fleet ]]; then
+        # No session bus: the window keeps tokens in its 0600 file, which was written above.
+        env -u DBUS_SESSION_BUS_ADDRESS "$subscriber" --monitor-only >"$tmp/subscriber.log" 2>&1 &
+        pids+=($!)
+        sleep "$seconds"
+    else
+        # This computer ingests lab/# for a while, then the operator turns its engine off from the window.
+        cat >"$tmp/config.toml" <<TOML
+[mqtt]
+host = "127.0.0.1"
+port = $port
+topic = "lab/#"
+qos = 1
+client_id = "iot-screenshot-local"
+
+[database]
+driver = "sqlite"
+path = "$tmp/readings.sqlite"
+
+[spool]
+dir = "$tmp/spool"
+
+[observability]
+prometheus_port = 0
+TOML
+        "$simulator" --port "$port" --qos 1 --sensors 6 --rooms 2 --topic-prefix lab --rate 100 --quiet \
+            >"$tmp/sim3.log" 2>&1 &
+        pids+=($!)
+        env -u DBUS_SESSION_BUS_ADDRESS "$subscriber" --config "$tmp/config.toml" >"$tmp/subscriber.log" 2>&1 &
+        pids+=($!)
+        sleep "$seconds"
+        wid=$(xwininfo -root -tree | awk '/"IoT Subscriber/ { print $1; exit }')
+        [[ -n "$wid" ]] || { echo "screenshot.sh: no IoT Subscriber window found" >&2; exit 1; }
+        xdotool windowfocus --sync "$wid" key ctrl+shift+e
+        sleep 1
+        xdotool key alt+t   # the confirmation's "Turn off"
+        sleep 3
+        grep -q "local engine off" "$tmp/subscriber.log" \
+            || { echo "screenshot.sh: the local engine did not turn off" >&2; exit 1; }
+    fi
 else
 cat >"$tmp/config.toml" <<TOML
 [mqtt]

@@ -34,6 +34,11 @@ Desktop::Desktop(Engine &engine, Observability *observability, EngineHost::Facto
     connect(m_host.get(), &EngineHost::fatalError, this, [this] { m_fatal = true; });
     // New settings applied: the engine that failed is gone.
     connect(m_host.get(), &EngineHost::restarted, this, [this] { m_fatal = false; });
+    // Turned on again by the operator: a new engine, the one that failed is gone as well.
+    connect(m_host.get(), &EngineHost::stateChanged, this, [this](EngineHost::State state) {
+        if (state == EngineHost::State::On)
+            m_fatal = false;
+    });
 }
 
 Desktop::Desktop(QObject *parent) : QObject(parent)

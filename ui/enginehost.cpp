@@ -100,17 +100,54 @@ void EngineHost::loadStoredTopics()
 void EngineHost::stop()
 {
     m_quitting = true;
-    if (m_restarting)
-        return;   // onStopped() finishes instead of starting the next engine
+    if (m_restarting || m_state == State::TurningOff)
+        return;   // onStopped() finishes instead of starting the next engine / going off
     if (m_engine->isRunning())
         m_engine->stop();
     else
         QTimer::singleShot(0, this, [this] { Q_EMIT finished(0); });
 }
 
+void EngineHost::turnOff()
+{
+    if (m_state != State::On || m_quitting || m_restarting)
+        return;
+    m_state = State::TurningOff;
+    log::get("app")->info("local engine turned off by the operator; committing what is buffered first");
+    Q_EMIT stateChanged(m_state);
+    if (m_engine->isRunning())
+        m_engine->stop();
+    else
+        QTimer::singleShot(0, this, [this] { onStopped(0); });
+}
+
+Status EngineHost::turnOn()
+{
+    if (m_state != State::Off || m_quitting)
+        return Ok{};
+    // A new engine, as a settings restart makes one: a stopped engine is not started again.
+    const Config current = config();
+    Engine *const old = m_engine;
+    disconnect(old, nullptr, this, nullptr);
+    m_owned.reset();
+    m_owned = m_factory(current);
+    prepare(m_owned.get());
+    connectTo(m_owned.get());
+    const Status st = start();
+    if (!st) {
+        // Stays off; the engine that did not start is replaced at the next attempt.
+        log::get("app")->warn("local engine stays off: {}", st.error().message);
+        return st;
+    }
+    m_state = State::On;
+    log::get("app")->info("local engine turned on by the operator");
+    Q_EMIT stateChanged(m_state);
+    return st;
+}
+
 void EngineHost::restart(const Config &config)
 {
-    if (m_quitting)
+    if (m_quitting || m_state != State::On)
         return;
     m_nextConfig = config;
     // The old secrets may still turn up in the old engine's last messages.
@@ -127,6 +164,20 @@ void EngineHost::restart(const Config &config)
 
 void EngineHost::onStopped(quint64 unwritten)
 {
+    if (m_state == State::TurningOff) {
+        // Its counters become the totals; while off, snapshot() is those totals.
+        m_base = withTotals(m_engine->snapshot());
+        m_base.inFlight = 0;
+        m_state = State::Off;
+        if (m_quitting) {
+            Q_EMIT finished(unwritten);
+            return;
+        }
+        log::get("app")->info("local engine off; {} messages could not be committed", unwritten);
+        Q_EMIT stateChanged(m_state);
+        Q_EMIT turnedOff(unwritten);
+        return;
+    }
     if (!m_restarting) {
         Q_EMIT finished(unwritten);
         return;
@@ -205,6 +256,8 @@ const Config &EngineHost::config() const
 
 EngineSnapshot EngineHost::snapshot() const
 {
+    if (m_state == State::Off)
+        return m_base;   // the stopped engine's counters are in it already
     return withTotals(m_engine->snapshot());
 }
 

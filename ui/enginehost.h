@@ -20,8 +20,9 @@ class TopicStats;
 
 /// Keeps the current Engine for the desktop and restarts it with a new Config without losing data: the old engine
 /// stops (which commits everything it buffered), then a new one starts. Re-emits the engine's signals so the window
-/// connects once, and adds up counters across restarts. Lives on the GUI thread; touches engines only through
-/// their public API.
+/// connects once, and adds up counters across restarts. The operator may also turn the engine off and on again
+/// without quitting (turnOff() / turnOn(): states On → TurningOff → Off → On); only stop() ends the run
+/// (finished()). Lives on the GUI thread; touches engines only through their public API.
 class EngineHost final : public QObject
 {
     Q_OBJECT
@@ -40,8 +41,21 @@ public:
     void stop();
     /// Stops the current engine (committing everything), then starts a new one with `config`.
     void restart(const Config &config);
+    /// The operator turns the engine off without quitting: it stops exactly as at a quit (commits everything it
+    /// buffered; what the database did not take stays in the spool), then the host is Off — no MQTT connection, no
+    /// writer — and emits turnedOff(), never finished(). Ignored unless On (and not restarting or quitting).
+    void turnOff();
+    /// Starts a new engine with the current configuration (as a settings restart does); counters go on from their
+    /// totals. The error (spool not openable, ...) is also emitted as errorOccurred(); the host stays Off then.
+    Status turnOn();
     void setPaused(bool paused);
     void reconnectMqtt();
+
+    enum class State { On, TurningOff, Off };
+    Q_ENUM(State)
+    State state() const { return m_state; }
+    /// Turned off by the operator (not while it is still committing: that is TurningOff).
+    bool isOff() const { return m_state == State::Off; }
 
     bool isRunning() const;
     bool isRestarting() const { return m_restarting; }
@@ -71,6 +85,11 @@ Q_SIGNALS:
     void engineCreated(iot::Engine *engine);
     /// The new configuration could not start; the previous one runs again.
     void restartFailed(const QString &reason);
+    /// turnOff() or turnOn() moved the host to another State (turnedOff() follows once the engine has stopped).
+    void stateChanged(iot::EngineHost::State state);
+    /// The engine the operator turned off has stopped; `unwritten` is what it could not commit (kept in the spool when
+    /// there is one; normally 0).
+    void turnedOff(quint64 unwritten);
     void finished(quint64 unwritten);
     /// Engine::alertChanged of the running engine.
     void alertChanged(const iot::AlertEvent &event);
@@ -99,6 +118,7 @@ private:
     bool m_restarting = false;
     bool m_quitting = false;
     bool m_paused = false;
+    State m_state = State::On;
 };
 
 } // namespace iot

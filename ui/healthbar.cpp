@@ -105,6 +105,17 @@ void HealthBar::setState(Row &row, const StatusView &view, const QString &what)
     row.words->setAccessibleName(what + QStringLiteral(": ") + view.words);
 }
 
+void HealthBar::renderOff(const EngineSnapshot &s, qint64 nowUs, qint64 launchedAtUs)
+{
+    render(s, nowUs, false, launchedAtUs);
+    setState(m_mqtt, {StatusLevel::Off, tr("Off: not connected (the local engine is turned off)"), {}}, tr("MQTT"));
+    setState(m_db, {StatusLevel::Off, tr("Off: everything buffered was committed"), {}}, tr("Database"));
+    setState(m_reading,
+             {StatusLevel::Off, tr("Local engine off: nothing is ingested on this computer"),
+              tr("Turned off in this window. Turn it on again with Ingestion → Turn local engine on.")},
+             tr("Reading"));
+}
+
 void HealthBar::render(const EngineSnapshot &s, qint64 nowUs, bool running, qint64 launchedAtUs)
 {
     const StatusView mqtt = StatusText::mqtt(s, nowUs, running);

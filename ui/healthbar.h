@@ -22,6 +22,8 @@ public:
     explicit HealthBar(QWidget *parent = nullptr);
 
     void render(const EngineSnapshot &s, qint64 nowUs, bool running, qint64 launchedAtUs);
+    /// The local engine turned off by the operator: a state, not a fault — grey, and words saying how to turn it on.
+    void renderOff(const EngineSnapshot &s, qint64 nowUs, qint64 launchedAtUs);
 
     QString mqttText() const;
     QString databaseText() const;

@@ -208,9 +208,18 @@ RemoteInstance::Health InstancesPanel::worstHealth() const
     return worst;
 }
 
+void InstancesPanel::setLocalOff(bool off)
+{
+    if (m_localOff == off)
+        return;
+    m_localOff = off;
+    refreshLocal();
+    Q_EMIT changed();
+}
+
 StatusLevel InstancesPanel::worstLevel() const
 {
-    StatusLevel worst = m_localPresent ? m_localLevel : StatusLevel::Ok;
+    StatusLevel worst = m_localPresent && !m_localOff ? m_localLevel : StatusLevel::Ok;
     for (const Row &row : m_rows) {
         const StatusLevel l = levelOf(row.remote->health());
         if (severity(l) > severity(worst))
@@ -244,6 +253,13 @@ void InstancesPanel::refreshLocal()
     c.written = qint64(m_local.written);
     c.deadPerMin = m_localRate.deadPerMin;
     c.problem = m_localLevel == StatusLevel::Ok ? QString() : m_localWords;
+    if (m_localOff) {
+        // The operator's choice, not a fault: sorts with the healthy rows.
+        c.health = QStringLiteral("off");
+        c.severity = severity(StatusLevel::Ok);
+        c.problem = tr("turned off in this window (Ingestion → Turn local engine on)");
+        c.writtenPerSec = 0;
+    }
     fill(r, c);
 }
 

@@ -48,6 +48,10 @@ public:
     void setLocal(bool present, const EngineSnapshot &s = {}, StatusLevel level = StatusLevel::Off,
                   const QString &words = {});
     bool hasLocal() const { return m_localPresent; }
+    /// This computer's engine turned off by the operator: its row says "off" and is no problem (worstLevel() leaves
+    /// it out), so the tray shows the remote instances' state.
+    void setLocalOff(bool off);
+    bool isLocalOff() const { return m_localOff; }
     /// The worst health of the remotes (unreachable counts as worst).
     RemoteInstance::Health worstHealth() const;
     /// The worst state of all (this computer and the remotes; unreachable counts as worst), as the tray shows it.
@@ -99,6 +103,7 @@ private:
     QTableWidget *m_table = nullptr;
     std::vector<Row> m_rows;
     bool m_localPresent = false;
+    bool m_localOff = false;
     EngineSnapshot m_local;
     StatusLevel m_localLevel = StatusLevel::Off;
     QString m_localWords;

@@ -101,7 +101,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent) : QMainWindow(parent),
     if (m_host)
         connectEngine();
     else
-        disableEngineParts();
+        setLocalMode(LocalMode::MonitorOnly);
     connectPanels();
     restoreLayout();
     restoreInstances();
@@ -215,6 +215,13 @@ void MainWindow::connectEngine()
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
     });
+    connect(&host, &EngineHost::stateChanged, this, &MainWindow::onEngineState);
+    connect(&host, &EngineHost::turnedOff, this, [this](quint64 unwritten) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), unwritten ? StatusLevel::Error : StatusLevel::Off,
+                           unwritten ? tr("Turned off; %1 messages could not be committed").arg(StatusText::count(unwritten))
+                                     : tr("Turned off; everything buffered was committed"));
+        statusBar()->showMessage(tr("Local engine off: nothing is ingested on this computer"), 8000);
+    });
     connect(&host, &EngineHost::fatalError, this, [this](const QString &message) {
         // The side that gave up: the MQTT source (a TLS file or certificate) or the writer (a schema conflict).
         const bool mqtt = m_host->snapshot().mqtt.state == MessageSource::State::Failed;
@@ -303,6 +310,14 @@ void MainWindow::createActions()
         dialog->open();
     });
 
+    m_engineToggle = new QAction(Icons::state(StatusLevel::Off), tr("Turn local engine &off…"), this);
+    m_engineToggle->setObjectName(QStringLiteral("engineToggleAction"));
+    m_engineToggle->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_engineToggle->setToolTip(tr("Stop ingesting on this computer without quitting (everything buffered is committed "
+                                  "first); the window keeps watching the remote instances (Ctrl+Shift+E)"));
+    m_engineToggle->setVisible(m_host != nullptr);
+    connect(m_engineToggle, &QAction::triggered, this, &MainWindow::toggleEngine);
+
     m_quit = new QAction(tr("&Quit"), this);
     m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quit->setToolTip(m_host ? tr("Stop ingesting (committing everything buffered) and quit") : tr("Quit"));
@@ -314,6 +329,7 @@ void MainWindow::createActions()
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     bar->addAction(m_pause);
     bar->addAction(m_reconnect);
+    bar->addAction(m_engineToggle);
     bar->addSeparator();
     bar->addAction(m_settings);
     bar->addSeparator();
@@ -330,6 +346,8 @@ void MainWindow::createMenus()
     QMenu *ingest = menuBar()->addMenu(tr("&Ingestion"));
     ingest->addAction(m_pause);
     ingest->addAction(m_reconnect);
+    ingest->addSeparator();
+    ingest->addAction(m_engineToggle);
 
     QMenu *instances = menuBar()->addMenu(tr("I&nstances"));
     instances->addAction(m_addInstance);
@@ -424,7 +442,10 @@ void MainWindow::render()
     const qint64 now = TimeFormat::nowUs();
     const EngineSnapshot &s = m_latest;
     const bool running = m_host->isRunning();
-    m_health->render(s, now, running, m_host->launchedAtUs());
+    if (m_host->isOff())
+        m_health->renderOff(s, now, m_host->launchedAtUs());
+    else
+        m_health->render(s, now, running, m_host->launchedAtUs());
     m_counters->render(s, m_host->commitLatency().percentiles(now), now);
     m_topics->refresh(now, graceUs());
     m_problems->flush(s.deadLettered);
@@ -448,6 +469,10 @@ void MainWindow::renderTitles(const EngineSnapshot &s)
     case StatusLevel::Busy: words = tr("connecting"); break;
     case StatusLevel::Off: words = m_host->isRestarting() ? tr("restarting") : tr("stopped"); break;
     }
+    if (m_host->isOff())
+        words = tr("local engine off");
+    else if (m_host->state() == EngineHost::State::TurningOff)
+        words = tr("turning the local engine off");
     setWindowTitle(tr("IoT Subscriber — %1").arg(words));
     m_localWords = words + QStringLiteral(" · ") + StatusText::rate(s.writtenPerSec)
         + tr(" written · %1 in flight").arg(StatusText::count(s.inFlight));
@@ -523,8 +548,10 @@ QWidget *MainWindow::createInstancesTab()
     });
     connect(m_instances, &InstancesPanel::localActivated, this, [this] {
         m_removeInstance->setEnabled(false);
-        m_noDetails->setText(tr("This computer: its engine's figures are in the Overview, Topics, Problems and "
-                                "Events tabs."));
+        m_noDetails->setText(m_mode == LocalMode::EngineOff
+                                 ? tr("This computer: its engine is turned off (Ingestion → Turn local engine on).")
+                                 : tr("This computer: its engine's figures are in the Overview, Topics, Problems and "
+                                      "Events tabs."));
         m_details->setCurrentWidget(m_noDetails);
     });
     connect(m_instances, &InstancesPanel::instanceRemoved, this, &MainWindow::forgetInstanceDetails);
@@ -566,20 +593,106 @@ void MainWindow::forgetInstanceDetails(RemoteInstance *instance)
     m_removeInstance->setEnabled(false);
 }
 
-void MainWindow::disableEngineParts()
+// ---- Engine or monitor only --------------------------------------------------------------------------------------
+// --monitor-only and an engine the operator turned off look the same in the window: the engine's tabs and controls
+// disabled with the reason in their tooltip, the Instances tab in front. Only the engine toggle differs (hidden
+// without an engine), the health bar (hidden without an engine; grey "off" words while off) and this computer's row
+// (absent; "off" and no problem while off, so the tray shows the remote instances' state).
+void MainWindow::setLocalMode(LocalMode mode)
 {
-    const QString reason = tr("No local engine: this window is a monitor only (--monitor-only). Watch instances in "
-                              "the Instances tab.");
+    m_mode = mode;
+    const bool engine = mode == LocalMode::Engine;
+    const QString reason = mode == LocalMode::MonitorOnly
+        ? tr("No local engine: this window is a monitor only (--monitor-only). Watch instances in the Instances tab.")
+        : mode == LocalMode::EngineOff
+        ? tr("The local engine is off (turned off in this window): nothing is ingested on this computer. Turn it on "
+             "with Ingestion → Turn local engine on; remote instances are in the Instances tab.")
+        : QString();
     for (int i = OverviewTab; i <= AlertsTab; ++i) {
-        m_tabs->setTabEnabled(i, false);
+        m_tabs->setTabEnabled(i, engine);
         m_tabs->setTabToolTip(i, reason);
     }
     for (QAction *a : {m_pause, m_reconnect, m_settings, m_charts->freezeAction()}) {
-        a->setEnabled(false);
-        a->setToolTip(reason);
+        if (!a->property("engineToolTip").isValid())
+            a->setProperty("engineToolTip", a->toolTip());
+        a->setEnabled(engine);
+        a->setToolTip(engine ? a->property("engineToolTip").toString() : reason);
     }
-    m_health->hide();   // it is the local pipeline's
-    m_statusConfig->setText(tr("Monitor only: no local engine"));
+    m_health->setVisible(mode != LocalMode::MonitorOnly);   // it is the local pipeline's
+    m_engineToggle->setVisible(mode != LocalMode::MonitorOnly);
+    m_engineToggle->setEnabled(true);
+    m_engineToggle->setText(mode == LocalMode::EngineOff ? tr("Turn local engine &on") : tr("Turn local engine &off…"));
+    m_engineToggle->setToolTip(mode == LocalMode::EngineOff
+                                   ? tr("Start ingesting on this computer again with the current settings; the "
+                                        "counters go on from their totals (Ctrl+Shift+E)")
+                                   : tr("Stop ingesting on this computer without quitting (everything buffered is "
+                                        "committed first); the window keeps watching the remote instances "
+                                        "(Ctrl+Shift+E)"));
+    m_instances->setLocalOff(mode == LocalMode::EngineOff);
+    if (!engine && m_tabs->currentIndex() != InstancesTab)
+        m_tabs->setCurrentIndex(InstancesTab);
+    if (mode == LocalMode::MonitorOnly)
+        m_statusConfig->setText(tr("Monitor only: no local engine"));
+}
+
+void MainWindow::toggleEngine()
+{
+    if (!m_host)
+        return;
+    if (m_host->isOff()) {
+        m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Busy,
+                           tr("Local engine turned on: connecting with the current settings"));
+        if (const Status st = m_host->turnOn(); !st) {
+            m_events->addEvent(TimeFormat::nowUs(), tr("Engine"), StatusLevel::Error,
+                               tr("Could not start (%1); the local engine stays off").arg(st.error().message));
+            statusBar()->showMessage(tr("The local engine could not start: %1").arg(st.error().message), 15000);
+        }
+        return;
+    }
+    if (m_host->isRestarting()) {
+        statusBar()->showMessage(tr("Applying new settings: turn the engine off once ingestion has restarted"), 8000);
+        return;
+    }
+    if (m_host->state() != EngineHost::State::On || findChild<QMessageBox *>(QStringLiteral("turnOffConfirm")))
+        return;
+    auto *box = new QMessageBox(QMessageBox::Question, tr("Turn the local engine off"),
+                                tr("Stop ingesting on this computer?"), QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("turnOffConfirm"));
+    box->setInformativeText(tr("Ingestion on this computer stops: everything buffered is committed first (what the "
+                               "database does not take stays in the spool), then the MQTT connection closes and new "
+                               "messages are not read here. The window stays open and keeps watching the remote "
+                               "instances. Turn the engine on again from the Ingestion menu."));
+    QPushButton *off = box->addButton(tr("&Turn off"), QMessageBox::DestructiveRole);
+    box->addButton(QMessageBox::Cancel);
+    box->setDefaultButton(QMessageBox::Cancel);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::buttonClicked, this, [this, box, off](QAbstractButton *clicked) {
+        box->setObjectName(QString());   // closing: the next toggle may ask again
+        if (clicked != off || !m_host || m_host->state() != EngineHost::State::On || m_host->isRestarting())
+            return;
+        m_events->addEvent(TimeFormat::nowUs(), tr("Operator"), StatusLevel::Off,
+                           tr("Local engine turned off: committing what is buffered, then disconnecting"));
+        m_host->turnOff();
+    });
+    box->open();
+}
+
+void MainWindow::onEngineState()
+{
+    switch (m_host->state()) {
+    case EngineHost::State::TurningOff:
+        m_engineToggle->setEnabled(false);
+        m_engineToggle->setText(tr("Turning local engine off…"));
+        statusBar()->showMessage(tr("Turning the local engine off: committing buffered messages…"));
+        break;
+    case EngineHost::State::Off: setLocalMode(LocalMode::EngineOff); break;
+    case EngineHost::State::On:
+        setLocalMode(LocalMode::Engine);
+        statusBar()->showMessage(tr("Local engine on: ingesting again"), 8000);
+        break;
+    }
+    m_latest = m_host->snapshot();
+    render();
 }
 
 RemoteInstance *MainWindow::addRemoteInstance(const QUrl &url, const QString &name, const QByteArray &token)
@@ -671,6 +784,13 @@ void MainWindow::renderFleet()
         m_tray->setState(worst, n ? fleet : tr("monitor only, no instances"));
         return;
     }
+    if (m_host->isOff()) {
+        // The operator's choice is no problem: the tray shows the remote instances (grey with none).
+        const QString words = n ? tr("local engine off · %1").arg(fleet) : tr("local engine off");
+        setWindowTitle(tr("IoT Subscriber — %1").arg(words));
+        m_tray->setState(n ? worst : StatusLevel::Off, words);
+        return;
+    }
     m_tray->setState(worst, fleet.isEmpty() ? m_localWords : m_localWords + QStringLiteral(" · ") + fleet);
 }
 
@@ -729,7 +849,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     }
     event->ignore();
     saveLayout();
-    if (!m_host) {   // nothing to keep running
+    if (!m_host || m_host->isOff()) {   // nothing to keep running
         Q_EMIT closeRequested();
         return;
     }

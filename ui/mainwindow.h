@@ -36,7 +36,9 @@ class TrayIcon;
 /// tabs; pause / reconnect / settings controls, tray and close behaviour; the Instances tab (the fleet view: this
 /// computer and the remote instances it watches). Everything is refreshed from engine snapshots at most 10 times a
 /// second, never per message. Without an EngineHost it is a monitor only (--monitor-only): the engine's tabs and
-/// controls are disabled with the reason, the Instances tab is all there is. Lives on the GUI thread.
+/// controls are disabled with the reason, the Instances tab is all there is. The operator can turn the local engine
+/// off (and on) from the running window: while off the window is a monitor only the same way (setLocalMode()), and
+/// remote instances keep being watched. Lives on the GUI thread.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -48,6 +50,11 @@ public:
     ~MainWindow() override;
 
     bool isMonitorOnly() const { return m_host == nullptr; }
+    /// What the window shows of this computer: its engine, no engine at all (--monitor-only), or an engine the
+    /// operator turned off (it may be turned on again).
+    enum class LocalMode { Engine, MonitorOnly, EngineOff };
+    Q_ENUM(LocalMode)
+    LocalMode localMode() const { return m_mode; }
     /// Watches one more remote instance: its URL and name are remembered (QSettings), its token goes to the token
     /// store, never to QSettings. Returns the instance (owned by the Instances panel).
     RemoteInstance *addRemoteInstance(const QUrl &url, const QString &name, const QByteArray &token);
@@ -81,6 +88,9 @@ public:
     QAction *pauseAction() const { return m_pause; }
     QAction *reconnectAction() const { return m_reconnect; }
     QAction *settingsAction() const { return m_settings; }
+    /// "Turn local engine off" / "on" (hidden in a monitor only). Turning off asks first: the dialog is a
+    /// QMessageBox named "turnOffConfirm", opened window-modal (not exec'd), so tests can answer it.
+    QAction *engineToggleAction() const { return m_engineToggle; }
     int renders() const { return m_renders; }
 
     static constexpr int MinRenderIntervalMs = 100;   // at most 10 refreshes a second
@@ -98,7 +108,11 @@ private:
 
     void createPanels();      // health bar, tabs and their panels
     QWidget *createInstancesTab();
-    void disableEngineParts();  // monitor only: the tabs and controls that need a local engine
+    /// The one switch between "engine" and "monitor only" (no engine, or the engine turned off): the tabs and
+    /// controls that need a local engine, the health bar, the status line and this computer's row.
+    void setLocalMode(LocalMode mode);
+    void toggleEngine();      // the engine toggle: asks, then turns off; or turns on
+    void onEngineState();     // the host's state moved (turning off, off, on)
     void saveInstances();
     void restoreInstances();
     void renderFleet();       // this computer's row and the tray (the worst state of all)
@@ -144,6 +158,8 @@ private:
     QAction *m_reconnect = nullptr;
     QAction *m_settings = nullptr;
     QAction *m_quit = nullptr;
+    QAction *m_engineToggle = nullptr;
+    LocalMode m_mode = LocalMode::Engine;
     QTimer m_renderTimer;    // runs a pending render once the 100 ms since the last have passed
     QTimer m_idleTimer;      // renders once a second when no snapshots arrive (engine stopped)
     EngineSnapshot m_latest;
