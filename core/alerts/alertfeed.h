@@ -3,6 +3,7 @@
 
 #include "config/config.h"
 #include "mapping/jsonpointer.h"
+#include "pipeline/payloadcheck.h"
 
 #include <QByteArrayView>
 #include <QString>
@@ -43,7 +44,11 @@ public:
     explicit AlertFeed(const QList<AlertRule> &rules, std::size_t maxSlots = 200000,
                        std::size_t maxCachedTopics = 100000);
 
-    void offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs);
+    /// With `check` (the Batcher's, configured as the writer's), the payload is validated in the same walk that
+    /// reads the fields: true when it passed, and the writer need not walk it again (Batch::Entry::checked). A
+    /// payload that fails gives its fields no values (counted unreadable; staleness rules still see the message).
+    /// Without `check` the fields are read by JsonPointer alone and the result is false.
+    bool offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs, const PayloadCheck *check = nullptr);
     /// The folded values since the last call, in order of their first message.
     std::vector<Sample> take();
 
@@ -88,13 +93,14 @@ private:
         std::vector<std::pair<int, int>> rules;  // (rule, fold) per matching rule, for take()
         std::vector<QByteArrayView> scanKeys;     // the one-level fields' member names (into m_keys), read in one walk
         std::vector<int> scanIndex;               // per value fold: its index in scanKeys, or -1 (resolve() alone)
+        QString name;            // the topic, converted once for take()'s samples (not at every evaluation)
         bool stale = false;      // the last fold is the staleness fold
         bool matched = false;    // some rule matches (its values are dropped when `rules` is empty: no room was left)
     };
     using Cache = std::unordered_map<std::string, TopicEntry, Hash, std::equal_to<>>;
 
     TopicEntry entryFor(QByteArrayView topic);
-    void fold(TopicEntry &entry, QByteArrayView payload, qint64 us);
+    bool fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check);
     static void add(Fold &f, double value, qint64 us);
 
     std::vector<RuleTap> m_taps;        // index = rule index
@@ -104,6 +110,7 @@ private:
     // Per message: scratch for that walk.
     std::vector<JsonPointer::Result> m_scanResults;
     std::vector<QByteArrayView> m_scanValues;
+    std::vector<std::uint8_t> m_scanSeen;
     std::size_t m_maxSlots;
     std::size_t m_maxCached;
     std::mutex m_mutex;                 // guards m_cache and m_slots (offer vs take)

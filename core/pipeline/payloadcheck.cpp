@@ -69,6 +69,8 @@ struct Scanner
     std::size_t n;
     std::size_t pos = 0;
     PayloadCheckResult err;
+    PayloadMembers *members = nullptr;   // document<true>: the top-level members wanted
+    bool escaped = false;                // string() saw a backslash (read for keys only)
 
     bool fail(PayloadVerdict v, const char *detail)
     {
@@ -121,6 +123,7 @@ struct Scanner
                 continue;
             }
             ++pos;
+            escaped = true;
             if (pos >= n)
                 break;
             const unsigned char e = s[pos++];
@@ -269,11 +272,63 @@ struct Scanner
         return true;
     }
 
+    // A top-level member's key [keyAt, keyAt + keySize) and its value's text [valueAt, pos): compared with the
+    // wanted keys (document<true> only).
+    std::size_t keyAt = 0, keySize = 0, valueAt = 0;
+    bool keyEscaped = false;
+    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes (keys of 64 bytes or more compared always)
+    void member()
+    {
+        PayloadMembers &m = *members;
+        if (keyEscaped) {
+            m.escapedKey = true;
+            return;
+        }
+        if (keySize < 64 && !(lengths >> keySize & 1))
+            return;
+        for (std::size_t k = 0; k < m.n; ++k) {
+            if (std::size_t(m.keys[k].size()) != keySize || std::memcmp(m.keys[k].data(), s + keyAt, keySize) != 0)
+                continue;
+            if (m.seen[k] < 2)
+                ++m.seen[k];
+            m.values[k] = QByteArrayView(reinterpret_cast<const char *>(s + valueAt),
+                                         static_cast<qsizetype>(pos - valueAt));
+        }
+    }
+    // memberKey() at the top level: the key's place and whether it has escapes remembered for member().
+    bool topKey()
+    {
+        if (peek() != '"')
+            return fail(PayloadVerdict::InvalidJson, "expected a string key");
+        keyAt = pos + 1;
+        escaped = false;
+        if (!string())
+            return false;
+        keySize = pos - 1 - keyAt;
+        keyEscaped = escaped;
+        skipWs();
+        if (peek() != ':')
+            return fail(PayloadVerdict::InvalidJson, "expected ':'");
+        ++pos;
+        skipWs();
+        valueAt = pos;
+        return true;
+    }
+
+    template <bool Capture>
     bool document(int maxDepth)
     {
         std::uint64_t objectBits = 0;  // bit d set: container at depth d is an object
         int depth = 0;
         skipWs();
+        if constexpr (Capture) {
+            members->object = peek() == '{';
+            for (std::size_t k = 0; k < members->n; ++k) {
+                members->seen[k] = 0;
+                if (members->keys[k].size() < 64)
+                    lengths |= std::uint64_t(1) << members->keys[k].size();
+            }
+        }
         for (;;) {
             // Expecting a value.
             const unsigned char c = peek();
@@ -289,14 +344,24 @@ struct Scanner
                     ++pos;
                     --depth;
                 } else {
-                    if (isObject && !memberKey())
-                        return false;
+                    if (isObject) {
+                        if constexpr (Capture) {
+                            if (depth == 1 ? !topKey() : !memberKey())
+                                return false;
+                        } else if (!memberKey()) {
+                            return false;
+                        }
+                    }
                     continue;
                 }
             } else if (!scalar()) {
                 return false;
             }
             // After a value: close containers or move to the next element.
+            if constexpr (Capture) {
+                if (depth == 1 && members->object)
+                    member();
+            }
             for (;;) {
                 skipWs();
                 if (depth == 0)
@@ -306,13 +371,23 @@ struct Scanner
                 if (d == ',') {
                     ++pos;
                     skipWs();
-                    if (inObject && !memberKey())
-                        return false;
+                    if (inObject) {
+                        if constexpr (Capture) {
+                            if (depth == 1 ? !topKey() : !memberKey())
+                                return false;
+                        } else if (!memberKey()) {
+                            return false;
+                        }
+                    }
                     break;
                 }
                 if (d == (inObject ? '}' : ']')) {
                     ++pos;
                     --depth;
+                    if constexpr (Capture) {
+                        if (depth == 1 && members->object)
+                            member();   // a container that was a top-level member's value
+                    }
                     continue;
                 }
                 return fail(PayloadVerdict::InvalidJson, inObject ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -331,7 +406,23 @@ PayloadCheck::PayloadCheck(std::size_t maxBytes, int maxDepth)
 
 PayloadCheckResult PayloadCheck::check(QByteArrayView payload) const
 {
+    return run(payload, nullptr);
+}
+
+PayloadCheckResult PayloadCheck::check(QByteArrayView payload, PayloadMembers &members) const
+{
+    return run(payload, &members);
+}
+
+PayloadCheckResult PayloadCheck::run(QByteArrayView payload, PayloadMembers *members) const
+{
     PayloadCheckResult r;
+    if (members) {
+        members->object = false;
+        members->escapedKey = false;
+        for (std::size_t k = 0; k < members->n; ++k)
+            members->seen[k] = 0;
+    }
     const auto n = static_cast<std::size_t>(payload.size());
     if (n == 0) {
         r.verdict = PayloadVerdict::Empty;
@@ -353,8 +444,8 @@ PayloadCheckResult PayloadCheck::check(QByteArrayView payload) const
         r.detail = isNul ? "NUL byte" : "invalid UTF-8 sequence";
         return r;
     }
-    Scanner sc{bytes, n, 0, {}};
-    if (!sc.document(m_maxDepth))
+    Scanner sc{bytes, n, 0, {}, members};
+    if (!(members ? sc.document<true>(m_maxDepth) : sc.document<false>(m_maxDepth)))
         return sc.err;
     return r;
 }
