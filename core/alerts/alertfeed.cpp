@@ -259,9 +259,17 @@ std::vector<AlertFeed::Sample> AlertFeed::take()
                 s.count = 0;
         }
     }
-    // In time order, so the evaluator sees topics' changes as they happened.
-    std::sort(out.begin(), out.end(), [](const Sample &a, const Sample &b) { return a.firstUs < b.firstUs; });
-    return out;
+    // In time order, so the evaluator sees topics' changes as they happened. Sorted as (time, index) pairs and then
+    // moved into place once: swapping whole samples (a QString each) was most of take()'s cost.
+    std::vector<std::pair<qint64, std::uint32_t>> order(out.size());
+    for (std::size_t i = 0; i < out.size(); ++i)
+        order[i] = {out[i].firstUs, std::uint32_t(i)};
+    std::sort(order.begin(), order.end());
+    std::vector<Sample> sorted;
+    sorted.reserve(out.size());
+    for (const auto &[us, i] : order)
+        sorted.push_back(std::move(out[i]));
+    return sorted;
 }
 
 } // namespace iot

@@ -276,6 +276,7 @@ struct Scanner
     // wanted keys (document<true> only).
     std::size_t keyAt = 0, keySize = 0, valueAt = 0;
     bool keyEscaped = false;
+    bool keyWanted = false;      // the current top-level key may be one of them: member() after its value
     std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes (keys of 64 bytes or more compared always)
     void member()
     {
@@ -284,8 +285,6 @@ struct Scanner
             m.escapedKey = true;
             return;
         }
-        if (keySize < 64 && !(lengths >> keySize & 1))
-            return;
         for (std::size_t k = 0; k < m.n; ++k) {
             if (std::size_t(m.keys[k].size()) != keySize || std::memcmp(m.keys[k].data(), s + keyAt, keySize) != 0)
                 continue;
@@ -306,6 +305,7 @@ struct Scanner
             return false;
         keySize = pos - 1 - keyAt;
         keyEscaped = escaped;
+        keyWanted = escaped || keySize >= 64 || (lengths >> keySize & 1);
         skipWs();
         if (peek() != ':')
             return fail(PayloadVerdict::InvalidJson, "expected ':'");
@@ -359,7 +359,7 @@ struct Scanner
             }
             // After a value: close containers or move to the next element.
             if constexpr (Capture) {
-                if (depth == 1 && members->object)
+                if (depth == 1 && keyWanted && members->object)
                     member();
             }
             for (;;) {
@@ -385,7 +385,7 @@ struct Scanner
                     ++pos;
                     --depth;
                     if constexpr (Capture) {
-                        if (depth == 1 && members->object)
+                        if (depth == 1 && keyWanted && members->object)
                             member();   // a container that was a top-level member's value
                     }
                     continue;
