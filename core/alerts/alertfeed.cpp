@@ -194,8 +194,9 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
             } else if (p < 0) {
                 ok = parseNumber(payload, value);
             } else if (k >= 0 && scanned) {
+                const QByteArrayView text = m_scanValues[std::size_t(k)];
                 ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found
-                    && parseNumber(m_scanValues[std::size_t(k)], value);
+                    && (parseSimpleDecimal(text, value) || parseNumber(text, value));
             } else {
                 QByteArrayView text;
                 ok = m_pointers[std::size_t(p)].resolve(payload, text) == JsonPointer::Result::Found

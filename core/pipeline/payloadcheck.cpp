@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline/payloadcheck.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -273,11 +274,10 @@ struct Scanner
     }
 
     // A top-level member's key [keyAt, keyAt + keySize) and its value's text [valueAt, pos): compared with the
-    // wanted keys (document<true> only).
+    // wanted keys (document<true> only), and only for a key that may be one of them (kept when wanted).
     std::size_t keyAt = 0, keySize = 0, valueAt = 0;
     bool keyEscaped = false;
-    bool keyWanted = false;      // the current top-level key may be one of them: member() after its value
-    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes (keys of 64 bytes or more compared always)
+    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes; bit 63: of 63 bytes or more
     void member()
     {
         PayloadMembers &m = *members;
@@ -294,24 +294,29 @@ struct Scanner
                                          static_cast<qsizetype>(pos - valueAt));
         }
     }
-    // memberKey() at the top level: the key's place and whether it has escapes remembered for member().
-    bool topKey()
+    // memberKey() at the top level; `wanted`: the key may be one of them (member() after its value).
+    bool topKey(bool &wanted)
     {
         if (peek() != '"')
             return fail(PayloadVerdict::InvalidJson, "expected a string key");
-        keyAt = pos + 1;
+        const std::size_t at = pos + 1;
         escaped = false;
         if (!string())
             return false;
-        keySize = pos - 1 - keyAt;
-        keyEscaped = escaped;
-        keyWanted = escaped || keySize >= 64 || (lengths >> keySize & 1);
+        const std::size_t size = pos - 1 - at;
+        wanted = escaped || (lengths >> (size < 63 ? size : 63) & 1);
+        if (wanted) {
+            keyAt = at;
+            keySize = size;
+            keyEscaped = escaped;
+        }
         skipWs();
         if (peek() != ':')
             return fail(PayloadVerdict::InvalidJson, "expected ':'");
         ++pos;
         skipWs();
-        valueAt = pos;
+        if (wanted)
+            valueAt = pos;
         return true;
     }
 
@@ -320,13 +325,15 @@ struct Scanner
     {
         std::uint64_t objectBits = 0;  // bit d set: container at depth d is an object
         int depth = 0;
+        // The current top-level key may be a wanted one. Only topKey() sets it, at depth 1 of an object: the
+        // top-level object's members (a top-level array's depth 1 has no keys).
+        [[maybe_unused]] bool wanted = false;
         skipWs();
         if constexpr (Capture) {
             members->object = peek() == '{';
             for (std::size_t k = 0; k < members->n; ++k) {
                 members->seen[k] = 0;
-                if (members->keys[k].size() < 64)
-                    lengths |= std::uint64_t(1) << members->keys[k].size();
+                lengths |= std::uint64_t(1) << std::min<std::size_t>(std::size_t(members->keys[k].size()), 63);
             }
         }
         for (;;) {
@@ -346,7 +353,7 @@ struct Scanner
                 } else {
                     if (isObject) {
                         if constexpr (Capture) {
-                            if (depth == 1 ? !topKey() : !memberKey())
+                            if (depth == 1 ? !topKey(wanted) : !memberKey())
                                 return false;
                         } else if (!memberKey()) {
                             return false;
@@ -359,7 +366,7 @@ struct Scanner
             }
             // After a value: close containers or move to the next element.
             if constexpr (Capture) {
-                if (depth == 1 && keyWanted && members->object)
+                if (wanted && depth == 1)
                     member();
             }
             for (;;) {
@@ -373,7 +380,7 @@ struct Scanner
                     skipWs();
                     if (inObject) {
                         if constexpr (Capture) {
-                            if (depth == 1 ? !topKey() : !memberKey())
+                            if (depth == 1 ? !topKey(wanted) : !memberKey())
                                 return false;
                         } else if (!memberKey()) {
                             return false;
@@ -385,7 +392,7 @@ struct Scanner
                     ++pos;
                     --depth;
                     if constexpr (Capture) {
-                        if (depth == 1 && keyWanted && members->object)
+                        if (wanted && depth == 1)
                             member();   // a container that was a top-level member's value
                     }
                     continue;
