@@ -167,15 +167,15 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
         // the writer —; the rest (deeper pointers, the whole payload, a top-level array) one by one.
         bool scanned = true;
         bool valid = true;
+        bool seenInCheck = false;
         if (check) {
             PayloadMembers members{entry.scanKeys.data(), entry.scanKeys.size(), m_scanSeen.data(),
                                    m_scanValues.data()};
             valid = verified = check->check(payload, members).ok();
             if (verified && members.object) {
-                for (std::size_t k = 0; k < entry.scanKeys.size(); ++k)
-                    m_scanResults[k] = members.escapedKey || m_scanSeen[k] > 1 ? JsonPointer::Result::Unsure
-                        : m_scanSeen[k] == 1                                 ? JsonPointer::Result::Found
-                                                                             : JsonPointer::Result::Missing;
+                seenInCheck = true;   // m_scanSeen: 1 found, 0 missing, 2 (or an escaped key) unsure
+                if (members.escapedKey)
+                    std::fill(m_scanSeen.begin(), m_scanSeen.end(), std::uint8_t(2));
             } else if (verified && !entry.scanKeys.empty()) {
                 scanned = JsonPointer::resolveMembers(payload, entry.scanKeys.data(), entry.scanKeys.size(),
                                                       m_scanResults.data(), m_scanValues.data());
@@ -193,6 +193,9 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
                 ok = false;   // the writer dead-letters it: its values are not the sensor's
             } else if (p < 0) {
                 ok = parseNumber(payload, value);
+            } else if (k >= 0 && seenInCheck) {
+                const QByteArrayView text = m_scanValues[std::size_t(k)];
+                ok = m_scanSeen[std::size_t(k)] == 1 && (parseSimpleDecimal(text, value) || parseNumber(text, value));
             } else if (k >= 0 && scanned) {
                 const QByteArrayView text = m_scanValues[std::size_t(k)];
                 ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found

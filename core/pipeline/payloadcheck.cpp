@@ -277,7 +277,7 @@ struct Scanner
     // wanted keys (document<true> only), and only for a key that may be one of them (kept when wanted).
     std::size_t keyAt = 0, keySize = 0, valueAt = 0;
     bool keyEscaped = false;
-    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes; bit 63: of 63 bytes or more
+    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes, modulo 64
     void member()
     {
         PayloadMembers &m = *members;
@@ -304,7 +304,8 @@ struct Scanner
         if (!string())
             return false;
         const std::size_t size = pos - 1 - at;
-        wanted = escaped || (lengths >> (size < 63 ? size : 63) & 1);
+        // Branch-free: the length's bit (modulo 64: a long key only costs member() a compare) or an escape.
+        wanted = ((unsigned(lengths >> (size & 63)) & 1U) | unsigned(escaped)) != 0;
         if (wanted) {
             keyAt = at;
             keySize = size;
@@ -333,7 +334,7 @@ struct Scanner
             members->object = peek() == '{';
             for (std::size_t k = 0; k < members->n; ++k) {
                 members->seen[k] = 0;
-                lengths |= std::uint64_t(1) << std::min<std::size_t>(std::size_t(members->keys[k].size()), 63);
+                lengths |= std::uint64_t(1) << (std::size_t(members->keys[k].size()) & 63);
             }
         }
         for (;;) {
