@@ -615,7 +615,8 @@ void TstPayloadCheck::members_data()
     QTest::newRow("empty containers") << QByteArray(R"({"temp":{},"x":[]})")
                                       << QByteArray("temp=found:{} hum=missing x=found:[]");
     QTest::newRow("a string holding a key and a number")
-        << QByteArray(R"({"note":"\"temp\":5,","temp":"21.5"})") << QByteArray("temp=found:\"21.5\" hum=missing x=missing");
+        << QByteArray(R"({"note":"\"temp\":5,","temp":"21.5"})")
+        << QByteArray("temp=found:\"21.5\" hum=missing x=missing");
     QTest::newRow("duplicate key: unsure") << QByteArray(R"({"temp":1,"temp":2})")
                                            << QByteArray("temp=unsure hum=missing x=missing");
     QTest::newRow("escaped key: unsure, it may spell one")
