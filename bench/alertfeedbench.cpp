@@ -2,7 +2,8 @@
 // What the alerts cost the ingest thread per message, in-process: AlertFeed::offer() over the benchmark's topics
 // and payloads (sensors/lab-<room>/s-<n>, {"sensor":..,"seq":..,"ts":..,"temperature":..,"humidity":..}) with
 // bench/run.sh's 100 rules (15 matching each message) and with none matching, plus the main thread's take() + evaluation once per
-// simulated second. Prints ns per message; no pass/fail (docs/benchmarks.md).
+// simulated second; then the same with the writer's PayloadCheck run in the feed's walk (as the Batcher does with
+// alerts) against that check alone. Prints ns per message; no pass/fail (docs/benchmarks.md).
 //
 //   iot-bench-alertfeed [messages, default 2000000] [topics, default 100]
 #include "alerts/alertengine.h"
@@ -61,7 +62,7 @@ QList<AlertRule> benchRules(bool matching)
 }
 
 double run(const QList<AlertRule> &rules, long messages, int topics, const std::vector<QByteArray> &topicNames,
-           const std::vector<QByteArray> &payloads)
+           const std::vector<QByteArray> &payloads, const PayloadCheck *check = nullptr)
 {
     AlertFeed feed(rules);
     AlertEvaluator evaluator(rules, 10000);
@@ -71,7 +72,11 @@ double run(const QList<AlertRule> &rules, long messages, int topics, const std::
     qint64 us = 1'000'000'000'000;
     for (long i = 0; i < messages; ++i) {
         const auto t = std::size_t(i % topics);
-        feed.offer(topicNames[t], payloads[std::size_t(i % long(payloads.size()))], us + i * 10);
+        if (!feed.offer(topicNames[t], payloads[std::size_t(i % long(payloads.size()))], us + i * 10, check)
+            && check) {
+            std::fprintf(stderr, "a benchmark payload failed the check\n");
+            std::exit(1);
+        }
         if (i % PerSecond == PerSecond - 1) {
             AlertEngine::apply(evaluator, feed.take());
             evaluator.evaluate(us + i * 10, {});
@@ -99,10 +104,17 @@ int main(int argc, char **argv)
     const double none = run({}, messages, topics, topicNames, payloads);
     const double unmatched = run(benchRules(false), messages, topics, topicNames, payloads);
     const double matched = run(benchRules(true), messages, topics, topicNames, payloads);
+    // With the writer's PayloadCheck run in the same walk (Batcher with alerts): the check alone is what the
+    // writer no longer does, so the alerts' own cost is the difference of these two.
+    const PayloadCheck check;
+    const double checkOnly = run({}, messages, topics, topicNames, payloads, &check);
+    const double matchedChecked = run(benchRules(true), messages, topics, topicNames, payloads, &check);
     std::printf("alert feed, %ld messages over %d topics (ns per message, ingest thread + evaluation):\n", messages,
                 topics);
     std::printf("  no rules:                                   %7.1f\n", none);
     std::printf("  100 rules, none matching these topics:      %7.1f\n", unmatched);
     std::printf("  100 rules, 10 value + 5 staleness matching: %7.1f\n", matched);
+    std::printf("  payload check alone (no rules):             %7.1f\n", checkOnly);
+    std::printf("  100 rules matching, fields read in check:   %7.1f\n", matchedChecked);
     return 0;
 }

@@ -190,7 +190,7 @@ Status Engine::start()
                              &d->queue, &d->counters, wake,
                              d->spool.get(), d->config.spool.syncIntervalMs);
     if (d->alerts)
-        d->batcher->setAlertFeed(d->alerts->feed());
+        d->batcher->setAlertFeed(d->alerts->feed(), PayloadCheck(static_cast<std::size_t>(sub.maxPayloadBytes)));
     d->batcher->moveToThread(&d->ingestThread);
 
     d->connectWorkers();

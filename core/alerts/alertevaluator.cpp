@@ -117,8 +117,9 @@ void AlertEvaluator::addValue(int rule, const QString &topic, double value, qint
     const AlertRule &r = m_rules.at(rule);
     // The common case, a fine value of a topic that is fine: nothing to do and no state to create (one lookup, not
     // an insert and a remove per folded sample).
-    if (!violates(r, value) && !m_instances[std::size_t(rule)].contains(topic))
-        return;
+    if (!violates(r, value)
+        && (m_instances[std::size_t(rule)].isEmpty() || !m_instances[std::size_t(rule)].contains(topic)))
+        return;   // isEmpty() first: no hash of the topic while none of the rule's topics is in trouble
     Instance *in = instance(rule, topic);
     if (!in)
         return;

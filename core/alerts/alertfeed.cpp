@@ -46,6 +46,8 @@ AlertFeed::TopicEntry AlertFeed::entryFor(QByteArrayView topic)
         if (!m_taps[i].filter.isEmpty() && TopicFilters::matches(m_taps[i].filter, text))
             matching.push_back(int(i));
     entry.matched = !matching.empty();
+    if (entry.matched)
+        entry.name = text;
     // All of a topic's rules or none: a topic either has its values or has them counted as dropped.
     if (matching.empty() || m_slots + matching.size() > m_maxSlots)
         return entry;
@@ -74,6 +76,7 @@ AlertFeed::TopicEntry AlertFeed::entryFor(QByteArrayView topic)
     if (m_scanResults.size() < entry.scanKeys.size()) {
         m_scanResults.resize(entry.scanKeys.size());
         m_scanValues.resize(entry.scanKeys.size());
+        m_scanSeen.resize(entry.scanKeys.size());
     }
     for (const int rule : matching) {
         if (!m_taps[std::size_t(rule)].stale)
@@ -155,25 +158,48 @@ void AlertFeed::add(Fold &f, double value, qint64 us)
     ++f.count;
 }
 
-void AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us)
+bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check)
 {
     const std::size_t n = entry.fields.size();
+    bool verified = false;
     if (n > 0) {
-        // One walk of the payload for all the one-level fields; the rest (deeper pointers, the whole payload, a
-        // top-level array) one by one.
-        const bool scanned = entry.scanKeys.empty()
-            || JsonPointer::resolveMembers(payload, entry.scanKeys.data(), entry.scanKeys.size(),
-                                           m_scanResults.data(), m_scanValues.data());
+        // One walk of the payload for all the one-level fields — with `check` the same walk that validates it for
+        // the writer —; the rest (deeper pointers, the whole payload, a top-level array) one by one.
+        bool scanned = true;
+        bool valid = true;
+        bool seenInCheck = false;
+        if (check) {
+            PayloadMembers members{entry.scanKeys.data(), entry.scanKeys.size(), m_scanSeen.data(),
+                                   m_scanValues.data()};
+            valid = verified = check->check(payload, members).ok();
+            if (verified && members.object) {
+                seenInCheck = true;   // m_scanSeen: 1 found, 0 missing, 2 (or an escaped key) unsure
+                if (members.escapedKey)
+                    std::fill(m_scanSeen.begin(), m_scanSeen.end(), std::uint8_t(2));
+            } else if (verified && !entry.scanKeys.empty()) {
+                scanned = JsonPointer::resolveMembers(payload, entry.scanKeys.data(), entry.scanKeys.size(),
+                                                      m_scanResults.data(), m_scanValues.data());
+            }
+        } else if (!entry.scanKeys.empty()) {
+            scanned = JsonPointer::resolveMembers(payload, entry.scanKeys.data(), entry.scanKeys.size(),
+                                                  m_scanResults.data(), m_scanValues.data());
+        }
         for (std::size_t f = 0; f < n; ++f) {
             const int p = entry.fields[f];
             const int k = entry.scanIndex[f];
             double value = 0;
             bool ok = false;
-            if (p < 0) {
+            if (!valid) {
+                ok = false;   // the writer dead-letters it: its values are not the sensor's
+            } else if (p < 0) {
                 ok = parseNumber(payload, value);
+            } else if (k >= 0 && seenInCheck) {
+                const QByteArrayView text = m_scanValues[std::size_t(k)];
+                ok = m_scanSeen[std::size_t(k)] == 1 && (parseSimpleDecimal(text, value) || parseNumber(text, value));
             } else if (k >= 0 && scanned) {
+                const QByteArrayView text = m_scanValues[std::size_t(k)];
                 ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found
-                    && parseNumber(m_scanValues[std::size_t(k)], value);
+                    && (parseSimpleDecimal(text, value) || parseNumber(text, value));
             } else {
                 QByteArrayView text;
                 ok = m_pointers[std::size_t(p)].resolve(payload, text) == JsonPointer::Result::Found
@@ -184,32 +210,39 @@ void AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us)
             else
                 m_unreadable.fetch_add(quint64(entry.foldRules[f]), std::memory_order_relaxed);
         }
+    } else if (check) {
+        verified = check->check(payload).ok();
     }
     if (entry.stale)
         add(entry.folds.back(), 0, us);
+    return verified;
 }
 
-void AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs)
+bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs, const PayloadCheck *check)
 {
     const std::string_view key(topic.data(), std::size_t(topic.size()));
-    const std::lock_guard lock(m_mutex);
-    auto it = m_cache.find(key);
-    if (it == m_cache.end()) {
-        if (m_cache.size() >= m_maxCached) {
+    {
+        const std::lock_guard lock(m_mutex);
+        auto it = m_cache.find(key);
+        bool matched;
+        if (it != m_cache.end()) {
+            if (!it->second.rules.empty())
+                return fold(it->second, payload, receivedAtUs, check);
+            matched = it->second.matched;
+        } else if (m_cache.size() < m_maxCached) {
+            it = m_cache.emplace(std::string(key), entryFor(topic)).first;
+            if (!it->second.rules.empty())
+                return fold(it->second, payload, receivedAtUs, check);
+            matched = it->second.matched;
+        } else {
             // Beyond the cache: matched each time, its values not tracked (counted).
-            if (entryFor(topic).matched)
-                m_dropped.fetch_add(1, std::memory_order_relaxed);
-            return;
+            matched = entryFor(topic).matched;
         }
-        it = m_cache.emplace(std::string(key), entryFor(topic)).first;
-    }
-    TopicEntry &entry = it->second;
-    if (entry.rules.empty()) {
-        if (entry.matched)
+        // No rule reads this topic, or its values find no room (counted).
+        if (matched)
             m_dropped.fetch_add(1, std::memory_order_relaxed);
-        return;
     }
-    fold(entry, payload, receivedAtUs);
+    return check && check->check(payload).ok();
 }
 
 std::vector<AlertFeed::Sample> AlertFeed::take()
@@ -217,24 +250,30 @@ std::vector<AlertFeed::Sample> AlertFeed::take()
     std::vector<Sample> out;
     {
         const std::lock_guard lock(m_mutex);
-        for (auto &[topic, entry] : m_cache) {
-            QString name;
+        for (auto &item : m_cache) {
+            TopicEntry &entry = item.second;
             for (const auto &[rule, f] : entry.rules) {
                 const Fold &s = entry.folds[std::size_t(f)];
                 if (s.count == 0)
                     continue;
-                if (name.isEmpty())
-                    name = QString::fromStdString(topic);
                 out.push_back({rule, m_taps[std::size_t(rule)].stale, s.min, s.max, s.last, s.firstUs, s.lastUs,
-                               s.count, name});
+                               s.count, entry.name});
             }
             for (Fold &s : entry.folds)
                 s.count = 0;
         }
     }
-    // In time order, so the evaluator sees topics' changes as they happened.
-    std::sort(out.begin(), out.end(), [](const Sample &a, const Sample &b) { return a.firstUs < b.firstUs; });
-    return out;
+    // In time order, so the evaluator sees topics' changes as they happened. Sorted as (time, index) pairs and then
+    // moved into place once: swapping whole samples (a QString each) was most of take()'s cost.
+    std::vector<std::pair<qint64, std::uint32_t>> order(out.size());
+    for (std::size_t i = 0; i < out.size(); ++i)
+        order[i] = {out[i].firstUs, std::uint32_t(i)};
+    std::sort(order.begin(), order.end());
+    std::vector<Sample> sorted;
+    sorted.reserve(out.size());
+    for (const auto &[us, i] : order)
+        sorted.push_back(std::move(out[i]));
+    return sorted;
 }
 
 } // namespace iot

@@ -18,7 +18,8 @@ Batch Batch::spilled(Spill spill)
     return b;
 }
 
-void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd)
+void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd,
+                   bool checked)
 {
     Entry e;
     e.offset = m_data.size();
@@ -28,6 +29,7 @@ void Batch::append(QByteArrayView topic, QByteArrayView payload, std::int64_t re
     m_data.append(payload.data(), static_cast<std::size_t>(payload.size()));
     e.receivedAtUs = receivedAtUs;
     e.spoolEnd = spoolEnd;
+    e.checked = checked;
     m_entries.push_back(e);
 }
 

@@ -21,7 +21,10 @@ public:
     struct Entry
     {
         std::uint64_t offset = 0;        // of the topic; the payload starts at offset + topicSize
-        std::uint32_t topicSize = 0;
+        std::uint32_t topicSize : 31 = 0;   // MQTT topics are at most 65,535 bytes
+        /// The ingest thread already ran PayloadCheck on it and it passed (set only where the alert feed walks
+        /// every payload anyway): the writer does not walk it again. Messages read back from the spool have it clear.
+        std::uint32_t checked : 1 = 0;
         std::uint32_t payloadSize = 0;
         std::int64_t receivedAtUs = 0;   // µs since the Unix epoch, stamped on arrival
         std::uint64_t spoolEnd = 0;      // spool position just after this message's record (0: not spooled)
@@ -38,7 +41,8 @@ public:
     Batch() = default;
     void reserve(std::size_t messages, std::size_t bytes);
 
-    void append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd = 0);
+    void append(QByteArrayView topic, QByteArrayView payload, std::int64_t receivedAtUs, std::uint64_t spoolEnd = 0,
+                bool checked = false);
     static Batch spilled(Spill spill);
 
     /// Messages this batch stands for: its entries, or a spill's count.
@@ -63,6 +67,8 @@ public:
     QByteArrayView topic(std::size_t i) const;
     QByteArrayView payload(std::size_t i) const;
     std::int64_t receivedAtUs(std::size_t i) const { return m_entries[i].receivedAtUs; }
+    /// Entry::checked: the payload passed PayloadCheck on the ingest thread.
+    bool checked(std::size_t i) const { return m_entries[i].checked; }
     std::int64_t firstReceivedAtUs() const { return m_entries.empty() ? 0 : m_entries.front().receivedAtUs; }
 
     /// Copies every message of `other` to the end of this batch, keeping `other` (and its buffers) intact.

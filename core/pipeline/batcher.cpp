@@ -88,9 +88,10 @@ void Batcher::stop()
     m_source->stop();
 }
 
-void Batcher::setAlertFeed(std::shared_ptr<AlertFeed> feed)
+void Batcher::setAlertFeed(std::shared_ptr<AlertFeed> feed, PayloadCheck check)
 {
     m_alertFeed = std::move(feed);
+    m_check = check;
 }
 
 void Batcher::onMessage(QByteArrayView topic, QByteArrayView payload)
@@ -116,10 +117,11 @@ void Batcher::onMessage(QByteArrayView topic, QByteArrayView payload)
             }
         }
     }
-    m_open.append(topic, payload, now, spoolEnd);
+    // The feed's walk reads the alert fields and checks the payload at once; what passed is marked, so the
+    // writer walks only the rest (and the messages it reads back from the spool).
+    const bool checked = m_alertFeed && m_alertFeed->offer(topic, payload, now, &m_check);
+    m_open.append(topic, payload, now, spoolEnd, checked);
     m_counters->received.fetch_add(1, std::memory_order_relaxed);
-    if (m_alertFeed)
-        m_alertFeed->offer(topic, payload, now);
     switch (m_policy.afterAppend(m_open.size())) {
     case FlushPolicy::Action::Flush:
         flush();

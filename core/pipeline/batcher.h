@@ -4,6 +4,7 @@
 #include "mqtt/messagesource.h"
 #include "pipeline/batch.h"
 #include "pipeline/flushpolicy.h"
+#include "pipeline/payloadcheck.h"
 #include "spool/spoolstate.h"
 
 #include <QObject>
@@ -58,8 +59,10 @@ public:
     /// Re-checks the buffer after the writer committed; resumes reading once below the low-water mark.
     void checkBuffer();
     void reconnectNow();
-    /// The alerts' tap, offered every message after it is appended; set before start().
-    void setAlertFeed(std::shared_ptr<AlertFeed> feed);
+    /// The alerts' tap, offered every message before it is appended; set before start(). `check` is the
+    /// writer's (max_payload_bytes): the feed validates each payload in the walk that reads the alert fields, and
+    /// the batch marks the messages that passed so the writer does not walk them again (docs/benchmarks.md).
+    void setAlertFeed(std::shared_ptr<AlertFeed> feed, PayloadCheck check = PayloadCheck());
 
 Q_SIGNALS:
     void sourceStateChanged(const iot::MessageSource::StateInfo &info);
@@ -92,6 +95,7 @@ private:
     Wake m_wakeWriter;
     std::unique_ptr<MessageSource> m_source;
     std::shared_ptr<AlertFeed> m_alertFeed;
+    PayloadCheck m_check;   // with m_alertFeed: the writer's check, run by the feed
     Batch m_open;
     Spool *m_spool;
     std::uint64_t m_openSpoolStart = 0;  // spool position where the open batch's first record starts

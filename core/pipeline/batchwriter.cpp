@@ -285,7 +285,8 @@ void BatchWriter::prepareWork(std::uint32_t from)
     }
     int signalled = 0;
     for (std::uint32_t i = from; i < m_pending.size(); ++i) {
-        const PayloadCheckResult r = m_check.check(m_pending.payload(i));
+        // Checked on the ingest thread already when the alert feed walked it (Batch::Entry::checked).
+        const PayloadCheckResult r = m_pending.checked(i) ? PayloadCheckResult() : m_check.check(m_pending.payload(i));
         QString reason;
         Reasons::DeadLetter why;
         if (r.ok() && !m_mapper) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline/payloadcheck.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -69,6 +70,8 @@ struct Scanner
     std::size_t n;
     std::size_t pos = 0;
     PayloadCheckResult err;
+    PayloadMembers *members = nullptr;   // document<true>: the top-level members wanted
+    bool escaped = false;                // string() saw a backslash (read for keys only)
 
     bool fail(PayloadVerdict v, const char *detail)
     {
@@ -121,6 +124,7 @@ struct Scanner
                 continue;
             }
             ++pos;
+            escaped = true;
             if (pos >= n)
                 break;
             const unsigned char e = s[pos++];
@@ -269,11 +273,70 @@ struct Scanner
         return true;
     }
 
+    // A top-level member's key [keyAt, keyAt + keySize) and its value's text [valueAt, pos): compared with the
+    // wanted keys (document<true> only), and only for a key that may be one of them (kept when wanted).
+    std::size_t keyAt = 0, keySize = 0, valueAt = 0;
+    bool keyEscaped = false;
+    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes, modulo 64
+    void member()
+    {
+        PayloadMembers &m = *members;
+        if (keyEscaped) {
+            m.escapedKey = true;
+            return;
+        }
+        for (std::size_t k = 0; k < m.n; ++k) {
+            if (std::size_t(m.keys[k].size()) != keySize || std::memcmp(m.keys[k].data(), s + keyAt, keySize) != 0)
+                continue;
+            if (m.seen[k] < 2)
+                ++m.seen[k];
+            m.values[k] = QByteArrayView(reinterpret_cast<const char *>(s + valueAt),
+                                         static_cast<qsizetype>(pos - valueAt));
+        }
+    }
+    // memberKey() at the top level; `wanted`: the key may be one of them (member() after its value).
+    bool topKey(bool &wanted)
+    {
+        if (peek() != '"')
+            return fail(PayloadVerdict::InvalidJson, "expected a string key");
+        const std::size_t at = pos + 1;
+        escaped = false;
+        if (!string())
+            return false;
+        const std::size_t size = pos - 1 - at;
+        // Branch-free: the length's bit (modulo 64: a long key only costs member() a compare) or an escape.
+        wanted = ((unsigned(lengths >> (size & 63)) & 1U) | unsigned(escaped)) != 0;
+        if (wanted) {
+            keyAt = at;
+            keySize = size;
+            keyEscaped = escaped;
+        }
+        skipWs();
+        if (peek() != ':')
+            return fail(PayloadVerdict::InvalidJson, "expected ':'");
+        ++pos;
+        skipWs();
+        if (wanted)
+            valueAt = pos;
+        return true;
+    }
+
+    template <bool Capture>
     bool document(int maxDepth)
     {
         std::uint64_t objectBits = 0;  // bit d set: container at depth d is an object
         int depth = 0;
+        // The current top-level key may be a wanted one. Only topKey() sets it, at depth 1 of an object: the
+        // top-level object's members (a top-level array's depth 1 has no keys).
+        [[maybe_unused]] bool wanted = false;
         skipWs();
+        if constexpr (Capture) {
+            members->object = peek() == '{';
+            for (std::size_t k = 0; k < members->n; ++k) {
+                members->seen[k] = 0;
+                lengths |= std::uint64_t(1) << (std::size_t(members->keys[k].size()) & 63);
+            }
+        }
         for (;;) {
             // Expecting a value.
             const unsigned char c = peek();
@@ -289,14 +352,24 @@ struct Scanner
                     ++pos;
                     --depth;
                 } else {
-                    if (isObject && !memberKey())
-                        return false;
+                    if (isObject) {
+                        if constexpr (Capture) {
+                            if (depth == 1 ? !topKey(wanted) : !memberKey())
+                                return false;
+                        } else if (!memberKey()) {
+                            return false;
+                        }
+                    }
                     continue;
                 }
             } else if (!scalar()) {
                 return false;
             }
             // After a value: close containers or move to the next element.
+            if constexpr (Capture) {
+                if (wanted && depth == 1)
+                    member();
+            }
             for (;;) {
                 skipWs();
                 if (depth == 0)
@@ -306,13 +379,23 @@ struct Scanner
                 if (d == ',') {
                     ++pos;
                     skipWs();
-                    if (inObject && !memberKey())
-                        return false;
+                    if (inObject) {
+                        if constexpr (Capture) {
+                            if (depth == 1 ? !topKey(wanted) : !memberKey())
+                                return false;
+                        } else if (!memberKey()) {
+                            return false;
+                        }
+                    }
                     break;
                 }
                 if (d == (inObject ? '}' : ']')) {
                     ++pos;
                     --depth;
+                    if constexpr (Capture) {
+                        if (wanted && depth == 1)
+                            member();   // a container that was a top-level member's value
+                    }
                     continue;
                 }
                 return fail(PayloadVerdict::InvalidJson, inObject ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -331,7 +414,23 @@ PayloadCheck::PayloadCheck(std::size_t maxBytes, int maxDepth)
 
 PayloadCheckResult PayloadCheck::check(QByteArrayView payload) const
 {
+    return run(payload, nullptr);
+}
+
+PayloadCheckResult PayloadCheck::check(QByteArrayView payload, PayloadMembers &members) const
+{
+    return run(payload, &members);
+}
+
+PayloadCheckResult PayloadCheck::run(QByteArrayView payload, PayloadMembers *members) const
+{
     PayloadCheckResult r;
+    if (members) {
+        members->object = false;
+        members->escapedKey = false;
+        for (std::size_t k = 0; k < members->n; ++k)
+            members->seen[k] = 0;
+    }
     const auto n = static_cast<std::size_t>(payload.size());
     if (n == 0) {
         r.verdict = PayloadVerdict::Empty;
@@ -353,8 +452,8 @@ PayloadCheckResult PayloadCheck::check(QByteArrayView payload) const
         r.detail = isNul ? "NUL byte" : "invalid UTF-8 sequence";
         return r;
     }
-    Scanner sc{bytes, n, 0, {}};
-    if (!sc.document(m_maxDepth))
+    Scanner sc{bytes, n, 0, {}, members};
+    if (!(members ? sc.document<true>(m_maxDepth) : sc.document<false>(m_maxDepth)))
         return sc.err;
     return r;
 }

@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace iot {
 
@@ -36,6 +37,20 @@ struct PayloadCheckResult
     Reasons::DeadLetter deadLetter() const;
 };
 
+/// Top-level members a caller wants read in the same walk that checks the payload (AlertFeed: the alert rules'
+/// one-level fields, so a message is walked once for both). For a payload that checks Ok and is an object the
+/// answers are JsonPointer::resolveMembers()'s: a key seen once is found, twice is ambiguous, any key written with
+/// escapes could spell one of them.
+struct PayloadMembers
+{
+    const QByteArrayView *keys = nullptr;   // the members' names, unescaped ("a/b" for the pointer "/a~1b")
+    std::size_t n = 0;
+    std::uint8_t *seen = nullptr;           // per key: 0 absent, 1 once, 2 twice or more
+    QByteArrayView *values = nullptr;       // per key seen: the value's text (a string with its quotes)
+    bool escapedKey = false;                // a top-level key has an escape ("\u0074emp"): the answers are unsure
+    bool object = false;                    // the document is an object (else nothing is set: arrays, scalars)
+};
+
 /// Validates payloads against RFC 8259 JSON with the extra rules PostgreSQL's jsonb enforces (valid UTF-8, no
 /// \u0000, paired surrogates, numbers within numeric's range), without building a document: it runs per message on
 /// the writer thread, so it allocates nothing. Hand-written because Qt's parser allocates a tree per message and
@@ -46,9 +61,13 @@ public:
     explicit PayloadCheck(std::size_t maxBytes = 1024 * 1024, int maxDepth = 64);
 
     PayloadCheckResult check(QByteArrayView payload) const;
+    /// The same verdict, and `members` filled from the same walk (only meaningful when the verdict is Ok).
+    PayloadCheckResult check(QByteArrayView payload, PayloadMembers &members) const;
     static const char *verdictName(PayloadVerdict v);
 
 private:
+    PayloadCheckResult run(QByteArrayView payload, PayloadMembers *members) const;
+
     std::size_t m_maxBytes;
     int m_maxDepth;
 };

@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "fakemessagesource.h"
 #include "fakesink.h"
+#include "pipeline/payloadcheck.h"
 
 #include <QElapsedTimer>
 #include <QScopeGuard>
@@ -101,6 +102,8 @@ private Q_SLOTS:
     void hungDatabaseCannotHoldTheShutdownPastItsDeadline_data();
     void hungDatabaseCannotHoldTheShutdownPastItsDeadline();
     void restartReplaysWhatTheDatabaseMissed();
+    void deadLettersAreTheSameWithAlerts_data();
+    void deadLettersAreTheSameWithAlerts();
 };
 
 void TstEngine::stopCommitsTheOpenBatchBeforeStopped()
@@ -266,6 +269,77 @@ void TstEngine::restartReplaysWhatTheDatabaseMissed()
     QCOMPARE(rig.engine->snapshot().inFlight, quint64(0));
     rig.engine->stop();
     QVERIFY(QSignalSpy(rig.engine.get(), &Engine::stopped).wait(10000));
+}
+
+void TstEngine::deadLettersAreTheSameWithAlerts_data()
+{
+    QTest::addColumn<bool>("alerts");
+    QTest::newRow("no alerts (the writer checks)") << false;
+    QTest::newRow("alerts (the ingest thread checks, the writer trusts what passed)") << true;
+}
+
+// With [[alerts]] the payload check runs in the alert feed's walk on the ingest thread; the dead letters, their
+// reasons and classes, and what is stored must be exactly what the writer's own check gives.
+void TstEngine::deadLettersAreTheSameWithAlerts()
+{
+    QFETCH(bool, alerts);
+    EngineRig rig;
+    rig.config.subscriber.batchSize = 4;
+    rig.config.subscriber.maxPayloadBytes = 64;
+    if (alerts) {
+        AlertRule value;
+        value.name = QStringLiteral("hot");
+        value.topic = QStringLiteral("fake/#");
+        value.field = value.pointer = QStringLiteral("/temp");
+        value.threshold = 1e9;
+        AlertRule quiet;
+        quiet.name = QStringLiteral("quiet");
+        quiet.kind = AlertRule::Kind::Stale;
+        quiet.topic = QStringLiteral("fake/#");
+        quiet.staleAfterSec = 3600;
+        rig.config.alerts = {value, quiet};
+    }
+    const QList<QByteArray> payloads{
+        R"({"temp":21.5})",
+        "not json",
+        R"({"temp":1,"n":1e999999999999})",
+        "{\"temp\":2,\"s\":\"\\u0000\"}",
+        "{\"temp\":3,\"s\":\"\xc3\x28\"}",
+        R"({"temp":4,"pad":")" + QByteArray(80, 'x') + R"("})",
+        R"({"temp":5)",
+        R"([1,2,{"temp":6}])",
+        R"({"temp":"7","n":{"temp":8}})",
+    };
+    QVERIFY(rig.start());
+    for (const QByteArray &p : payloads)
+        QVERIFY(rig.publishRaw(p));
+    rig.engine->stop();
+    QVERIFY(QSignalSpy(rig.engine.get(), &Engine::stopped).wait(10000));
+    const PayloadCheck check(64);
+    QList<QByteArray> stored, expectStored;
+    QStringList reasons, expectReasons;
+    for (const QByteArray &p : payloads) {
+        const PayloadCheckResult r = check.check(p);
+        if (r.ok())
+            expectStored << p;
+        else
+            expectReasons << r.reason();
+    }
+    for (const QByteArray &payload : rig.db->payloads())
+        stored << payload;
+    for (const auto &dead : rig.db->deadLetters())
+        reasons << dead.reason;
+    QCOMPARE(stored, expectStored);
+    QCOMPARE(reasons, expectReasons);
+    QCOMPARE(reasons.size(), 6);
+    QCOMPARE(stored.size(), 3);
+    const EngineSnapshot s = rig.engine->snapshot();
+    QCOMPARE(s.deadLetteredBy[std::size_t(Reasons::DeadLetter::InvalidJson)], quint64(2));
+    QCOMPARE(s.deadLetteredBy[std::size_t(Reasons::DeadLetter::OutOfRange)], quint64(1));
+    QCOMPARE(s.deadLetteredBy[std::size_t(Reasons::DeadLetter::NulCharacter)], quint64(1));
+    QCOMPARE(s.deadLetteredBy[std::size_t(Reasons::DeadLetter::TooLarge)], quint64(1));
+    QCOMPARE(s.deadLetteredBy[std::size_t(Reasons::DeadLetter::InvalidUtf8)], quint64(1));
+    QVERIFY2(balanced(s), qPrintable(s.balanceText()));
 }
 
 QTEST_GUILESS_MAIN(TstEngine)

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void simpleDecimalsExact();
     void historyFile();
     void feedSharedFieldsAndFallbacks();
+    void feedChecksPayloads();
 };
 
 namespace {
@@ -396,6 +397,53 @@ void TstAlertEvaluator::feedSharedFieldsAndFallbacks()
     QCOMPARE(samples[4].count, quint64(1));
     QCOMPARE(samples[4].last, 20.0);
     QCOMPARE(feed.unreadableValues(), quint64(2 * 4 + 3));   // the /1 rule found nothing in the 3 objects
+}
+
+void TstAlertEvaluator::feedChecksPayloads()
+{
+    // With the writer's PayloadCheck the feed reads the fields in the walk that validates the payload: the same
+    // values as without it, true for what passed (the writer skips those), false for the rest.
+    AlertRule deep = above(0, 0, 0);
+    deep.pointer = QStringLiteral("/m/v");
+    AlertRule index = above(0, 0, 0);
+    index.pointer = QStringLiteral("/1");
+    AlertRule stale;
+    stale.kind = AlertRule::Kind::Stale;
+    stale.topic = QStringLiteral("lab/#");
+    const QList<AlertRule> rules{above(0, 0, 0), above(1, 0, 0), above(2, 0, 0), deep, index, stale};
+    const PayloadCheck check;
+    AlertFeed feed(rules);
+    QVERIFY(feed.offer("lab/a/t", R"({"temp": 3, "m": {"v": 9}})", 1, &check));
+    QVERIFY(feed.offer("lab/a/t", R"({"temp": "5", "m": {"v": 7}})", 2, &check));
+    QVERIFY(feed.offer("lab/a/t", R"({"rh": 1})", 3, &check));
+    QVERIFY(feed.offer("lab/a/t", R"([10, 20])", 4, &check));
+    QVERIFY(feed.offer("other/x", R"({"temp": 99})", 5, &check));                  // no rule: checked all the same
+    QVERIFY(!feed.offer("other/x", R"({"temp": 99)", 6, &check));                   // ... and refused
+    QVERIFY(!feed.offer("lab/a/t", R"({"temp": 1000, "m": {"v": 1000})", 7, &check));   // truncated
+    QVERIFY(!feed.offer("lab/a/t", "{\"temp\": 1000, \"s\": \"\xff\"}", 8, &check));  // not UTF-8
+    QVERIFY(!feed.offer("lab/a/t", R"({"temp": 1000, "n": 1e999999999999})", 9, &check));  // beyond numeric
+    QVERIFY(!feed.offer("lab/a/t", R"({"temp": 1000})", 10));                       // no check: false
+    // Valid, but a key with an escape may spell "temp": every one-level field is unsure (unreadable), as in
+    // resolveMembers(); /1 of an object is missing all the same.
+    QVERIFY(feed.offer("lab/a/t", R"({"\u0074emp": 1, "temp": 2})", 11, &check));
+    auto samples = feed.take();
+    std::sort(samples.begin(), samples.end(), [](const auto &a, const auto &b) { return a.rule < b.rule; });
+    QCOMPARE(samples.size(), std::size_t(6));
+    for (int r = 0; r < 3; ++r) {
+        QCOMPARE(samples[std::size_t(r)].count, quint64(3));
+        QCOMPARE(samples[std::size_t(r)].min, 3.0);
+        QCOMPARE(samples[std::size_t(r)].max, 1000.0);   // the last offer, without a check, read as before
+    }
+    QCOMPARE(samples[3].min, 7.0);
+    QCOMPARE(samples[3].max, 9.0);
+    QCOMPARE(samples[4].count, quint64(1));
+    QCOMPARE(samples[4].last, 20.0);
+    // Staleness sees every message of its topics, valid or not.
+    QVERIFY(samples[5].seen);
+    QCOMPARE(samples[5].count, quint64(9));
+    // As without the check (2 × 4 + 3, plus /m/v and /1 missing in the unchecked one), the three refused payloads'
+    // 5 value rules each (a dead letter's values are not the sensor's), and the escaped key's 5.
+    QCOMPARE(feed.unreadableValues(), quint64(2 * 4 + 3 + 2 + 3 * 5 + 5));
 }
 
 void TstAlertEvaluator::historyFile()

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "mapping/jsonpointer.h"
 #include "pipeline/payloadcheck.h"
 
 #include <QJsonDocument>
@@ -173,6 +174,10 @@ private Q_SLOTS:
     void verdictName();
     void agreesWithQJsonDocument_data();
     void agreesWithQJsonDocument();
+    void members_data();
+    void members();
+    void membersAgreeWithResolveMembers_data();
+    void membersAgreeWithResolveMembers();
 };
 
 void TstPayloadCheck::check_data()
@@ -411,6 +416,15 @@ void TstPayloadCheck::check()
     const PayloadCheckResult r = PayloadCheck(maxBytes, maxDepth).check(payload);
     QCOMPARE(r.verdict, verdict);
     QCOMPARE(r.ok(), verdict == PayloadVerdict::Ok);
+    // The walk that also reads members (AlertFeed's, whose verdict the writer then trusts) judges exactly alike.
+    const QByteArrayView keys[] = {"a", "temp", "x", "\u0000"};
+    std::uint8_t seen[4];
+    QByteArrayView values[4];
+    PayloadMembers m{keys, 4, seen, values};
+    const PayloadCheckResult withMembers = PayloadCheck(maxBytes, maxDepth).check(payload, m);
+    QCOMPARE(withMembers.verdict, r.verdict);
+    QCOMPARE(withMembers.offset, r.offset);
+    QCOMPARE(QByteArray(withMembers.detail), QByteArray(r.detail));
     if (verdict == PayloadVerdict::Ok) {
         QVERIFY(r.reason().isEmpty());
         return;
@@ -546,6 +560,130 @@ void TstPayloadCheck::agreesWithQJsonDocument()
     for (auto it = differences.cbegin(); it != differences.cend(); ++it)
         summary += "; " + it.key() + ": " + QByteArray::number(it.value());
     qInfo("both accept %d, both reject %d%s", bothAccept, bothReject, summary.constData());
+}
+
+// What resolveMembers() would answer, from the members the check collected.
+QByteArray membersText(const PayloadMembers &m)
+{
+    if (!m.object)
+        return "not an object";
+    QByteArray out;
+    for (std::size_t k = 0; k < m.n; ++k) {
+        out += m.keys[k].toByteArray() + '=';
+        if (m.escapedKey || m.seen[k] > 1)
+            out += "unsure";
+        else if (m.seen[k] == 1)
+            out += "found:" + m.values[k].toByteArray();
+        else
+            out += "missing";
+        out += ' ';
+    }
+    return out.trimmed();
+}
+
+QByteArray resolveMembersText(const QByteArray &doc, const QByteArrayView *keys, std::size_t n)
+{
+    std::vector<JsonPointer::Result> results(n);
+    std::vector<QByteArrayView> values(n);
+    const QByteArray trimmed = doc.trimmed();
+    if (!trimmed.startsWith('{') || !JsonPointer::resolveMembers(doc, keys, n, results.data(), values.data()))
+        return "not an object";
+    QByteArray out;
+    for (std::size_t k = 0; k < n; ++k) {
+        out += keys[k].toByteArray() + '=';
+        switch (results[k]) {
+        case JsonPointer::Result::Found: out += "found:" + values[k].toByteArray(); break;
+        case JsonPointer::Result::Missing: out += "missing"; break;
+        case JsonPointer::Result::Unsure: out += "unsure"; break;
+        }
+        out += ' ';
+    }
+    return out.trimmed();
+}
+
+void TstPayloadCheck::members_data()
+{
+    QTest::addColumn<QByteArray>("payload");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("flat") << QByteArray(R"({"temp":21.5,"hum":"48","x":true})")
+                          << QByteArray("temp=found:21.5 hum=found:\"48\" x=found:true");
+    QTest::newRow("whitespace") << QByteArray(" {\n \"temp\" :\t-1e3 , \"x\" : null\r\n} ")
+                                << QByteArray("temp=found:-1e3 hum=missing x=found:null");
+    QTest::newRow("nested objects and arrays are values, their keys are not members")
+        << QByteArray(R"({"pos":{"temp":1,"hum":{}},"x":[{"temp":2}],"hum":{"a":[1,{"b":2}]}})")
+        << QByteArray(R"(temp=missing hum=found:{"a":[1,{"b":2}]} x=found:[{"temp":2}])");
+    QTest::newRow("empty containers") << QByteArray(R"({"temp":{},"x":[]})")
+                                      << QByteArray("temp=found:{} hum=missing x=found:[]");
+    QTest::newRow("a string holding a key and a number")
+        << QByteArray(R"({"note":"\"temp\":5,","temp":"21.5"})")
+        << QByteArray("temp=found:\"21.5\" hum=missing x=missing");
+    QTest::newRow("duplicate key: unsure") << QByteArray(R"({"temp":1,"temp":2})")
+                                           << QByteArray("temp=unsure hum=missing x=missing");
+    QTest::newRow("escaped key: unsure, it may spell one")
+        << QByteArray(R"({"\u0074emp":1,"hum":2})") << QByteArray("temp=unsure hum=unsure x=unsure");
+    QTest::newRow("escape in a value's string is fine") << QByteArray(R"({"s":"a\"b","temp":3})")
+                                                        << QByteArray("temp=found:3 hum=missing x=missing");
+    QTest::newRow("escape in a nested key is fine") << QByteArray(R"({"o":{"\u0074emp":1},"temp":4})")
+                                                    << QByteArray("temp=found:4 hum=missing x=missing");
+    QTest::newRow("top-level array") << QByteArray(R"([{"temp":1}])") << QByteArray("not an object");
+    QTest::newRow("top-level scalar") << QByteArray("21.5") << QByteArray("not an object");
+    QTest::newRow("empty object") << QByteArray("{}") << QByteArray("temp=missing hum=missing x=missing");
+}
+
+void TstPayloadCheck::members()
+{
+    QFETCH(QByteArray, payload);
+    QFETCH(QByteArray, expected);
+    const QByteArrayView keys[] = {"temp", "hum", "x"};
+    std::uint8_t seen[3];
+    QByteArrayView values[3];
+    PayloadMembers m{keys, 3, seen, values};
+    QVERIFY(PayloadCheck().check(payload, m).ok());
+    QCOMPARE(membersText(m), expected);
+    QCOMPARE(resolveMembersText(payload, keys, 3), expected);
+}
+
+void TstPayloadCheck::membersAgreeWithResolveMembers_data()
+{
+    QTest::addColumn<quint32>("seed");
+    QTest::newRow("seed 7") << 7U;
+    QTest::newRow("seed 20261207") << 20261207U;
+}
+
+// Mutations of a sensor payload (truncations, escapes, bad numbers, nesting): the walk with members gives the
+// verdict the plain check gives, and for a valid object the answers resolveMembers() gives.
+void TstPayloadCheck::membersAgreeWithResolveMembers()
+{
+    QFETCH(quint32, seed);
+    QRandomGenerator rng(seed);
+    const PayloadCheck checker;
+    const QByteArrayView keys[] = {"temp", "hum", "device", "pos", "tags", "note", "ok"};
+    constexpr std::size_t n = std::size(keys);
+    int valid = 0, invalid = 0, found = 0;
+    for (int i = 0; i < 20000; ++i) {
+        const QByteArray doc = mutate(SensorPayload, rng);
+        std::uint8_t seen[n];
+        QByteArrayView values[n];
+        PayloadMembers m{keys, n, seen, values};
+        const PayloadCheckResult plain = checker.check(doc);
+        const PayloadCheckResult r = checker.check(doc, m);
+        QCOMPARE(r.verdict, plain.verdict);
+        QCOMPARE(r.offset, plain.offset);
+        QCOMPARE(QByteArray(r.detail), QByteArray(plain.detail));
+        if (!r.ok()) {
+            ++invalid;
+            continue;
+        }
+        ++valid;
+        const QByteArray got = membersText(m);
+        found += int(got.count("found:"));
+        QVERIFY2(got == resolveMembersText(doc, keys, n),
+                 qPrintable(QStringLiteral("mutation %1: %2 | %3 | resolveMembers: %4")
+                                .arg(i).arg(QString::fromLatin1(printable(doc)), QString::fromUtf8(got),
+                                            QString::fromUtf8(resolveMembersText(doc, keys, n)))));
+    }
+    QVERIFY2(valid >= 1000 && invalid >= 1000 && found >= 1000,
+             qPrintable(QStringLiteral("%1 valid, %2 invalid, %3 found").arg(valid).arg(invalid).arg(found)));
 }
 
 QTEST_APPLESS_MAIN(TstPayloadCheck)
