@@ -189,7 +189,8 @@ void TstInstanceView::remoteInstanceShownStaleAndBack()
 
     // The Problems view: the 30 dead letters with their reasons.
     DeadLetterModel *dead = view.problems()->deadLetters();
-    QTRY_COMPARE(dead->rowCount(), 30);
+    // Listed within a second or two; 15 s for a loaded machine (25 of 30 after the default 5 s once, under load 5–7).
+    QTRY_COMPARE_WITH_TIMEOUT(dead->rowCount(), 30, 15000);
     for (int r = 0; r < dead->rowCount(); ++r) {
         QVERIFY2(dead->at(r).reason.startsWith(QStringLiteral("invalid_json")), qPrintable(dead->at(r).reason));
         QVERIFY(dead->at(r).topic.startsWith(QByteArray(tag.toUtf8() + '/')));
@@ -252,7 +253,7 @@ void TstInstanceView::remoteInstanceShownStaleAndBack()
     after.invalidEvery = 100;
     QVERIFY(runSimulation(after).allDelivered());
     QTRY_COMPARE_WITH_TIMEOUT(countIn(view.counters()->value(QStringLiteral("received"))), shown(200), 20000);
-    QTRY_COMPARE(dead->rowCount(), 32);
+    QTRY_COMPARE_WITH_TIMEOUT(dead->rowCount(), 32, 15000);
     QCOMPARE(dead->currentCount(), 2);
     QCOMPARE(dead->at(0).beforeRestartAtUs, 0);
     QCOMPARE(dead->at(1).beforeRestartAtUs, 0);
