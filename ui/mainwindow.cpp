@@ -507,10 +507,14 @@ QWidget *MainWindow::createInstancesTab()
     auto *top = new QWidget(this);
     auto *topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
+    // The buttons keep their width (a long token-store line would push Remove into the toolbar's overflow menu);
+    // the line wraps instead.
+    buttons->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Preferred);
+    m_tokenStoreLabel->setWordWrap(true);
+    m_tokenStoreLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     auto *bar = new QHBoxLayout;
     bar->addWidget(buttons);
-    bar->addStretch(1);
-    bar->addWidget(m_tokenStoreLabel);
+    bar->addWidget(m_tokenStoreLabel, 1);
     topLayout->addLayout(bar);
     topLayout->addWidget(m_instances, 1);
 
