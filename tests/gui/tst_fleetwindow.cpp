@@ -37,6 +37,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 
 #include <sys/stat.h>
 
@@ -257,6 +258,18 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     // Asked now, with no store on the bus: the file, and the label says so.
     QVERIFY2(window->tokenStoreLabel()->text().contains(QStringLiteral("readable only by you")),
              qPrintable(window->tokenStoreLabel()->text()));
+    // The long line beside the buttons wraps: Add, Edit and Remove stay buttons, none pushed into an overflow menu.
+    const auto shownAsButton = [](QAction *action) {
+        for (QObject *o : action->associatedObjects())
+            if (const auto *b = qobject_cast<QToolButton *>(o); b && b->isVisible())
+                return true;
+        return false;
+    };
+    window->resize(960, 820);   // narrower than the line with the file's path
+    QTRY_VERIFY(shownAsButton(window->addInstanceAction()));
+    QTRY_VERIFY(shownAsButton(window->editInstanceAction()));
+    QTRY_VERIFY(shownAsButton(window->removeInstanceAction()));
+    window->resize(1280, 820);
     RemoteInstance &remoteB = *window->addRemoteInstance(urlOf("127.0.0.1", portB), QStringLiteral("beta"), tokenB);
     // B once more under another address, with a wrong token.
     RemoteInstance &wrongB = *window->addRemoteInstance(urlOf("localhost", portB), QStringLiteral("beta, wrong"),
