@@ -161,7 +161,7 @@ header="| scenario | QoS | DB | spool | batch | map | inst | rows | missing | du
 rule="|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 echo "$header" | tee "$out/results.md"
 echo "$rule" | tee -a "$out/results.md"
-echo "scenario,qos,db,spool,batch,mapping,instances,rows,missing,duplicated,e2e_s,rate,null_rate,ratio,rss_mb,cpu_s,p50_ms,p99_ms,max_ms,gui_loop_max_ms,gui_loop_late_ticks,pub_p99_ms,rss_1min_mb,rss_end_mb,broker_cpu_s,pg_cpu_s,pub_cpu_s" >"$out/results.csv"
+echo "scenario,qos,db,spool,batch,mapping,instances,rows,missing,duplicated,e2e_s,rate,null_rate,ratio,rss_mb,cpu_s,p50_ms,p99_ms,max_ms,gui_loop_max_ms,gui_loop_late_ticks,pub_p99_ms,rss_1min_mb,rss_end_mb,broker_cpu_s,pg_cpu_s,pub_cpu_s,sub_cpu_ms,sub_cpu_us_per_msg,watcher_snapshots" >"$out/results.csv"
 
 failures=0
 last_pg_q0_rate=
@@ -462,8 +462,11 @@ run_scenario() {
         kill -TERM "$p" 2>/dev/null || true
         wait "$p" 2>/dev/null || true
     done
+    local snapshots=- got
     for ((w = 1; w <= watchers; w++)); do
-        note "[$name run $run] watcher $w received $(grep -c '^event: status' "$sdir/watcher$w.out") snapshots"
+        got=$(grep -c '^event: status' "$sdir/watcher$w.out") || true
+        note "[$name run $run] watcher $w received $got snapshots"
+        snapshots=$([[ "$snapshots" == - ]] && echo "$got" || echo "$snapshots/$got")
     done
     watcher_pids=()
     for p in "${sub_pids[@]}"; do kill -TERM "$p"; done
@@ -532,7 +535,12 @@ SQL
     [[ "$name" == pg-q0 ]] && last_pg_q0_rate=$ours
     local rss_mb cpu_s pub_cpu
     rss_mb=$(calc "%.1f" "$rss_kb / 1024")
-    cpu_s=$(calc "%.1f" "$cpu_ticks / $hz")
+    cpu_s=$(calc "%.2f" "$cpu_ticks / $hz")
+    # The subscriber's CPU (utime + stime, all its threads) in ms — exact to the clock tick (10 ms at CLK_TCK 100) —
+    # and per stored message in µs: at a fixed rate the figure that compares runs, where wall clock cannot.
+    local cpu_ms cpu_us_msg=-
+    cpu_ms=$(calc "%.0f" "$cpu_ticks * 1000 / $hz")
+    ((rows > 0)) && cpu_us_msg=$(calc "%.3f" "$cpu_ticks * 1000000 / $hz / $rows")
     pub_cpu=$(awk 'NR == 2 { gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }' "$sdir/pub.times" 2>/dev/null || echo 0)
     # RSS after the first minute and at the end: the soak's flatness.
     local rss_1min rss_end
@@ -551,10 +559,11 @@ SQL
     fi
     local row="| $name | $qos | $db | $spool | $batch | $map | $inst | $rows | $missing | $dup | $e2e | $ours | $null_rate | $ratio | $rss_mb | $cpu_s | $p50 | $p99 | $pmax | $loop_max |"
     echo "$row" | tee -a "$out/results.md"
-    echo "$name,$qos,$db,$spool,$batch,$map,$inst,$rows,$missing,$dup,$e2e,$ours,$null_rate,$ratio,$rss_mb,$cpu_s,$p50,$p99,$pmax,$loop_max,${loop_late// of /\/},$pub99,${rss_1min:-},$rss_end,$broker_cpu,$pg_cpu,$pub_cpu" >>"$out/results.csv"
+    echo "$name,$qos,$db,$spool,$batch,$map,$inst,$rows,$missing,$dup,$e2e,$ours,$null_rate,$ratio,$rss_mb,$cpu_s,$p50,$p99,$pmax,$loop_max,${loop_late// of /\/},$pub99,${rss_1min:-},$rss_end,$broker_cpu,$pg_cpu,$pub_cpu,$cpu_ms,$cpu_us_msg,$snapshots" >>"$out/results.csv"
     note "[$name run $run] publisher: $(tr '\n' ' ' <"$sdir/pub.out")"
     note "[$name run $run] rows=$rows missing=$missing duplicated=$dup unexpected=$unexpected dead_letters=$dead e2e=${e2e}s rate=$ours null_rate=$null_rate"
     other_s=$(calc "%.1f" "$busy_s - $cpu_s - $broker_cpu - $pg_cpu - $pub_cpu")
+    note "[$name run $run] subscriber CPU $cpu_ms ms for $rows rows: $cpu_us_msg µs per message"
     note "[$name run $run] CPU s: subscriber $cpu_s, broker $broker_cpu, PostgreSQL $pg_cpu, publisher $pub_cpu, all CPUs busy $busy_s (other processes ~$other_s; load average $(cut -d' ' -f1-3 /proc/loadavg)); peak RSS ${rss_mb} MB, RSS after 1 min ${rss_1min:--} MB, at end ${rss_end} MB; publish->commit p99 ${pub99} ms"
     if ((missing != 0 || dup != 0 || unexpected != 0 || dead != 0)); then
         failures=$((failures + 1))

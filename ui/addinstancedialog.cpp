@@ -72,6 +72,18 @@ QUrl AddInstanceDialog::parseUrl(const QString &text, QString *why)
     return base;
 }
 
+void AddInstanceDialog::setEditing(const QUrl &url, const QString &name, bool hasToken)
+{
+    m_editing = true;
+    setWindowTitle(tr("Edit instance"));
+    m_url->setText(url.toString());
+    m_name->setText(name);
+    m_token->clear();
+    m_token->setPlaceholderText(hasToken ? tr("unchanged (type a new token to replace it)")
+                                         : tr("none (type one if the instance now wants a token)"));
+    check();
+}
+
 QUrl AddInstanceDialog::url() const
 {
     return parseUrl(m_url->text(), nullptr);

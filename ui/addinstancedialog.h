@@ -23,9 +23,16 @@ public:
     /// The base URL ("http://host:8001"), or an empty URL with the reason in `why`.
     static QUrl parseUrl(const QString &text, QString *why);
 
+    /// Turns the dialog into "Edit instance": the URL and name filled in, the token field empty and saying
+    /// "unchanged" (the token is never shown back); only a token typed over it replaces the kept one.
+    void setEditing(const QUrl &url, const QString &name, bool hasToken);
+    bool isEditing() const { return m_editing; }
+
     QUrl url() const;
     QString name() const;
     QByteArray token() const;
+    /// Whether a token was typed (when editing: an empty field keeps the instance's token).
+    bool tokenTyped() const { return !token().isEmpty(); }
     /// What is wrong with the URL typed so far (empty when it is fine).
     QString problem() const;
     QLineEdit *urlEdit() const { return m_url; }
@@ -41,6 +48,7 @@ private:
     QLineEdit *m_token = nullptr;
     QLabel *m_problem = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
+    bool m_editing = false;
 };
 
 } // namespace iot

@@ -7,6 +7,8 @@
 #include "statustext.h"
 
 #include <QAction>
+#include <QAreaSeries>
+#include <QLegendMarker>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
@@ -71,11 +73,16 @@ ChartPanel::ChartPanel(QWidget *parent) : QWidget(parent)
     layout->addLayout(controls);
 
     m_throughput = makeChart(tr("Throughput"), tr("per second"));
-    m_received = addSeries(m_throughput, tr("received msgs/s"), tr("msgs/s"));
-    m_written = addSeries(m_throughput, tr("written rows/s"), tr("rows/s"));
     m_buffer = makeChart(tr("Buffer depth"), tr("messages"));
-    m_inFlight = addSeries(m_buffer, tr("in memory (received, not yet committed)"), tr("messages"));
-    m_queued = addSeries(m_buffer, tr("waiting for the writer"), tr("messages"));
+    m_lines.reserve(4);
+    m_received = addSeries(m_throughput, tr("received msgs/s"), tr("msgs/s"), &ChartSample::receivedPerSec);
+    m_written = addSeries(m_throughput, tr("written rows/s"), tr("rows/s"), &ChartSample::writtenPerSec);
+    m_inFlight = addSeries(m_buffer, tr("in memory (received, not yet committed)"), tr("messages"),
+                           &ChartSample::inFlight);
+    m_queued = addSeries(m_buffer, tr("waiting for the writer"), tr("messages"), &ChartSample::queued);
+    // After the lines, so that they keep the theme's first colours (the band never overlaps a line anyway).
+    addGapBand(m_throughput);
+    addGapBand(m_buffer);
     layout->addWidget(m_throughput.view, 3);
     layout->addWidget(m_buffer.view, 2);
 
@@ -115,7 +122,26 @@ ChartPanel::Chart ChartPanel::makeChart(const QString &title, const QString &yTi
     return c;
 }
 
-QLineSeries *ChartPanel::addSeries(Chart &c, const QString &name, const QString &unit)
+void ChartPanel::addGapBand(Chart &c)
+{
+    c.gapUpper = new QLineSeries(c.chart);
+    c.gapBand = new QAreaSeries(c.gapUpper);
+    c.gapBand->setName(tr("no data"));
+    c.chart->addSeries(c.gapBand);
+    c.gapBand->attachAxis(c.x);
+    c.gapBand->attachAxis(c.y);
+    for (QLegendMarker *marker : c.chart->legend()->markers(c.gapBand))
+        marker->setVisible(false);   // until there is a silence to show
+}
+
+QLineSeries *ChartPanel::addSeries(Chart &c, const QString &name, const QString &unit, SampleHistory::Field field)
+{
+    QLineSeries *series = newSeries(c, name, unit);
+    m_lines.push_back(Line{series, {}, &c, field, name, unit});
+    return series;
+}
+
+QLineSeries *ChartPanel::newSeries(Chart &c, const QString &name, const QString &unit)
 {
     auto *series = new QLineSeries(c.chart);
     series->setName(name);
@@ -139,6 +165,60 @@ QLineSeries *ChartPanel::addSeries(Chart &c, const QString &name, const QString 
                            this);
     });
     return series;
+}
+
+QList<const QLineSeries *> ChartPanel::segments(const QLineSeries *line) const
+{
+    QList<const QLineSeries *> out;
+    for (const Line &l : m_lines) {
+        if (l.main != line)
+            continue;
+        for (const QLineSeries *older : l.older)
+            if (older->count() > 0)
+                out.append(older);
+        out.append(l.main);
+    }
+    return out;
+}
+
+void ChartPanel::fillLine(Line &line, qint64 fromUs, qint64 toUs)
+{
+    // QLineSeries has no gaps: one series per piece between silences, the newest in the main series. A point
+    // belongs after a silence from the first sample after it on (points are samples, decimated or not).
+    const QList<QPointF> points = m_history.points(line.field, fromUs, toUs, MaxPointsPerSeries);
+    std::vector<QList<QPointF>> pieces(m_gaps.size() + 1);
+    std::size_t g = 0;
+    for (const QPointF &p : points) {
+        while (g < m_gaps.size() && p.x() >= double(m_gaps[g].second / 1000))
+            ++g;
+        pieces[g].append(p);
+    }
+    while (line.older.size() < m_gaps.size()) {
+        QLineSeries *piece = newSeries(*line.chart, line.name, line.unit);
+        for (QLegendMarker *marker : line.chart->chart->legend()->markers(piece))
+            marker->setVisible(false);
+        line.older.push_back(piece);
+    }
+    for (std::size_t i = 0; i < line.older.size(); ++i) {
+        QLineSeries *piece = line.older[i];
+        piece->setPen(line.main->pen());
+        piece->replace(i < m_gaps.size() ? pieces[i] : QList<QPointF>());
+    }
+    line.main->replace(pieces.back());
+}
+
+void ChartPanel::fillGapBand(Chart &c)
+{
+    // A rectangle over each silence, the height of the axis; between them the outline runs along zero.
+    QList<QPointF> outline;
+    const double top = c.y->max();
+    for (const auto &[lastUs, nextUs] : m_gaps) {
+        const double a = double(lastUs / 1000), b = double(nextUs / 1000);
+        outline << QPointF(a, 0) << QPointF(a, top) << QPointF(b, top) << QPointF(b, 0);
+    }
+    c.gapUpper->replace(outline);
+    for (QLegendMarker *marker : c.chart->legend()->markers(c.gapBand))
+        marker->setVisible(!m_gaps.empty());
 }
 
 void ChartPanel::setWindowMinutes(int minutes)
@@ -175,13 +255,9 @@ void ChartPanel::redraw()
     if (to == 0)
         return;
     const qint64 from = to - qint64(m_windowMinutes) * 60 * 1000000;
-    const auto fill = [&](QLineSeries *series, SampleHistory::Field field) {
-        series->replace(m_history.points(field, from, to, MaxPointsPerSeries));
-    };
-    fill(m_received, &ChartSample::receivedPerSec);
-    fill(m_written, &ChartSample::writtenPerSec);
-    fill(m_inFlight, &ChartSample::inFlight);
-    fill(m_queued, &ChartSample::queued);
+    m_gaps = m_history.gaps(from, to, GapAfterUs, MaxGapsShown);
+    for (Line &line : m_lines)
+        fillLine(line, from, to);
     // Until the window has filled, the axis starts at the first sample rather than showing empty minutes.
     const qint64 axisFrom = std::max(from, std::min(m_history.earliestUs(), to - 10'000'000));
     const QDateTime a = QDateTime::fromMSecsSinceEpoch(axisFrom / 1000);
@@ -195,6 +271,8 @@ void ChartPanel::redraw()
                                     m_history.maximum(&ChartSample::writtenPerSec, from, to));
     m_throughput.y->setRange(0, niceCeiling(rateMax * 1.05));
     m_buffer.y->setRange(0, niceCeiling(m_history.maximum(&ChartSample::inFlight, from, to) * 1.05));
+    fillGapBand(m_throughput);
+    fillGapBand(m_buffer);
 }
 
 void ChartPanel::changeEvent(QEvent *event)
@@ -220,6 +298,10 @@ void ChartPanel::applyPalette()
             axis->setGridLineColor(pal.color(QPalette::Mid));
         }
         c->view->setBackgroundBrush(pal.brush(QPalette::Window));
+        QColor band = pal.color(QPalette::Mid);
+        band.setAlpha(dark ? 110 : 80);
+        c->gapBand->setBrush(band);
+        c->gapBand->setPen(Qt::NoPen);
     }
     // The second series of each chart is dashed, so the two differ by more than colour.
     for (QLineSeries *line : {m_received, m_written, m_inFlight, m_queued}) {
@@ -228,6 +310,9 @@ void ChartPanel::applyPalette()
         pen.setStyle(line == m_written || line == m_queued ? Qt::DashLine : Qt::SolidLine);
         line->setPen(pen);
     }
+    for (Line &line : m_lines)
+        for (QLineSeries *piece : line.older)
+            piece->setPen(line.main->pen());   // the theme gave them colours of their own
 }
 
 } // namespace iot

@@ -16,6 +16,8 @@ struct DeadLetter
     qint64 receivedAtUs = 0;
     QByteArray topic;
     QString reason;
+    /// When the process that reported it was replaced by a new one (0: reported by the process running now).
+    qint64 beforeRestartAtUs = 0;
 };
 
 /// The most recent dead letters (newest first, at most `capacity`), added in bulk once per refresh. Lives on the
@@ -32,6 +34,11 @@ public:
     /// `batch` in arrival order; they go on top.
     void add(const std::vector<DeadLetter> &batch);
     const DeadLetter &at(int row) const { return m_rows[std::size_t(row)]; }
+    /// The instance restarted at `restartAtUs`: every row not yet marked is the previous process's from now on
+    /// (kept, greyed, its time saying "before restart at …"). Returns how many rows were marked.
+    int markBeforeRestart(qint64 restartAtUs);
+    /// Rows reported by the process running now.
+    int currentCount() const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

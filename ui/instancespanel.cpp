@@ -94,6 +94,10 @@ InstancesPanel::InstancesPanel(QWidget *parent) : QWidget(parent), m_table(new Q
     layout->addWidget(m_table);
     connect(m_table, &QTableWidget::itemSelectionChanged, this, &InstancesPanel::emitSelection);
     connect(m_table, &QTableWidget::cellActivated, this, [this] { emitSelection(); });
+    connect(m_table, &QTableWidget::cellDoubleClicked, this, [this](int row) {
+        if (RemoteInstance *remote = instanceAt(row))
+            Q_EMIT instanceDoubleClicked(remote);
+    });
 }
 
 InstancesPanel::~InstancesPanel() = default;
@@ -170,6 +174,16 @@ void InstancesPanel::removeInstance(RemoteInstance *remote)
         m_table->removeRow(r);
     m_rows.erase(it);
     Q_EMIT changed();
+}
+
+void InstancesPanel::renameInstance(RemoteInstance *remote, const QString &name)
+{
+    for (Row &row : m_rows) {
+        if (row.remote.get() == remote) {
+            remote->setName(name);
+            refresh(row);
+        }
+    }
 }
 
 void InstancesPanel::setLocal(bool present, const EngineSnapshot &s, StatusLevel level, const QString &words)

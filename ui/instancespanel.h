@@ -38,6 +38,8 @@ public:
     RemoteInstance *addInstance(const QUrl &url, const QByteArray &token, const QString &name = {});
     /// Stops watching `remote` and deletes it (instanceRemoved() first, so views can let go of it).
     void removeInstance(RemoteInstance *remote);
+    /// Shows `remote` as `name` from now on (empty: the instance's own name).
+    void renameInstance(RemoteInstance *remote, const QString &name);
     int instanceCount() const { return int(m_rows.size()); }
     RemoteInstance *instance(int i) const { return m_rows[std::size_t(i)].remote.get(); }
     /// The remote shown in `row` of the table (null for this computer's row or none).
@@ -66,6 +68,8 @@ Q_SIGNALS:
     void instanceActivated(iot::RemoteInstance *instance);
     /// This computer's row was selected or activated.
     void localActivated();
+    /// A remote's row was double-clicked (the window offers to edit it).
+    void instanceDoubleClicked(iot::RemoteInstance *instance);
     void instanceRemoved(iot::RemoteInstance *instance);
     /// Any row changed (the worst state may have).
     void changed();

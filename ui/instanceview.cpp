@@ -151,7 +151,11 @@ void InstanceView::connectFeed()
     });
     connect(m_feed, &RemoteFeed::restarted, this, [this] {
         m_events->addEvent(m_feed->snapshot().startedAtUs, tr("Instance"), StatusLevel::Busy,
-                           tr("Restarted (a new process: its counters start again)"));
+                           tr("Restarted (a new process: its counters start again; the dead letters listed "
+                              "before are the previous process's)"));
+        // Kept, not cleared: they are real messages the operator may not have looked at yet, and the dead-letter
+        // table still holds them; marked so that they are never taken for the new process's.
+        m_problems->markRestart(m_feed->snapshot().startedAtUs);
     });
     connect(&m_instance, &RemoteInstance::updated, this, &InstanceView::renderHeader);
     connect(m_feed, &RemoteFeed::deadLettered, m_problems, &ProblemsPanel::addDeadLetter);

@@ -351,6 +351,7 @@ void MainWindow::createMenus()
 
     QMenu *instances = menuBar()->addMenu(tr("I&nstances"));
     instances->addAction(m_addInstance);
+    instances->addAction(m_editInstance);
     instances->addAction(m_removeInstance);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
@@ -510,19 +511,35 @@ QWidget *MainWindow::createInstancesTab()
             removeRemoteInstance(m_instances->instanceAt(selected.constFirst()->row()));
     });
 
+    m_editInstance = new QAction(tr("&Edit instance…"), this);
+    m_editInstance->setObjectName(QStringLiteral("editInstanceAction"));
+    m_editInstance->setToolTip(tr("Change the selected instance's name, token or address (double-click a row "
+                                  "does the same)"));
+    m_editInstance->setEnabled(false);
+    connect(m_editInstance, &QAction::triggered, this, [this] {
+        const QList<QTableWidgetItem *> selected = m_instances->table()->selectedItems();
+        if (!selected.isEmpty())
+            editInstanceInteractively(m_instances->instanceAt(selected.constFirst()->row()));
+    });
+
     auto *buttons = new QToolBar(this);
     buttons->setToolButtonStyle(Qt::ToolButtonTextOnly);
     buttons->addAction(m_addInstance);
+    buttons->addAction(m_editInstance);
     buttons->addAction(m_removeInstance);
     m_tokenStoreLabel = PlainText::label(new QLabel(this));
     m_tokenStoreLabel->setObjectName(QStringLiteral("tokenStoreLabel"));
     auto *top = new QWidget(this);
     auto *topLayout = new QVBoxLayout(top);
     topLayout->setContentsMargins(0, 0, 0, 0);
+    // The buttons keep their width (a long token-store line would push Remove into the toolbar's overflow menu);
+    // the line wraps instead.
+    buttons->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Preferred);
+    m_tokenStoreLabel->setWordWrap(true);
+    m_tokenStoreLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     auto *bar = new QHBoxLayout;
     bar->addWidget(buttons);
-    bar->addStretch(1);
-    bar->addWidget(m_tokenStoreLabel);
+    bar->addWidget(m_tokenStoreLabel, 1);
     topLayout->addLayout(bar);
     topLayout->addWidget(m_instances, 1);
 
@@ -541,13 +558,16 @@ QWidget *MainWindow::createInstancesTab()
     split->setStretchFactor(1, 2);
     split->setSizes({260, 480});
 
+    connect(m_instances, &InstancesPanel::instanceDoubleClicked, this, &MainWindow::editInstanceInteractively);
     connect(m_instances, &InstancesPanel::instanceActivated, this, [this](RemoteInstance *remote) {
         m_removeInstance->setEnabled(true);
+        m_editInstance->setEnabled(true);
         showInstanceDetails(remote);
         QSettings().setValue(SelectedInstanceKey, remote->url().toString());
     });
     connect(m_instances, &InstancesPanel::localActivated, this, [this] {
         m_removeInstance->setEnabled(false);
+        m_editInstance->setEnabled(false);
         m_noDetails->setText(m_mode == LocalMode::EngineOff
                                  ? tr("This computer: its engine is turned off (Ingestion → Turn local engine on).")
                                  : tr("This computer: its engine's figures are in the Overview, Topics, Problems and "
@@ -591,6 +611,7 @@ void MainWindow::forgetInstanceDetails(RemoteInstance *instance)
     m_noDetails->setText(tr("Select an instance above to see its details."));
     m_details->setCurrentWidget(m_noDetails);
     m_removeInstance->setEnabled(false);
+    m_editInstance->setEnabled(false);
 }
 
 // ---- Engine or monitor only --------------------------------------------------------------------------------------
@@ -731,6 +752,56 @@ void MainWindow::addInstanceInteractively()
         m_tabs->setCurrentIndex(InstancesTab);
     });
     dialog->open();
+}
+
+RemoteInstance *MainWindow::editRemoteInstance(RemoteInstance *remote, const QUrl &url, const QString &name,
+                                              const std::optional<QByteArray> &token)
+{
+    if (!remote)
+        return nullptr;
+    if (url != remote->url()) {
+        // Another address is another instance (its ids, versions and history are not this one's): replace it.
+        const QByteArray keep = token.value_or(remote->token());
+        removeRemoteInstance(remote);
+        RemoteInstance *replaced = addRemoteInstance(url, name, keep);
+        m_instances->selectInstance(replaced);
+        return replaced;
+    }
+    if (token) {
+        if (!m_tokens->write(url.toString(), *token))
+            statusBar()->showMessage(tr("The token for %1 could not be kept: %2 (it is used until the window closes)")
+                                         .arg(url.toDisplayString(), m_tokens->errorString()),
+                                     15000);
+        // The same URL watched twice shares its kept token: both send the new one (as a restart would).
+        for (int i = 0; i < m_instances->instanceCount(); ++i)
+            if (m_instances->instance(i)->url() == url)
+                m_instances->instance(i)->setToken(*token);
+        m_tokenStoreLabel->setText(m_tokens->description());
+    }
+    m_instances->renameInstance(remote, name);
+    saveInstances();
+    return remote;
+}
+
+AddInstanceDialog *MainWindow::editInstanceInteractively(RemoteInstance *remote)
+{
+    if (!remote)
+        return nullptr;
+    auto *dialog = new AddInstanceDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setEditing(remote->url(), remote->name(), !remote->token().isEmpty());
+    // The instance may be removed while the dialog is open: look it up again when it is accepted.
+    connect(dialog, &QDialog::accepted, this, [this, dialog, remote] {
+        for (int i = 0; i < m_instances->instanceCount(); ++i) {
+            if (m_instances->instance(i) == remote) {
+                editRemoteInstance(remote, dialog->url(), dialog->name(),
+                                   dialog->tokenTyped() ? std::optional<QByteArray>(dialog->token()) : std::nullopt);
+                return;
+            }
+        }
+    });
+    dialog->open();
+    return dialog;
 }
 
 void MainWindow::saveInstances()

@@ -4,6 +4,8 @@
 #include "enginesnapshot.h"
 
 #include <QMainWindow>
+
+#include <optional>
 #include <QTimer>
 #include <QUrl>
 
@@ -62,6 +64,13 @@ public:
     void removeRemoteInstance(RemoteInstance *remote);
     /// Asks for a URL (+ name, token) and adds it; the dialog refuses a bad URL in words.
     void addInstanceInteractively();
+    /// Changes what the window knows of `remote` without removing it: its name, and its token when `token` is given
+    /// (kept in the token store, sent from the next poll on). A new URL is another instance: `remote` is replaced by
+    /// one watching `url` (with the new token, or the old one). Returns the instance watched now.
+    RemoteInstance *editRemoteInstance(RemoteInstance *remote, const QUrl &url, const QString &name,
+                                       const std::optional<QByteArray> &token);
+    /// The Edit instance dialog for `remote`, prefilled (the token field says "unchanged"); returns it (open).
+    class AddInstanceDialog *editInstanceInteractively(RemoteInstance *remote);
 
     /// The engine is stopping for good: the window may close now, and says what it is waiting for.
     void showStopping();
@@ -83,6 +92,7 @@ public:
     QLabel *tokenStoreLabel() const { return m_tokenStoreLabel; }
     QAction *addInstanceAction() const { return m_addInstance; }
     QAction *removeInstanceAction() const { return m_removeInstance; }
+    QAction *editInstanceAction() const { return m_editInstance; }
     TrayIcon *tray() const { return m_tray; }
     QTabWidget *tabs() const { return m_tabs; }
     QAction *pauseAction() const { return m_pause; }
@@ -140,6 +150,7 @@ private:
     TokenStore *m_tokens = nullptr;
     QAction *m_addInstance = nullptr;
     QAction *m_removeInstance = nullptr;
+    QAction *m_editInstance = nullptr;
     QString m_localWords;
     HealthBar *m_health = nullptr;
     CountersPanel *m_counters = nullptr;

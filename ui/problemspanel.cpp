@@ -122,11 +122,36 @@ void ProblemsPanel::flush(quint64 totalDeadLettered)
         m_pending.clear();
         Q_EMIT unseenChanged(m_unseen);
     }
+    if (m_restartAtUs > 0) {
+        // The count is the new process's; the older rows stay, marked, and the words say which is which.
+        const int before = m_model->rowCount() - m_model->currentCount();
+        m_deadSummary->setText(
+            tr("%1 dead-lettered since the instance restarted at %2; %3 listed from before the restart (greyed, "
+               "the previous process's). The dead-letter table has every one, with its payload.")
+                .arg(totalDeadLettered ? StatusText::count(totalDeadLettered) : tr("None"),
+                     StatusText::clock(m_restartAtUs))
+                .arg(before));
+        return;
+    }
     if (totalDeadLettered > 0)
         m_deadSummary->setText(tr("%1 dead-lettered in total since start; the latest %2 reported are listed "
                                   "(the dead-letter table has every one, with its payload).")
                                    .arg(StatusText::count(totalDeadLettered))
                                    .arg(m_model->rowCount()));
+}
+
+void ProblemsPanel::markRestart(qint64 restartAtUs)
+{
+    // What is still buffered was reported by the previous process too.
+    if (!m_pending.empty()) {
+        m_unseen += m_pending.size();
+        m_model->add(m_pending);
+        m_pending.clear();
+        Q_EMIT unseenChanged(m_unseen);
+    }
+    m_model->markBeforeRestart(restartAtUs);
+    m_restartAtUs = restartAtUs;
+    flush(0);   // the new process has counted none yet
 }
 
 void ProblemsPanel::drainLog()

@@ -35,12 +35,16 @@ public:
     void addDeadLetter(const QByteArray &topic, const QString &reason, qint64 receivedAtUs);
     /// Moves buffered dead letters into the table; `totalDeadLettered` is the engine's count.
     void flush(quint64 totalDeadLettered);
+    /// The remote instance was restarted at `restartAtUs` (a new process): the dead letters listed so far, and
+    /// those still buffered, are kept but marked as the previous process's; the summary counts from the restart.
+    void markRestart(qint64 restartAtUs);
     /// Problems (dead letters + log lines) added since markSeen().
     quint64 unseen() const { return m_unseen; }
     void markSeen();
 
     DeadLetterModel *deadLetters() const { return m_model; }
     QPlainTextEdit *logView() const { return m_log; }
+    QLabel *deadLetterSummary() const { return m_deadSummary; }
     bool logAttached() const { return m_attached; }
     /// Takes the log lines buffered so far now (normally done by a timer).
     void drainLog();
@@ -61,6 +65,7 @@ private:
     quint64 m_logLines = 0;
     quint64 m_suppressed = 0;
     quint64 m_signalled = 0;
+    qint64 m_restartAtUs = 0;   // the last restart of a remote instance (0: none seen)
     bool m_attached = false;
 };
 

@@ -7,6 +7,8 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
+#include <utility>
+
 namespace iot {
 
 RemoteInstance::RemoteInstance(QUrl baseUrl, QByteArray token, QObject *parent)
@@ -28,6 +30,22 @@ void RemoteInstance::start()
     m_sinceStart.start();
     m_timer.start();
     poll();
+}
+
+void RemoteInstance::setToken(const QByteArray &token)
+{
+    if (token == m_token)
+        return;
+    m_token = token;
+    m_refused = false;   // the refusal was of the old token
+    if (m_pending) {
+        QNetworkReply *reply = std::exchange(m_pending, nullptr);
+        reply->disconnect(this);
+        reply->abort();
+        reply->deleteLater();
+    }
+    if (m_timer.isActive())
+        poll();
 }
 
 bool RemoteInstance::stale() const

@@ -40,6 +40,9 @@ public:
     /// The name the operator gave it (empty: the instance's own name from its status is shown).
     QString name() const { return m_name; }
     void setName(const QString &name) { m_name = name; }
+    /// Sends `token` from now on (the operator edited it): a pending poll is dropped and a new one goes out at once,
+    /// so a refused token that was fixed turns ok without a restart.
+    void setToken(const QByteArray &token);
     Health health() const { return m_health; }
     /// Why it is not ok, in words (the refused token, the connection error, the instance's own reasons).
     QString problem() const { return m_problem; }

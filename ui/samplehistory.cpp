@@ -77,4 +77,19 @@ double SampleHistory::maximum(Field field, qint64 fromUs, qint64 toUs) const
     return m;
 }
 
+std::vector<std::pair<qint64, qint64>> SampleHistory::gaps(qint64 fromUs, qint64 toUs, qint64 minGapUs,
+                                                         int maxGaps) const
+{
+    std::vector<std::pair<qint64, qint64>> out;
+    auto it = firstAtOrAfter(m_samples, fromUs);
+    if (it == m_samples.end())
+        return out;
+    for (auto next = std::next(it); next != m_samples.end() && next->tUs <= toUs; it = next++)
+        if (next->tUs - it->tUs > minGapUs)
+            out.emplace_back(it->tUs, next->tUs);
+    if (maxGaps >= 0 && int(out.size()) > maxGaps)
+        out.erase(out.begin(), out.end() - maxGaps);
+    return out;
+}
+
 } // namespace iot

@@ -5,6 +5,8 @@
 #include <QPointF>
 
 #include <deque>
+#include <utility>
+#include <vector>
 
 namespace iot {
 
@@ -37,6 +39,10 @@ public:
     /// of maxPoints / 2 equal time buckets, in time order.
     QList<QPointF> points(Field field, qint64 fromUs, qint64 toUs, int maxPoints) const;
     double maximum(Field field, qint64 fromUs, qint64 toUs) const;
+    /// The silences in [fromUs, toUs]: each pair of neighbouring samples more than `minGapUs` apart, as (time of
+    /// the last sample before, time of the first after), oldest first; at most `maxGaps` (the newest ones).
+    /// Found on the samples themselves, not on decimated points (a long window's buckets are wider than a gap).
+    std::vector<std::pair<qint64, qint64>> gaps(qint64 fromUs, qint64 toUs, qint64 minGapUs, int maxGaps) const;
 
 private:
     qint64 m_keepUs;

@@ -30,12 +30,14 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QSettings>
+#include <QPointer>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 
 #include <sys/stat.h>
 
@@ -179,8 +181,10 @@ void TstFleetWindow::addAndRemoveThroughTheWindow()
     QVERIFY(!cell(*window.instances(), remote, InstancesPanel::ProblemColumn)->text().isEmpty());
     QCOMPARE(window.tray()->shownLevel(), StatusLevel::Off);
     QVERIFY(!window.removeInstanceAction()->isEnabled());
+    QVERIFY(!window.editInstanceAction()->isEnabled());
     window.instances()->table()->selectRow(cell(*window.instances(), remote, InstancesPanel::NameColumn)->row());
     QVERIFY(window.removeInstanceAction()->isEnabled());
+    QVERIFY(window.editInstanceAction()->isEnabled());
     // Its view: the operator's name in the header, no figures, the banner saying why.
     const auto *details = qobject_cast<InstanceView *>(window.instanceDetails()->currentWidget());
     QVERIFY(details);
@@ -254,6 +258,18 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     // Asked now, with no store on the bus: the file, and the label says so.
     QVERIFY2(window->tokenStoreLabel()->text().contains(QStringLiteral("readable only by you")),
              qPrintable(window->tokenStoreLabel()->text()));
+    // The long line beside the buttons wraps: Add, Edit and Remove stay buttons, none pushed into an overflow menu.
+    const auto shownAsButton = [](QAction *action) {
+        for (QObject *o : action->associatedObjects())
+            if (const auto *b = qobject_cast<QToolButton *>(o); b && b->isVisible())
+                return true;
+        return false;
+    };
+    window->resize(960, 820);   // narrower than the line with the file's path
+    QTRY_VERIFY(shownAsButton(window->addInstanceAction()));
+    QTRY_VERIFY(shownAsButton(window->editInstanceAction()));
+    QTRY_VERIFY(shownAsButton(window->removeInstanceAction()));
+    window->resize(1280, 820);
     RemoteInstance &remoteB = *window->addRemoteInstance(urlOf("127.0.0.1", portB), QStringLiteral("beta"), tokenB);
     // B once more under another address, with a wrong token.
     RemoteInstance &wrongB = *window->addRemoteInstance(urlOf("localhost", portB), QStringLiteral("beta, wrong"),
@@ -353,11 +369,66 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     const auto *viewAgain = qobject_cast<InstanceView *>(again.instanceDetails()->currentWidget());
     QVERIFY(viewAgain);
     QTRY_COMPARE(viewAgain->feed()->snapshot().written, quint64(2000));
+    // Edited in place: the refused token fixed and the name changed, without removing the
+    // row or restarting anything; the token field says "unchanged" and never shows the kept token.
+    again.resize(1280, 820);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    RemoteInstance *wrong = panel2.instance(2);
+    QTableWidget *table2 = panel2.table();
+    table2->selectRow(cell(panel2, wrong, InstancesPanel::NameColumn)->row());
+    QVERIFY(again.editInstanceAction()->isEnabled());
+    // A double-click on the row opens the same dialog (the view's signal; QTest's synthetic double-click does not
+    // reach offscreen item views); cancelled, nothing changes.
+    Q_EMIT table2->cellDoubleClicked(cell(panel2, wrong, InstancesPanel::NameColumn)->row(), 0);
+    AddInstanceDialog *edit = nullptr;
+    QTRY_VERIFY((edit = again.findChild<AddInstanceDialog *>()) != nullptr);
+    QVERIFY(edit->isEditing());
+    QPointer<AddInstanceDialog> cancelled(edit);
+    edit->buttons()->button(QDialogButtonBox::Cancel)->click();
+    QTRY_VERIFY(cancelled.isNull());
+    QCOMPARE(wrong->name(), QStringLiteral("beta, wrong"));
+    // Edit instance…: the refused token fixed and the name changed.
+    again.editInstanceAction()->trigger();
+    QTRY_VERIFY((edit = again.findChild<AddInstanceDialog *>()) != nullptr);
+    QVERIFY(edit->isEditing());
+    QCOMPARE(edit->urlEdit()->text(), urlOf("localhost", portB).toString());
+    QCOMPARE(edit->nameEdit()->text(), QStringLiteral("beta, wrong"));
+    QVERIFY(edit->tokenEdit()->text().isEmpty());
+    QVERIFY2(edit->tokenEdit()->placeholderText().contains(QStringLiteral("unchanged")),
+             qPrintable(edit->tokenEdit()->placeholderText()));
+    edit->nameEdit()->setText(QStringLiteral("beta, fixed"));
+    edit->tokenEdit()->setText(QString::fromLatin1(tokenB));
+    edit->buttons()->button(QDialogButtonBox::Ok)->click();
+    QCOMPARE(panel2.instanceCount(), 3);
+    QCOMPARE(panel2.instance(2), wrong);   // the same row, not a new one
+    QCOMPARE(wrong->name(), QStringLiteral("beta, fixed"));
+    QCOMPARE(wrong->token(), tokenB);
+    QTRY_COMPARE_WITH_TIMEOUT(wrong->health(), RemoteInstance::Health::Ok, 3000);
+    QTRY_COMPARE(cell(panel2, wrong, InstancesPanel::WrittenColumn)->data(Qt::UserRole).toLongLong(), 2000);
+    QCOMPARE(cell(panel2, wrong, InstancesPanel::HealthColumn)->text(), QStringLiteral("ok"));
+    QVERIFY2(cell(panel2, wrong, InstancesPanel::NameColumn)->text().startsWith(QStringLiteral("beta, fixed")),
+             qPrintable(cell(panel2, wrong, InstancesPanel::NameColumn)->text()));
+    QCOMPARE(TokenStore().read(urlOf("localhost", portB).toString()), tokenB);
+    {
+        QSettings s;
+        s.beginReadArray(QStringLiteral("fleet/instances"));
+        s.setArrayIndex(2);
+        QCOMPARE(s.value(QStringLiteral("name")).toString(), QStringLiteral("beta, fixed"));
+    }
+    // A new address is another instance: replaced, the kept token carried over when none is typed.
+    RemoteInstance *moved = again.editRemoteInstance(wrong, urlOf("127.0.0.1", portB), QStringLiteral("beta, moved"),
+                                                     std::nullopt);
+    QVERIFY(moved);
+    QCOMPARE(panel2.instanceCount(), 3);
+    QCOMPARE(moved->url(), urlOf("127.0.0.1", portB));
+    QCOMPARE(moved->token(), tokenB);
+    QTRY_COMPARE_WITH_TIMEOUT(moved->health(), RemoteInstance::Health::Ok, 3000);
+    QCOMPARE(TokenStore().read(urlOf("localhost", portB).toString()), QByteArray());   // nothing watches it now
     // Removed: forgotten with its token.
     again.removeRemoteInstance(panel2.instance(2));
     QCOMPARE(panel2.instanceCount(), 2);
-    QCOMPARE(TokenStore().read(urlOf("localhost", portB).toString()), QByteArray());
-    QCOMPARE(TokenStore().read(urlOf("127.0.0.1", portB).toString()), tokenB);
+    QCOMPARE(TokenStore().read(urlOf("127.0.0.1", portB).toString()), tokenB);   // B is still watched there
     QCOMPARE(QSettings().beginReadArray(QStringLiteral("fleet/instances")), 2);
 
     QVERIFY2(subA.stopCleanly(), qPrintable(subA.log().right(2000)));

@@ -202,7 +202,7 @@ void TstInstanceView::remoteInstanceShownStaleAndBack()
             .arg(view.showsStale())
             .toUtf8();
     };
-    QTRY_VERIFY2_WITH_TIMEOUT(dead->rowCount() == 30, deadDiagnosis().constData(), 10000);
+    QTRY_VERIFY2_WITH_TIMEOUT(dead->rowCount() == 30, deadDiagnosis().constData(), 15000);
     for (int r = 0; r < dead->rowCount(); ++r) {
         QVERIFY2(dead->at(r).reason.startsWith(QStringLiteral("invalid_json")), qPrintable(dead->at(r).reason));
         QVERIFY(dead->at(r).topic.startsWith(QByteArray(tag.toUtf8() + '/')));
@@ -247,8 +247,32 @@ void TstInstanceView::remoteInstanceShownStaleAndBack()
     // Its first answers may come while a side still connects (warning).
     QTRY_COMPARE_WITH_TIMEOUT(view.healthPill()->text(), QStringLiteral("ok"), 10000);
     QVERIFY(view.counters()->isEnabled());
-    QVERIFY(runSimulation(simulation(srv, tag, 200, 0, 0, 3)).allDelivered());
+    // The previous process's 30 dead letters: kept, but marked as from before the restart, never as current.
+    const qint64 restartUs = view.feed()->snapshot().startedAtUs;
+    QVERIFY(restartUs > 0);
+    QCOMPARE(dead->rowCount(), 30);
+    QCOMPARE(dead->currentCount(), 0);
+    for (int r = 0; r < dead->rowCount(); ++r) {
+        QCOMPARE(dead->at(r).beforeRestartAtUs, restartUs);
+        const QString when = dead->data(dead->index(r, DeadLetterModel::TimeColumn)).toString();
+        QVERIFY2(when.contains(QStringLiteral("before restart at")), qPrintable(when));
+    }
+    QVERIFY2(view.problems()->deadLetterSummary()->text().startsWith(QStringLiteral("None dead-lettered since the "
+                                                                                      "instance restarted")),
+             qPrintable(view.problems()->deadLetterSummary()->text()));
+    // The new process's own: 200 messages, every 100th (2) invalid — listed on top, not marked.
+    SimOptions after = simulation(srv, tag, 200, 0, 0, 3);
+    after.invalidEvery = 100;
+    QVERIFY(runSimulation(after).allDelivered());
     QTRY_COMPARE_WITH_TIMEOUT(countIn(view.counters()->value(QStringLiteral("received"))), shown(200), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(dead->rowCount(), 32, 15000);
+    QCOMPARE(dead->currentCount(), 2);
+    QCOMPARE(dead->at(0).beforeRestartAtUs, 0);
+    QCOMPARE(dead->at(1).beforeRestartAtUs, 0);
+    QCOMPARE(dead->at(2).beforeRestartAtUs, restartUs);
+    QTRY_VERIFY2(view.problems()->deadLetterSummary()->text().startsWith(QStringLiteral("2 dead-lettered since")),
+                 qPrintable(view.problems()->deadLetterSummary()->text()));
+    QVERIFY(view.problems()->deadLetterSummary()->text().contains(QStringLiteral("30 listed from before")));
     QVERIFY(hasEvent(QStringLiteral("Instance: Restarted")));
     QVERIFY(hasEvent(QStringLiteral("Instance: Answering again")));
 

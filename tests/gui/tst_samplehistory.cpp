@@ -16,6 +16,7 @@ private Q_SLOTS:
     void shortWindowKeepsEverySample();
     void longWindowDecimatesButKeepsPeaks();
     void forgetsAfterAnHour();
+    void findsSilences();
     void latencyBuckets_data();
     void latencyBuckets();
     void latencyPercentiles();
@@ -68,6 +69,28 @@ void TstSampleHistory::forgetsAfterAnHour()
     for (int i = 0; i < 100; ++i)
         h.add(sample(i * 1'000'000LL, 1));
     QCOMPARE(h.size(), std::size_t(11));
+}
+
+void TstSampleHistory::findsSilences()
+{
+    // 5 Hz for 10 s, silent 30 s, 5 Hz for 10 s, silent 4 s, one more sample; a 2.8 s pause is not a silence.
+    SampleHistory h;
+    for (qint64 t = 0; t < 10'000'000; t += 200'000)
+        h.add(sample(t, 1));
+    for (qint64 t = 40'000'000; t < 50'000'000; t += 200'000)
+        h.add(sample(t, 1));
+    h.add(sample(52'600'000, 1));
+    h.add(sample(56'600'000, 1));
+    const auto gaps = h.gaps(0, 60'000'000, 3'000'000, 20);
+    QCOMPARE(gaps.size(), std::size_t(2));
+    QCOMPARE(gaps[0], std::make_pair(qint64(9'800'000), qint64(40'000'000)));
+    QCOMPARE(gaps[1], std::make_pair(qint64(52'600'000), qint64(56'600'000)));
+    // Only the newest when capped; none outside the range asked.
+    const auto newest = h.gaps(0, 60'000'000, 3'000'000, 1);
+    QCOMPARE(newest.size(), std::size_t(1));
+    QCOMPARE(newest[0].first, qint64(52'600'000));
+    QVERIFY(h.gaps(40'000'000, 50'000'000, 3'000'000, 20).empty());
+    QVERIFY(SampleHistory().gaps(0, 1, 1, 20).empty());
 }
 
 void TstSampleHistory::latencyBuckets_data()
