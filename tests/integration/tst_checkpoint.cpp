@@ -114,8 +114,18 @@ void TstCheckpoint::twinsWithOneClientIdKeepTheirOwnCheckpoints()
 
     QVERIFY2(pubA.join().allDelivered(), "publisher A");
     QVERIFY2(pubB.join().allDelivered(), "publisher B");
-    QTRY_VERIFY_WITH_TIMEOUT(probe.count(QStringLiteral("readings_a")) >= qint64(CountA)
-                                 && probe.count(QStringLiteral("readings_b")) >= qint64(CountB), 60000);
+    // On a failure, say which twin fell short and what each logged last (once neither was known: a 60 s stall).
+    const auto stalled = [&] {
+        return QStringLiteral("readings_a %1 of %2, readings_b %3 of %4; A (%5) logged last:\n%6\nB (%7) logged last:\n%8")
+            .arg(probe.count(QStringLiteral("readings_a"))).arg(CountA)
+            .arg(probe.count(QStringLiteral("readings_b"))).arg(CountB)
+            .arg(a.isRunning() ? QStringLiteral("running") : ended(a), a.log().right(3000))
+            .arg(b.isRunning() ? QStringLiteral("running") : ended(b), b.log().right(3000))
+            .toUtf8();
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(probe.count(QStringLiteral("readings_a")) >= qint64(CountA)
+                                  && probe.count(QStringLiteral("readings_b")) >= qint64(CountB),
+                              stalled().constData(), 60000);
     QTest::qWait(1000);  // anything written twice would arrive by now
     QString whyA, whyB;
     const bool okA = exactlyOnce(probe, QStringLiteral("readings_a"), CountA, &whyA);
