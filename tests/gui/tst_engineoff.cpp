@@ -14,6 +14,7 @@
 #include "eventtimeline.h"
 #include "healthbar.h"
 #include "instancespanel.h"
+#include "isolatedguitest.h"
 #include "mainwindow.h"
 #include "readingsprobe.h"
 #include "remoteinstance.h"
@@ -24,7 +25,6 @@
 
 #include <QAbstractButton>
 #include <QAction>
-#include <QApplication>
 #include <QFile>
 #include <QMessageBox>
 #include <QRandomGenerator>
@@ -317,18 +317,7 @@ void TstEngineOff::turnOnThatCannotStartStaysOff()
 
 int main(int argc, char *argv[])
 {
-    // Settings and the token file in a throw-away place; no credential store (no session bus): the file fallback.
-    QTemporaryDir home;
-    qputenv("XDG_CONFIG_HOME", home.filePath(QStringLiteral("config")).toLocal8Bit());
-    qunsetenv("DBUS_SESSION_BUS_ADDRESS");
-    qunsetenv("IOT_TOKEN_STORE");
-    if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("iot-subscriber-engineoff-test"));
-    QCoreApplication::setOrganizationName(QStringLiteral("iot-subscriber"));
-    TstEngineOff test;
-    return QTest::qExec(&test, argc, argv);
+    return iot::test::runIsolatedGuiTest<TstEngineOff>(argc, argv, QStringLiteral("iot-subscriber-engineoff-test"));
 }
 
 #include "tst_engineoff.moc"

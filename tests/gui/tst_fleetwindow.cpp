@@ -9,6 +9,7 @@
 #include "backgroundpublisher.h"
 #include "httpclient.h"
 #include "healthbar.h"
+#include "isolatedguitest.h"
 #include "instancespanel.h"
 #include "instanceview.h"
 #include "remotefeed.h"
@@ -20,7 +21,6 @@
 #include "trayicon.h"
 
 #include <QAction>
-#include <QApplication>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
@@ -437,18 +437,7 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
 
 int main(int argc, char *argv[])
 {
-    // Settings and the token file in a throw-away place; no credential store (no session bus): the file fallback.
-    QTemporaryDir home;
-    qputenv("XDG_CONFIG_HOME", home.filePath(QStringLiteral("config")).toLocal8Bit());
-    qunsetenv("DBUS_SESSION_BUS_ADDRESS");
-    qunsetenv("IOT_TOKEN_STORE");
-    if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("iot-subscriber-fleetwin-test"));
-    QCoreApplication::setOrganizationName(QStringLiteral("iot-subscriber"));
-    TstFleetWindow test;
-    return QTest::qExec(&test, argc, argv);
+    return iot::test::runIsolatedGuiTest<TstFleetWindow>(argc, argv, QStringLiteral("iot-subscriber-fleetwin-test"));
 }
 
 #include "tst_fleetwindow.moc"
