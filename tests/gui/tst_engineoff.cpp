@@ -48,17 +48,6 @@ Config load(const QString &toml)
     return r.value();
 }
 
-QString writeTokenFile(const QTemporaryDir &dir, const QByteArray &token)
-{
-    QFile f(dir.filePath(QStringLiteral("token")));
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(token + '\n');
-    f.close();
-    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    return f.fileName();
-}
-
 /// This computer's row of the Instances tab (-1: none).
 int localRow(const InstancesPanel &panel)
 {
@@ -133,7 +122,7 @@ void TstEngineOff::turnOffAndOnWithoutQuitting()
     remoteSetup.clientId = tag + QStringLiteral("-remote");
     remoteSetup.prometheusPort = port;
     remoteSetup.extraObservabilityKeys
-        = QStringLiteral("auth_token_file = \"%1\"\n").arg(writeTokenFile(remoteDir, token));
+        = QStringLiteral("auth_token_file = \"%1\"\n").arg(writeTokenFile(remoteDir.path(), token));
     SubscriberProcess remoteProcess(remoteDir.path());
     QVERIFY(remoteProcess.start(subscriberConfig(srv, remoteSetup)));
     QVERIFY2(remoteProcess.waitForLog(QStringLiteral("subscribed to"), 15000), qPrintable(remoteProcess.log()));

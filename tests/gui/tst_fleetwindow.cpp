@@ -67,17 +67,6 @@ QTableWidgetItem *cell(const InstancesPanel &panel, const RemoteInstance *remote
     return nullptr;
 }
 
-QString writeTokenFile(const QTemporaryDir &dir, const QByteArray &token)
-{
-    QFile f(dir.filePath(QStringLiteral("token")));
-    if (!f.open(QIODevice::WriteOnly))
-        return {};
-    f.write(token + '\n');
-    f.close();
-    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    return f.fileName();
-}
-
 } // namespace
 
 class TstFleetWindow final : public QObject
@@ -221,12 +210,12 @@ void TstFleetWindow::monitorOnlyWindowWatchesTwoInstances()
     a.topic = tag + QStringLiteral("/a/#");
     a.clientId = tag + QStringLiteral("-a");
     a.prometheusPort = portA;
-    a.extraObservabilityKeys = QStringLiteral("auth_token_file = \"%1\"\n").arg(writeTokenFile(dirA, tokenA));
+    a.extraObservabilityKeys = QStringLiteral("auth_token_file = \"%1\"\n").arg(writeTokenFile(dirA.path(), tokenA));
     SubscriberSetup b = a;
     b.topic = tag + QStringLiteral("/b/#");
     b.clientId = tag + QStringLiteral("-b");
     b.prometheusPort = portB;
-    b.extraObservabilityKeys = QStringLiteral("auth_token_file = \"%1\"\n").arg(writeTokenFile(dirB, tokenB));
+    b.extraObservabilityKeys = QStringLiteral("auth_token_file = \"%1\"\n").arg(writeTokenFile(dirB.path(), tokenB));
     SubscriberProcess subA(dirA.path()), subB(dirB.path());
     const QString configA = subscriberConfig(srv, a);
     QVERIFY(subA.start(configA));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "testenv.h"
 
+#include <QDir>
+#include <QFile>
 #include <QProcess>
 #include <QTcpServer>
 
@@ -124,6 +126,17 @@ int freePort()
     if (!s.listen(QHostAddress::LocalHost, 0))
         return 0;
     return s.serverPort();
+}
+
+QString writeTokenFile(const QString &dir, const QByteArray &token)
+{
+    QFile f(QDir(dir).filePath(QStringLiteral("token")));
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write(token + '\n');
+    f.close();
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    return f.fileName();
 }
 
 } // namespace iot::test

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 #include <QStringList>
 
@@ -64,6 +65,9 @@ QString subscriberBinary();
 QString simulateBinary();
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for a test's private broker).
 int freePort();
+/// Writes `token` and a newline to DIR/token, readable only by the owner (what auth_token_file wants); returns its
+/// path, or an empty string if it cannot be written.
+QString writeTokenFile(const QString &dir, const QByteArray &token);
 /// Runs a program and waits; false on a non-zero exit or timeout.
 bool runProgram(const QString &program, const QStringList &args, int timeoutMs, QString *output = nullptr);
 
