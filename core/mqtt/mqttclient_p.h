@@ -120,10 +120,11 @@ struct MqttClient::Private
             d->hold(topic, payload, m->qos);
             return;
         }
-        // libmosquitto has just sent this message's PUBACK, one send() each. Not corked (TCP_CORK) into fewer
-        // segments, though that saved ~7 % of the QoS 1 CPU: a kill -9 while the socket has unread data makes the
-        // kernel reset the connection and drop every PUBACK still held back, and the broker then redelivers
-        // messages that are already in the spool — up to a read burst of duplicates (tst_durability saw 99).
+        // libmosquitto has only queued this message's PUBACK (readReady() writes it once this returns, the message
+        // in the spool), one send() each. Not corked (TCP_CORK) into fewer segments, though that saved ~7 % of the
+        // QoS 1 CPU: a kill -9 while the socket has unread data makes the kernel reset the connection and drop
+        // every PUBACK still held back, and the broker then redelivers messages that are already in the spool —
+        // up to a read burst of duplicates (tst_durability saw 99).
         d->q->deliver(topic, payload);
     }
 };

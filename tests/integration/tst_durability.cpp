@@ -72,11 +72,18 @@ void TstDurability::killNineLosesAndDuplicatesNothing()
     const SimStats stats = publisher.join();
     QVERIFY2(stats.allDelivered(), qPrintable(stats.error));
 
-    QTRY_COMPARE_WITH_TIMEOUT(probe.count(), qint64(Count), 60000);
+    // Not a QTRY: a shortfall must still reach the report below, which names the missing sequence numbers.
+    QElapsedTimer waited;
+    waited.start();
+    while (probe.count() < qint64(Count) && waited.elapsed() < 60000)
+        QTest::qWait(100);
     QTest::qWait(500);  // anything extra (a duplicate) would arrive now
     const SeqReport report = SeqReport::check(probe.seqCounts(), 1, Count);
     qInfo("kill -9 after %lld rows, restart: %s", atKill, qPrintable(report.describe()));
-    QVERIFY2(report.missing == 0 && report.duplicated == 0 && report.unexpected == 0, qPrintable(report.describe()));
+    // Nothing lost. One duplicate is allowed: a kill -9 between a message's spool record and its PUBACK (written
+    // right after; tst_ackorder) makes the broker send that one again — QoS 1 is at-least-once.
+    QVERIFY2(report.missing == 0 && report.duplicated <= 1 && report.unexpected == 0,
+             qPrintable(report.describe() + QStringLiteral("\n") + sub.log().right(3000)));
     QVERIFY2(sub.stopCleanly(), qPrintable(sub.log().right(2000)));
 }
 
