@@ -183,7 +183,8 @@ Status Engine::start()
     d->writer->moveToThread(&d->writerThread);
     BatchWriter *writer = d->writer;
     auto wake = [writer] { QMetaObject::invokeMethod(writer, &BatchWriter::drain, Qt::QueuedConnection); };
-    d->batcher = new Batcher(d->sourceFactory, FlushPolicy(static_cast<std::size_t>(sub.batchSize), sub.flushIntervalSec),
+    const FlushPolicy flushPolicy(static_cast<std::size_t>(sub.batchSize), sub.flushIntervalSec);
+    d->batcher = new Batcher(d->sourceFactory, flushPolicy,
                              Batcher::Limits{static_cast<std::size_t>(sub.maxBufferedMessages),
                                              std::size_t(sub.maxBufferedMb) << 20,
                                              BatchWriter::maxTransactionBytes(sub)},

@@ -114,7 +114,7 @@ void ProblemsPanel::addDeadLetter(const QByteArray &topic, const QString &reason
         m_pending.push_back({receivedAtUs, topic, reason});
 }
 
-void ProblemsPanel::flush(quint64 totalDeadLettered)
+void ProblemsPanel::listPending()
 {
     if (!m_pending.empty()) {
         m_unseen += m_pending.size();
@@ -122,6 +122,11 @@ void ProblemsPanel::flush(quint64 totalDeadLettered)
         m_pending.clear();
         Q_EMIT unseenChanged(m_unseen);
     }
+}
+
+void ProblemsPanel::flush(quint64 totalDeadLettered)
+{
+    listPending();
     if (m_restartAtUs > 0) {
         // The count is the new process's; the older rows stay, marked, and the words say which is which.
         const int before = m_model->rowCount() - m_model->currentCount();
@@ -142,13 +147,7 @@ void ProblemsPanel::flush(quint64 totalDeadLettered)
 
 void ProblemsPanel::markRestart(qint64 restartAtUs)
 {
-    // What is still buffered was reported by the previous process too.
-    if (!m_pending.empty()) {
-        m_unseen += m_pending.size();
-        m_model->add(m_pending);
-        m_pending.clear();
-        Q_EMIT unseenChanged(m_unseen);
-    }
+    listPending();  // what is still buffered was reported by the previous process too
     m_model->markBeforeRestart(restartAtUs);
     m_restartAtUs = restartAtUs;
     flush(0);   // the new process has counted none yet

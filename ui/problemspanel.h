@@ -53,6 +53,7 @@ Q_SIGNALS:
     void unseenChanged(quint64 unseen);
 
 private:
+    void listPending();  // the buffered dead letters into the list
     DeadLetterModel *m_model = nullptr;
     QTableView *m_table = nullptr;
     QLabel *m_deadSummary = nullptr;
