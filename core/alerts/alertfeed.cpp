@@ -4,9 +4,12 @@
 #include "export/topicfilters.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 
 namespace iot {
 
@@ -77,7 +80,10 @@ AlertFeed::TopicEntry AlertFeed::entryFor(QByteArrayView topic)
         m_scanResults.resize(entry.scanKeys.size());
         m_scanValues.resize(entry.scanKeys.size());
         m_scanSeen.resize(entry.scanKeys.size());
+        m_scanNumbers.resize(entry.scanKeys.size());
     }
+    entry.allScanned = !entry.fields.empty()
+        && std::all_of(entry.scanIndex.begin(), entry.scanIndex.end(), [&](int k) { return k >= 0; });
     for (const int rule : matching) {
         if (!m_taps[std::size_t(rule)].stale)
             continue;
@@ -145,6 +151,11 @@ bool AlertFeed::parseNumber(QByteArrayView text, double &out)
     return ec == std::errc() && ptr == end && std::isfinite(out);
 }
 
+bool AlertFeed::parseValue(QByteArrayView text, double &out)
+{
+    return parseSimpleDecimal(text, out) || parseNumber(text, out);
+}
+
 void AlertFeed::add(Fold &f, double value, qint64 us)
 {
     if (f.count == 0) {
@@ -160,7 +171,31 @@ void AlertFeed::add(Fold &f, double value, qint64 us)
 
 bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check)
 {
+    if (!entry.touched) {
+        entry.touched = true;
+        m_touched.push_back(&entry);
+    }
     const std::size_t n = entry.fields.size();
+    if (check && entry.allScanned) {
+        // The common case, all fields one level deep and read in the check's walk: no per-field dispatch below.
+        // Plain decimals come converted from the walk (NaN: anything else, converted here from the text).
+        PayloadMembers members{entry.scanKeys.data(), n, m_scanSeen.data(), m_scanValues.data(),
+                               m_scanNumbers.data()};
+        const bool ok = check->check(payload, members).ok();
+        if (!ok || (members.object && !members.escapedKey)) {
+            for (std::size_t f = 0; f < n; ++f) {
+                double value = m_scanNumbers[f];
+                if (ok && m_scanSeen[f] == 1 && (value == value || parseValue(m_scanValues[f], value)))
+                    add(entry.folds[f], value, us);
+                else
+                    m_unreadable.fetch_add(quint64(entry.foldRules[f]), std::memory_order_relaxed);
+            }
+            if (entry.stale)
+                add(entry.folds.back(), 0, us);
+            return ok;
+        }
+        // An escaped top-level key or not an object (rare): the general way below, check included.
+    }
     bool verified = false;
     if (n > 0) {
         // One walk of the payload for all the one-level fields — with `check` the same walk that validates it for
@@ -195,11 +230,10 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
                 ok = parseNumber(payload, value);
             } else if (k >= 0 && seenInCheck) {
                 const QByteArrayView text = m_scanValues[std::size_t(k)];
-                ok = m_scanSeen[std::size_t(k)] == 1 && (parseSimpleDecimal(text, value) || parseNumber(text, value));
+                ok = m_scanSeen[std::size_t(k)] == 1 && parseValue(text, value);
             } else if (k >= 0 && scanned) {
                 const QByteArrayView text = m_scanValues[std::size_t(k)];
-                ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found
-                    && (parseSimpleDecimal(text, value) || parseNumber(text, value));
+                ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found && parseValue(text, value);
             } else {
                 QByteArrayView text;
                 ok = m_pointers[std::size_t(p)].resolve(payload, text) == JsonPointer::Result::Found
@@ -218,19 +252,77 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
     return verified;
 }
 
+bool AlertFeed::sameBytes(const char *a, const char *b, std::size_t n)
+{
+    if (n < 8)
+        return std::memcmp(a, b, n) == 0;
+    // Word by word, the last word ending at the last byte (overlapping the one before): no memcmp call.
+    std::uint64_t diff = 0;
+    const std::size_t last = n - 8;
+    for (std::size_t i = 0; i < last; i += 8) {
+        std::uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        diff |= x ^ y;
+    }
+    std::uint64_t x, y;
+    std::memcpy(&x, a + last, 8);
+    std::memcpy(&y, b + last, 8);
+    return (diff | (x ^ y)) == 0;
+}
+
+AlertFeed::TopicEntry *AlertFeed::findIndexed(const char *key, std::size_t size, std::uint64_t hash) const
+{
+    if (m_index.empty())
+        return nullptr;
+    const std::size_t mask = m_index.size() - 1;
+    for (std::size_t i = slotOf(hash);; i = (i + 1) & mask) {
+        const IndexSlot &slot = m_index[i];
+        if (!slot.entry)
+            return nullptr;
+        if (slot.hash == hash && slot.size == size && sameBytes(slot.key, key, size))
+            return slot.entry;
+    }
+}
+
+void AlertFeed::addIndexed(std::uint64_t hash, const std::string &key, TopicEntry *entry)
+{
+    // At most half full (m_cache already holds the new entry): probes stay short and a free slot ends each one.
+    if (m_cache.size() * 2 > m_index.size()) {
+        const std::vector<IndexSlot> old =
+            std::exchange(m_index, std::vector<IndexSlot>(std::max<std::size_t>(64, m_index.size() * 2)));
+        m_indexShift = 64 - std::countr_zero(m_index.size());
+        const std::size_t mask = m_index.size() - 1;
+        for (const IndexSlot &slot : old) {
+            if (!slot.entry)
+                continue;
+            std::size_t i = slotOf(slot.hash);
+            while (m_index[i].entry)
+                i = (i + 1) & mask;
+            m_index[i] = slot;
+        }
+    }
+    const std::size_t mask = m_index.size() - 1;
+    std::size_t i = slotOf(hash);
+    while (m_index[i].entry)
+        i = (i + 1) & mask;
+    m_index[i] = {hash, entry, key.data(), key.size()};
+}
+
 bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs, const PayloadCheck *check)
 {
-    const std::string_view key(topic.data(), std::size_t(topic.size()));
+    const auto size = std::size_t(topic.size());
+    const std::uint64_t hash = hashBytes(topic.data(), size);
     {
         const std::lock_guard lock(m_mutex);
-        auto it = m_cache.find(key);
         bool matched;
-        if (it != m_cache.end()) {
-            if (!it->second.rules.empty())
-                return fold(it->second, payload, receivedAtUs, check);
-            matched = it->second.matched;
+        if (TopicEntry *entry = findIndexed(topic.data(), size, hash)) {
+            if (!entry->rules.empty())
+                return fold(*entry, payload, receivedAtUs, check);
+            matched = entry->matched;
         } else if (m_cache.size() < m_maxCached) {
-            it = m_cache.emplace(std::string(key), entryFor(topic)).first;
+            const auto it = m_cache.emplace(std::string(topic.data(), size), entryFor(topic)).first;
+            addIndexed(hash, it->first, &it->second);
             if (!it->second.rules.empty())
                 return fold(it->second, payload, receivedAtUs, check);
             matched = it->second.matched;
@@ -250,21 +342,27 @@ std::vector<AlertFeed::Sample> AlertFeed::take()
     std::vector<Sample> out;
     {
         const std::lock_guard lock(m_mutex);
-        for (auto &item : m_cache) {
-            TopicEntry &entry = item.second;
-            for (const auto &[rule, f] : entry.rules) {
-                const Fold &s = entry.folds[std::size_t(f)];
+        for (TopicEntry *entry : m_touched) {
+            for (const auto &[rule, f] : entry->rules) {
+                const Fold &s = entry->folds[std::size_t(f)];
                 if (s.count == 0)
                     continue;
                 out.push_back({rule, m_taps[std::size_t(rule)].stale, s.min, s.max, s.last, s.firstUs, s.lastUs,
-                               s.count, entry.name});
+                               s.count, entry->name});
             }
-            for (Fold &s : entry.folds)
+            for (Fold &s : entry->folds)
                 s.count = 0;
+            entry->touched = false;
         }
+        m_touched.clear();
     }
-    // In time order, so the evaluator sees topics' changes as they happened. Sorted as (time, index) pairs and then
-    // moved into place once: swapping whole samples (a QString each) was most of take()'s cost.
+    // In time order, so the evaluator sees topics' changes as they happened. The touched entries are in the order
+    // of their first message, so this is almost always sorted already (not when a topic's first message had an
+    // unreadable field): checked in one pass, sorted only when not. Sorted as (time, index) pairs and then moved
+    // into place once: swapping whole samples (a QString each) was most of take()'s cost.
+    const auto earlier = [](const Sample &a, const Sample &b) { return a.firstUs < b.firstUs; };
+    if (std::is_sorted(out.begin(), out.end(), earlier))
+        return out;
     std::vector<std::pair<qint64, std::uint32_t>> order(out.size());
     for (std::size_t i = 0; i < out.size(); ++i)
         order[i] = {out[i].firstUs, std::uint32_t(i)};

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace iot {
 namespace {
@@ -169,16 +170,39 @@ struct Scanner
             ++pos;
         return pos > start || fail(PayloadVerdict::InvalidJson, "expected a digit");
     }
+    // digits(), and with Convert the digits' value folded into `mantissa` on the way (it wraps past 19 digits;
+    // only used up to 15).
+    template <bool Convert>
+    bool digits(std::uint64_t &mantissa)
+    {
+        const std::size_t start = pos;
+        for (; pos < n && unsigned(s[pos] - '0') < 10; ++pos) {
+            if constexpr (Convert)
+                mantissa = mantissa * 10 + unsigned(s[pos] - '0');
+        }
+        return pos > start || fail(PayloadVerdict::InvalidJson, "expected a digit");
+    }
+    // A top-level member's value that may be a wanted field's (document<true>): a number is converted while its
+    // digits are checked, if it is a plain decimal of at most 15 significant digits written without an exponent —
+    // the digits as an integer below 2^53 and one division by an exact power of ten, correctly rounded, so the
+    // same double as std::from_chars. Anything else is left to the caller (numberValue stays NaN).
+    bool convert = false;
+    std::size_t numberAt = SIZE_MAX;     // where the last converted number starts (member(): is it the value?)
+    double numberValue = 0;
+    bool number() { return convert ? number<true>() : number<false>(); }
+    template <bool Convert>
     bool number()
     {
         const std::size_t start = pos;
-        if (peek() == '-')
+        const bool negative = peek() == '-';
+        if (negative)
             ++pos;
         const std::size_t intStart = pos;
+        std::uint64_t mantissa = 0;
         if (peek() == '0') {
             ++pos;
         } else if (peek() >= '1' && peek() <= '9') {
-            digits();
+            digits<Convert>(mantissa);
         } else {
             return fail(PayloadVerdict::InvalidJson, "expected a digit");
         }
@@ -187,9 +211,19 @@ struct Scanner
         if (peek() == '.') {
             ++pos;
             fracStart = pos;
-            if (!digits())
+            if (!digits<Convert>(mantissa))
                 return false;
             fracDigits = pos - fracStart;
+        }
+        if constexpr (Convert) {
+            static constexpr double Pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+            const unsigned char next = peek();
+            if (next != 'e' && next != 'E' && intDigits + fracDigits <= 15) {
+                const double value = double(mantissa) / Pow10[fracDigits];
+                numberValue = negative ? -value : value;
+                numberAt = start;
+            }
         }
         long long exponent = 0;
         if (peek() == 'e' || peek() == 'E') {
@@ -292,6 +326,8 @@ struct Scanner
                 ++m.seen[k];
             m.values[k] = QByteArrayView(reinterpret_cast<const char *>(s + valueAt),
                                          static_cast<qsizetype>(pos - valueAt));
+            if (m.numbers)
+                m.numbers[k] = numberAt == valueAt ? numberValue : std::numeric_limits<double>::quiet_NaN();
         }
     }
     // memberKey() at the top level; `wanted`: the key may be one of them (member() after its value).
@@ -318,6 +354,7 @@ struct Scanner
         skipWs();
         if (wanted)
             valueAt = pos;
+        convert = wanted && members->numbers;
         return true;
     }
 
