@@ -156,19 +156,6 @@ bool AlertFeed::parseValue(QByteArrayView text, double &out)
     return parseSimpleDecimal(text, out) || parseNumber(text, out);
 }
 
-void AlertFeed::add(Fold &f, double value, qint64 us)
-{
-    if (f.count == 0) {
-        f.min = f.max = value;
-        f.firstUs = us;
-    }
-    f.min = std::min(f.min, value);
-    f.max = std::max(f.max, value);
-    f.last = value;
-    f.lastUs = us;
-    ++f.count;
-}
-
 bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check)
 {
     if (!entry.touched) {
@@ -176,26 +163,6 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
         m_touched.push_back(&entry);
     }
     const std::size_t n = entry.fields.size();
-    if (check && entry.allScanned) {
-        // The common case, all fields one level deep and read in the check's walk: no per-field dispatch below.
-        // Plain decimals come converted from the walk (NaN: anything else, converted here from the text).
-        PayloadMembers members{entry.scanKeys.data(), n, m_scanSeen.data(), m_scanValues.data(),
-                               m_scanNumbers.data()};
-        const bool ok = check->check(payload, members).ok();
-        if (!ok || (members.object && !members.escapedKey)) {
-            for (std::size_t f = 0; f < n; ++f) {
-                double value = m_scanNumbers[f];
-                if (ok && m_scanSeen[f] == 1 && (value == value || parseValue(m_scanValues[f], value)))
-                    add(entry.folds[f], value, us);
-                else
-                    m_unreadable.fetch_add(quint64(entry.foldRules[f]), std::memory_order_relaxed);
-            }
-            if (entry.stale)
-                add(entry.folds.back(), 0, us);
-            return ok;
-        }
-        // An escaped top-level key or not an object (rare): the general way below, check included.
-    }
     bool verified = false;
     if (n > 0) {
         // One walk of the payload for all the one-level fields — with `check` the same walk that validates it for
@@ -252,39 +219,6 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
     return verified;
 }
 
-bool AlertFeed::sameBytes(const char *a, const char *b, std::size_t n)
-{
-    if (n < 8)
-        return std::memcmp(a, b, n) == 0;
-    // Word by word, the last word ending at the last byte (overlapping the one before): no memcmp call.
-    std::uint64_t diff = 0;
-    const std::size_t last = n - 8;
-    for (std::size_t i = 0; i < last; i += 8) {
-        std::uint64_t x, y;
-        std::memcpy(&x, a + i, 8);
-        std::memcpy(&y, b + i, 8);
-        diff |= x ^ y;
-    }
-    std::uint64_t x, y;
-    std::memcpy(&x, a + last, 8);
-    std::memcpy(&y, b + last, 8);
-    return (diff | (x ^ y)) == 0;
-}
-
-AlertFeed::TopicEntry *AlertFeed::findIndexed(const char *key, std::size_t size, std::uint64_t hash) const
-{
-    if (m_index.empty())
-        return nullptr;
-    const std::size_t mask = m_index.size() - 1;
-    for (std::size_t i = slotOf(hash);; i = (i + 1) & mask) {
-        const IndexSlot &slot = m_index[i];
-        if (!slot.entry)
-            return nullptr;
-        if (slot.hash == hash && slot.size == size && sameBytes(slot.key, key, size))
-            return slot.entry;
-    }
-}
-
 void AlertFeed::addIndexed(std::uint64_t hash, const std::string &key, TopicEntry *entry)
 {
     // At most half full (m_cache already holds the new entry): probes stay short and a free slot ends each one.
@@ -317,6 +251,32 @@ bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 recei
         const std::lock_guard lock(m_mutex);
         bool matched;
         if (TopicEntry *entry = findIndexed(topic.data(), size, hash)) {
+            if (check && entry->allScanned) {
+                // The common case inline, without fold()'s per-field dispatch: all the topic's fields are one level
+                // deep and read in the check's walk, plain decimals converted there (NaN: anything else, converted
+                // here from the text).
+                if (!entry->touched) {
+                    entry->touched = true;
+                    m_touched.push_back(entry);
+                }
+                const std::size_t n = entry->fields.size();
+                PayloadMembers members{entry->scanKeys.data(), n, m_scanSeen.data(), m_scanValues.data(),
+                                       m_scanNumbers.data()};
+                const bool ok = check->check(payload, members).ok();
+                if (!ok || (members.object && !members.escapedKey)) {
+                    for (std::size_t f = 0; f < n; ++f) {
+                        double value = m_scanNumbers[f];
+                        if (ok && m_scanSeen[f] == 1 && (value == value || parseValue(m_scanValues[f], value)))
+                            add(entry->folds[f], value, receivedAtUs);
+                        else
+                            m_unreadable.fetch_add(quint64(entry->foldRules[f]), std::memory_order_relaxed);
+                    }
+                    if (entry->stale)
+                        add(entry->folds.back(), 0, receivedAtUs);
+                    return ok;
+                }
+                // An escaped top-level key or not an object (rare): fold() the general way, check included.
+            }
             if (!entry->rules.empty())
                 return fold(*entry, payload, receivedAtUs, check);
             matched = entry->matched;

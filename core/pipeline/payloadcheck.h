@@ -67,7 +67,7 @@ public:
 
     PayloadCheckResult check(QByteArrayView payload) const;
     /// The same verdict, and `members` filled from the same walk (only meaningful when the verdict is Ok).
-    PayloadCheckResult check(QByteArrayView payload, PayloadMembers &members) const;
+    PayloadCheckResult check(QByteArrayView payload, PayloadMembers &members) const { return run(payload, &members); }
     static const char *verdictName(PayloadVerdict v);
 
 private:
