@@ -300,6 +300,7 @@ bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 recei
 std::vector<AlertFeed::Sample> AlertFeed::take()
 {
     std::vector<Sample> out;
+    out.reserve(m_lastTaken);   // about as many as last time: no regrowth (moving every sample) while filling
     {
         const std::lock_guard lock(m_mutex);
         for (TopicEntry *entry : m_touched) {
@@ -316,6 +317,7 @@ std::vector<AlertFeed::Sample> AlertFeed::take()
         }
         m_touched.clear();
     }
+    m_lastTaken = out.size();
     // In time order, so the evaluator sees topics' changes as they happened. The touched entries are in the order
     // of their first message, so this is almost always sorted already (not when a topic's first message had an
     // unreadable field): checked in one pass, sorted only when not. Sorted as (time, index) pairs and then moved

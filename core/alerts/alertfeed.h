@@ -227,6 +227,7 @@ private:
     // The entries that folded since the last take(), in the order of their first message: take() visits these
     // instead of the whole cache, and their samples come out (almost always) already in time order.
     std::vector<TopicEntry *> m_touched;
+    std::size_t m_lastTaken = 0;        // samples of the last take() (main thread only)
     std::size_t m_slots = 0;
     std::atomic<quint64> m_dropped{0};
     std::atomic<quint64> m_unreadable{0};

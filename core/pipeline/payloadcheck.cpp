@@ -361,8 +361,9 @@ struct Scanner
                 m.numbers[k] = numberAt == valueAt ? numberValue : std::numeric_limits<double>::quiet_NaN();
         }
     }
-    // memberKey() at the top level; `wanted`: the key may be one of them (member() after its value).
-    bool topKey(bool &wanted)
+    // memberKey() at the top level; `memberDepth` 1 when the key may be one of them (member() after its value),
+    // else -1.
+    bool topKey(int &memberDepth)
     {
         if (peek() != '"')
             return fail(PayloadVerdict::InvalidJson, "expected a string key");
@@ -373,7 +374,8 @@ struct Scanner
         const std::size_t size = pos - 1 - at;
         // Branch-free: the length's bit (modulo 64: a long key only costs member() a compare) or an escape; the
         // key's place is stored whether wanted or not (cheaper than testing).
-        wanted = ((unsigned(lengths >> (size & 63)) & 1U) | unsigned(escaped)) != 0;
+        const bool wanted = ((unsigned(lengths >> (size & 63)) & 1U) | unsigned(escaped)) != 0;
+        memberDepth = wanted ? 1 : -1;   // member() once the walk is back at depth 1: one compare per value
         keyAt = at;
         keySize = size;
         keyEscaped = escaped;
@@ -394,7 +396,7 @@ struct Scanner
         int depth = 0;
         // The current top-level key may be a wanted one. Only topKey() sets it, at depth 1 of an object: the
         // top-level object's members (a top-level array's depth 1 has no keys).
-        [[maybe_unused]] bool wanted = false;
+        [[maybe_unused]] int memberDepth = -1;
         skipWs();
         if constexpr (Capture)
             members->object = peek() == '{';
@@ -415,7 +417,7 @@ struct Scanner
                 } else {
                     if (isObject) {
                         if constexpr (Capture) {
-                            if (depth == 1 ? !topKey(wanted) : !memberKey())
+                            if (depth == 1 ? !topKey(memberDepth) : !memberKey())
                                 return false;
                         } else if (!memberKey()) {
                             return false;
@@ -428,7 +430,7 @@ struct Scanner
             }
             // After a value: close containers or move to the next element.
             if constexpr (Capture) {
-                if (wanted && depth == 1)
+                if (depth == memberDepth)
                     member();
             }
             for (;;) {
@@ -442,7 +444,7 @@ struct Scanner
                     skipWs();
                     if (inObject) {
                         if constexpr (Capture) {
-                            if (depth == 1 ? !topKey(wanted) : !memberKey())
+                            if (depth == 1 ? !topKey(memberDepth) : !memberKey())
                                 return false;
                         } else if (!memberKey()) {
                             return false;
@@ -454,7 +456,7 @@ struct Scanner
                     ++pos;
                     --depth;
                     if constexpr (Capture) {
-                        if (wanted && depth == 1)
+                        if (depth == memberDepth)
                             member();   // a container that was a top-level member's value
                     }
                     continue;
