@@ -215,7 +215,7 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
         verified = check->check(payload).ok();
     }
     if (entry.stale)
-        add(entry.folds.back(), 0, us);
+        addSeen(entry.folds.back(), us);
     return verified;
 }
 
@@ -272,7 +272,7 @@ bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 recei
                             m_unreadable.fetch_add(quint64(entry->foldRules[f]), std::memory_order_relaxed);
                     }
                     if (entry->stale)
-                        add(entry->folds.back(), 0, receivedAtUs);
+                        addSeen(entry->folds.back(), receivedAtUs);
                     return ok;
                 }
                 // An escaped top-level key or not an object (rare): fold() the general way, check included.
@@ -308,11 +308,13 @@ std::vector<AlertFeed::Sample> AlertFeed::take()
                 const Fold &s = entry->folds[std::size_t(f)];
                 if (s.count == 0)
                     continue;
-                out.push_back({rule, m_taps[std::size_t(rule)].stale, s.min, s.max, s.last, s.firstUs, s.lastUs,
+                // A staleness fold keeps only times and count (its values were always 0).
+                const bool stale = m_taps[std::size_t(rule)].stale;
+                out.push_back({rule, stale, stale ? 0.0 : s.min, stale ? 0.0 : s.max, s.last, s.firstUs, s.lastUs,
                                s.count, entry->name});
             }
             for (Fold &s : entry->folds)
-                s.count = 0;
+                s = Fold();
             entry->touched = false;
         }
         m_touched.clear();

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -122,7 +123,9 @@ private:
     /// the topic's rules that read it, so 10 rules on 2 fields fold twice per message, not ten times.
     struct Fold
     {
-        double min = 0, max = 0, last = 0;
+        // min/max start at ±infinity (and again after each take()), so add() needs no first-value branch.
+        double min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
+        double last = 0;
         qint64 firstUs = 0, lastUs = 0;
         quint64 count = 0;       // 0: nothing since the last take()
     };
@@ -197,13 +200,17 @@ private:
     bool fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check);
     static void add(Fold &f, double value, qint64 us)
     {
-        if (f.count == 0) {
-            f.min = f.max = value;
-            f.firstUs = us;
-        }
+        f.firstUs = f.count == 0 ? us : f.firstUs;
         f.min = std::min(f.min, value);
         f.max = std::max(f.max, value);
         f.last = value;
+        f.lastUs = us;
+        ++f.count;
+    }
+    /// The staleness fold: only the times and the count are read.
+    static void addSeen(Fold &f, qint64 us)
+    {
+        f.firstUs = f.count == 0 ? us : f.firstUs;
         f.lastUs = us;
         ++f.count;
     }
