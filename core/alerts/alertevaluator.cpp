@@ -160,11 +160,17 @@ void AlertEvaluator::evaluate(qint64 nowUs, const PipelineSample &p)
         auto &map = m_instances[std::size_t(i)];
         switch (r.kind) {
         case AlertRule::Kind::Value:
+            // isEmpty() first: QHash's non-const begin() allocates an empty table (128 buckets) and the loop then
+            // walks every bucket — with 60 rules whose topics are fine that was most of an evaluation's cost.
+            if (map.isEmpty())
+                break;
             for (auto it = map.begin(); it != map.end(); ++it)
                 if (it->state == Instance::State::Pending && nowUs - it->sinceUs >= seconds(r.forSec))
                     fire(i, it.key(), *it, it->value, nowUs);
             break;
         case AlertRule::Kind::Stale:
+            if (map.isEmpty())
+                break;
             for (auto it = map.begin(); it != map.end(); ++it) {
                 const double quietSec = double(nowUs - it->lastSeenUs) / 1e6;
                 const bool stale = quietSec > r.staleAfterSec;

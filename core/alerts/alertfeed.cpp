@@ -4,9 +4,12 @@
 #include "export/topicfilters.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 
 namespace iot {
 
@@ -77,7 +80,10 @@ AlertFeed::TopicEntry AlertFeed::entryFor(QByteArrayView topic)
         m_scanResults.resize(entry.scanKeys.size());
         m_scanValues.resize(entry.scanKeys.size());
         m_scanSeen.resize(entry.scanKeys.size());
+        m_scanNumbers.resize(entry.scanKeys.size());
     }
+    entry.allScanned = !entry.fields.empty()
+        && std::all_of(entry.scanIndex.begin(), entry.scanIndex.end(), [&](int k) { return k >= 0; });
     for (const int rule : matching) {
         if (!m_taps[std::size_t(rule)].stale)
             continue;
@@ -145,21 +151,17 @@ bool AlertFeed::parseNumber(QByteArrayView text, double &out)
     return ec == std::errc() && ptr == end && std::isfinite(out);
 }
 
-void AlertFeed::add(Fold &f, double value, qint64 us)
+bool AlertFeed::parseValue(QByteArrayView text, double &out)
 {
-    if (f.count == 0) {
-        f.min = f.max = value;
-        f.firstUs = us;
-    }
-    f.min = std::min(f.min, value);
-    f.max = std::max(f.max, value);
-    f.last = value;
-    f.lastUs = us;
-    ++f.count;
+    return parseSimpleDecimal(text, out) || parseNumber(text, out);
 }
 
 bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check)
 {
+    if (!entry.touched) {
+        entry.touched = true;
+        m_touched.push_back(&entry);
+    }
     const std::size_t n = entry.fields.size();
     bool verified = false;
     if (n > 0) {
@@ -195,11 +197,10 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
                 ok = parseNumber(payload, value);
             } else if (k >= 0 && seenInCheck) {
                 const QByteArrayView text = m_scanValues[std::size_t(k)];
-                ok = m_scanSeen[std::size_t(k)] == 1 && (parseSimpleDecimal(text, value) || parseNumber(text, value));
+                ok = m_scanSeen[std::size_t(k)] == 1 && parseValue(text, value);
             } else if (k >= 0 && scanned) {
                 const QByteArrayView text = m_scanValues[std::size_t(k)];
-                ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found
-                    && (parseSimpleDecimal(text, value) || parseNumber(text, value));
+                ok = m_scanResults[std::size_t(k)] == JsonPointer::Result::Found && parseValue(text, value);
             } else {
                 QByteArrayView text;
                 ok = m_pointers[std::size_t(p)].resolve(payload, text) == JsonPointer::Result::Found
@@ -214,23 +215,74 @@ bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const
         verified = check->check(payload).ok();
     }
     if (entry.stale)
-        add(entry.folds.back(), 0, us);
+        addSeen(entry.folds.back(), us);
     return verified;
+}
+
+void AlertFeed::addIndexed(std::uint64_t hash, const std::string &key, TopicEntry *entry)
+{
+    // At most half full (m_cache already holds the new entry): probes stay short and a free slot ends each one.
+    if (m_cache.size() * 2 > m_index.size()) {
+        const std::vector<IndexSlot> old =
+            std::exchange(m_index, std::vector<IndexSlot>(std::max<std::size_t>(64, m_index.size() * 2)));
+        m_indexShift = 64 - std::countr_zero(m_index.size());
+        const std::size_t mask = m_index.size() - 1;
+        for (const IndexSlot &slot : old) {
+            if (!slot.entry)
+                continue;
+            std::size_t i = slotOf(slot.hash);
+            while (m_index[i].entry)
+                i = (i + 1) & mask;
+            m_index[i] = slot;
+        }
+    }
+    const std::size_t mask = m_index.size() - 1;
+    std::size_t i = slotOf(hash);
+    while (m_index[i].entry)
+        i = (i + 1) & mask;
+    m_index[i] = {hash, entry, key.data(), key.size()};
 }
 
 bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 receivedAtUs, const PayloadCheck *check)
 {
-    const std::string_view key(topic.data(), std::size_t(topic.size()));
+    const auto size = std::size_t(topic.size());
+    const std::uint64_t hash = hashBytes(topic.data(), size);
     {
         const std::lock_guard lock(m_mutex);
-        auto it = m_cache.find(key);
         bool matched;
-        if (it != m_cache.end()) {
-            if (!it->second.rules.empty())
-                return fold(it->second, payload, receivedAtUs, check);
-            matched = it->second.matched;
+        if (TopicEntry *entry = findIndexed(topic.data(), size, hash)) {
+            if (check && entry->allScanned) {
+                // The common case inline, without fold()'s per-field dispatch: all the topic's fields are one level
+                // deep and read in the check's walk, plain decimals converted there (NaN: anything else, converted
+                // here from the text).
+                if (!entry->touched) {
+                    entry->touched = true;
+                    m_touched.push_back(entry);
+                }
+                const std::size_t n = entry->fields.size();
+                PayloadMembers members{entry->scanKeys.data(), n, m_scanSeen.data(), m_scanValues.data(),
+                                       m_scanNumbers.data()};
+                const bool ok = check->check(payload, members).ok();
+                if (!ok || (members.object && !members.escapedKey)) {
+                    for (std::size_t f = 0; f < n; ++f) {
+                        double value = m_scanNumbers[f];
+                        if (ok && m_scanSeen[f] == 1 && (value == value || parseValue(m_scanValues[f], value)))
+                            add(entry->folds[f], value, receivedAtUs);
+                        else
+                            m_unreadable.fetch_add(quint64(entry->foldRules[f]), std::memory_order_relaxed);
+                    }
+                    if (entry->stale)
+                        addSeen(entry->folds.back(), receivedAtUs);
+                    return ok;
+                }
+                // An escaped top-level key or not an object (rare): fold() the general way, check included.
+            }
+            if (!entry->rules.empty())
+                return fold(*entry, payload, receivedAtUs, check);
+            matched = entry->matched;
         } else if (m_cache.size() < m_maxCached) {
-            it = m_cache.emplace(std::string(key), entryFor(topic)).first;
+            const auto it = m_cache.emplace(std::string(topic.data(), size), entryFor(topic)).first;
+            addIndexed(hash, it->first, &it->second);
             if (!it->second.rules.empty())
                 return fold(it->second, payload, receivedAtUs, check);
             matched = it->second.matched;
@@ -248,23 +300,33 @@ bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 recei
 std::vector<AlertFeed::Sample> AlertFeed::take()
 {
     std::vector<Sample> out;
+    out.reserve(m_lastTaken);   // about as many as last time: no regrowth (moving every sample) while filling
     {
         const std::lock_guard lock(m_mutex);
-        for (auto &item : m_cache) {
-            TopicEntry &entry = item.second;
-            for (const auto &[rule, f] : entry.rules) {
-                const Fold &s = entry.folds[std::size_t(f)];
+        for (TopicEntry *entry : m_touched) {
+            for (const auto &[rule, f] : entry->rules) {
+                const Fold &s = entry->folds[std::size_t(f)];
                 if (s.count == 0)
                     continue;
-                out.push_back({rule, m_taps[std::size_t(rule)].stale, s.min, s.max, s.last, s.firstUs, s.lastUs,
-                               s.count, entry.name});
+                // A staleness fold keeps only times and count (its values were always 0).
+                const bool stale = m_taps[std::size_t(rule)].stale;
+                out.push_back({rule, stale, stale ? 0.0 : s.min, stale ? 0.0 : s.max, s.last, s.firstUs, s.lastUs,
+                               s.count, entry->name});
             }
-            for (Fold &s : entry.folds)
-                s.count = 0;
+            for (Fold &s : entry->folds)
+                s = Fold();
+            entry->touched = false;
         }
+        m_touched.clear();
     }
-    // In time order, so the evaluator sees topics' changes as they happened. Sorted as (time, index) pairs and then
-    // moved into place once: swapping whole samples (a QString each) was most of take()'s cost.
+    m_lastTaken = out.size();
+    // In time order, so the evaluator sees topics' changes as they happened. The touched entries are in the order
+    // of their first message, so this is almost always sorted already (not when a topic's first message had an
+    // unreadable field): checked in one pass, sorted only when not. Sorted as (time, index) pairs and then moved
+    // into place once: swapping whole samples (a QString each) was most of take()'s cost.
+    const auto earlier = [](const Sample &a, const Sample &b) { return a.firstUs < b.firstUs; };
+    if (std::is_sorted(out.begin(), out.end(), earlier))
+        return out;
     std::vector<std::pair<qint64, std::uint32_t>> order(out.size());
     for (std::size_t i = 0; i < out.size(); ++i)
         order[i] = {out[i].firstUs, std::uint32_t(i)};

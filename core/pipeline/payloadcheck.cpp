@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace iot {
 namespace {
@@ -61,6 +62,35 @@ std::ptrdiff_t firstBadUtf8(Bytes s, std::size_t n, bool &isNul)
         i += len;
     }
     return -1;
+}
+
+// Whether n bytes at a and b are the same: word by word inline (a wanted key against a payload's key, 2-30 bytes;
+// a memcmp call was ~20 instructions per compare), the last word overlapping the one before.
+[[gnu::always_inline]] inline bool equalBytes(const char *a, const char *b, std::size_t n)
+{
+    if (n >= 8) {
+        std::uint64_t diff = 0, x, y;
+        for (std::size_t i = 0; i + 8 < n; i += 8) {
+            std::memcpy(&x, a + i, 8);
+            std::memcpy(&y, b + i, 8);
+            diff |= x ^ y;
+        }
+        std::memcpy(&x, a + n - 8, 8);
+        std::memcpy(&y, b + n - 8, 8);
+        return (diff | (x ^ y)) == 0;
+    }
+    if (n >= 4) {
+        std::uint32_t x1, y1, x2, y2;
+        std::memcpy(&x1, a, 4);
+        std::memcpy(&y1, b, 4);
+        std::memcpy(&x2, a + n - 4, 4);
+        std::memcpy(&y2, b + n - 4, 4);
+        return ((x1 ^ y1) | (x2 ^ y2)) == 0;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        if (a[i] != b[i])
+            return false;
+    return true;
 }
 
 // A cursor over the payload that records the first error; JSON grammar of RFC 8259, section by section.
@@ -169,16 +199,39 @@ struct Scanner
             ++pos;
         return pos > start || fail(PayloadVerdict::InvalidJson, "expected a digit");
     }
+    // digits(), and with Convert the digits' value folded into `mantissa` on the way (it wraps past 19 digits;
+    // only used up to 15).
+    template <bool Convert>
+    bool digits(std::uint64_t &mantissa)
+    {
+        const std::size_t start = pos;
+        for (; pos < n && unsigned(s[pos] - '0') < 10; ++pos) {
+            if constexpr (Convert)
+                mantissa = mantissa * 10 + unsigned(s[pos] - '0');
+        }
+        return pos > start || fail(PayloadVerdict::InvalidJson, "expected a digit");
+    }
+    // A top-level member's value that may be a wanted field's (document<true>): a number is converted while its
+    // digits are checked, if it is a plain decimal of at most 15 significant digits written without an exponent —
+    // the digits as an integer below 2^53 and one division by an exact power of ten, correctly rounded, so the
+    // same double as std::from_chars. Anything else is left to the caller (numberValue stays NaN).
+    bool convert = false;
+    std::size_t numberAt = SIZE_MAX;     // where the last converted number starts (member(): is it the value?)
+    double numberValue = 0;
+    bool number() { return convert ? number<true>() : number<false>(); }
+    template <bool Convert>
     bool number()
     {
         const std::size_t start = pos;
-        if (peek() == '-')
+        const bool negative = peek() == '-';
+        if (negative)
             ++pos;
         const std::size_t intStart = pos;
+        std::uint64_t mantissa = 0;
         if (peek() == '0') {
             ++pos;
         } else if (peek() >= '1' && peek() <= '9') {
-            digits();
+            digits<Convert>(mantissa);
         } else {
             return fail(PayloadVerdict::InvalidJson, "expected a digit");
         }
@@ -187,9 +240,19 @@ struct Scanner
         if (peek() == '.') {
             ++pos;
             fracStart = pos;
-            if (!digits())
+            if (!digits<Convert>(mantissa))
                 return false;
             fracDigits = pos - fracStart;
+        }
+        if constexpr (Convert) {
+            static constexpr double Pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+            const unsigned char next = peek();
+            if (next != 'e' && next != 'E' && intDigits + fracDigits <= 15) {
+                const double value = double(mantissa) / Pow10[fracDigits];
+                numberValue = negative ? -value : value;
+                numberAt = start;
+            }
         }
         long long exponent = 0;
         if (peek() == 'e' || peek() == 'E') {
@@ -277,25 +340,30 @@ struct Scanner
     // wanted keys (document<true> only), and only for a key that may be one of them (kept when wanted).
     std::size_t keyAt = 0, keySize = 0, valueAt = 0;
     bool keyEscaped = false;
-    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes, modulo 64
-    void member()
+    std::uint64_t lengths = 0;   // bit i: a wanted key of i bytes, modulo 64 (set by run())
+    bool wantNumbers = false;    // members->numbers is set
+    [[gnu::always_inline]] void member()
     {
         PayloadMembers &m = *members;
         if (keyEscaped) {
             m.escapedKey = true;
             return;
         }
+        const char *const key = reinterpret_cast<const char *>(s + keyAt);
         for (std::size_t k = 0; k < m.n; ++k) {
-            if (std::size_t(m.keys[k].size()) != keySize || std::memcmp(m.keys[k].data(), s + keyAt, keySize) != 0)
+            if (std::size_t(m.keys[k].size()) != keySize || !equalBytes(m.keys[k].data(), key, keySize))
                 continue;
             if (m.seen[k] < 2)
                 ++m.seen[k];
             m.values[k] = QByteArrayView(reinterpret_cast<const char *>(s + valueAt),
                                          static_cast<qsizetype>(pos - valueAt));
+            if (m.numbers)
+                m.numbers[k] = numberAt == valueAt ? numberValue : std::numeric_limits<double>::quiet_NaN();
         }
     }
-    // memberKey() at the top level; `wanted`: the key may be one of them (member() after its value).
-    bool topKey(bool &wanted)
+    // memberKey() at the top level; `memberDepth` 1 when the key may be one of them (member() after its value),
+    // else -1.
+    bool topKey(int &memberDepth)
     {
         if (peek() != '"')
             return fail(PayloadVerdict::InvalidJson, "expected a string key");
@@ -304,20 +372,20 @@ struct Scanner
         if (!string())
             return false;
         const std::size_t size = pos - 1 - at;
-        // Branch-free: the length's bit (modulo 64: a long key only costs member() a compare) or an escape.
-        wanted = ((unsigned(lengths >> (size & 63)) & 1U) | unsigned(escaped)) != 0;
-        if (wanted) {
-            keyAt = at;
-            keySize = size;
-            keyEscaped = escaped;
-        }
+        // Branch-free: the length's bit (modulo 64: a long key only costs member() a compare) or an escape; the
+        // key's place is stored whether wanted or not (cheaper than testing).
+        const bool wanted = ((unsigned(lengths >> (size & 63)) & 1U) | unsigned(escaped)) != 0;
+        memberDepth = wanted ? 1 : -1;   // member() once the walk is back at depth 1: one compare per value
+        keyAt = at;
+        keySize = size;
+        keyEscaped = escaped;
         skipWs();
         if (peek() != ':')
             return fail(PayloadVerdict::InvalidJson, "expected ':'");
         ++pos;
         skipWs();
-        if (wanted)
-            valueAt = pos;
+        valueAt = pos;
+        convert = wanted & wantNumbers;
         return true;
     }
 
@@ -328,15 +396,10 @@ struct Scanner
         int depth = 0;
         // The current top-level key may be a wanted one. Only topKey() sets it, at depth 1 of an object: the
         // top-level object's members (a top-level array's depth 1 has no keys).
-        [[maybe_unused]] bool wanted = false;
+        [[maybe_unused]] int memberDepth = -1;
         skipWs();
-        if constexpr (Capture) {
+        if constexpr (Capture)
             members->object = peek() == '{';
-            for (std::size_t k = 0; k < members->n; ++k) {
-                members->seen[k] = 0;
-                lengths |= std::uint64_t(1) << (std::size_t(members->keys[k].size()) & 63);
-            }
-        }
         for (;;) {
             // Expecting a value.
             const unsigned char c = peek();
@@ -354,7 +417,7 @@ struct Scanner
                 } else {
                     if (isObject) {
                         if constexpr (Capture) {
-                            if (depth == 1 ? !topKey(wanted) : !memberKey())
+                            if (depth == 1 ? !topKey(memberDepth) : !memberKey())
                                 return false;
                         } else if (!memberKey()) {
                             return false;
@@ -367,7 +430,7 @@ struct Scanner
             }
             // After a value: close containers or move to the next element.
             if constexpr (Capture) {
-                if (wanted && depth == 1)
+                if (depth == memberDepth)
                     member();
             }
             for (;;) {
@@ -381,7 +444,7 @@ struct Scanner
                     skipWs();
                     if (inObject) {
                         if constexpr (Capture) {
-                            if (depth == 1 ? !topKey(wanted) : !memberKey())
+                            if (depth == 1 ? !topKey(memberDepth) : !memberKey())
                                 return false;
                         } else if (!memberKey()) {
                             return false;
@@ -393,7 +456,7 @@ struct Scanner
                     ++pos;
                     --depth;
                     if constexpr (Capture) {
-                        if (wanted && depth == 1)
+                        if (depth == memberDepth)
                             member();   // a container that was a top-level member's value
                     }
                     continue;
@@ -417,19 +480,17 @@ PayloadCheckResult PayloadCheck::check(QByteArrayView payload) const
     return run(payload, nullptr);
 }
 
-PayloadCheckResult PayloadCheck::check(QByteArrayView payload, PayloadMembers &members) const
-{
-    return run(payload, &members);
-}
-
 PayloadCheckResult PayloadCheck::run(QByteArrayView payload, PayloadMembers *members) const
 {
     PayloadCheckResult r;
+    std::uint64_t lengths = 0;
     if (members) {
         members->object = false;
         members->escapedKey = false;
-        for (std::size_t k = 0; k < members->n; ++k)
+        for (std::size_t k = 0; k < members->n; ++k) {
             members->seen[k] = 0;
+            lengths |= std::uint64_t(1) << (std::size_t(members->keys[k].size()) & 63);
+        }
     }
     const auto n = static_cast<std::size_t>(payload.size());
     if (n == 0) {
@@ -453,6 +514,8 @@ PayloadCheckResult PayloadCheck::run(QByteArrayView payload, PayloadMembers *mem
         return r;
     }
     Scanner sc{bytes, n, 0, {}, members};
+    sc.lengths = lengths;
+    sc.wantNumbers = members && members->numbers;
     if (!(members ? sc.document<true>(m_maxDepth) : sc.document<false>(m_maxDepth)))
         return sc.err;
     return r;

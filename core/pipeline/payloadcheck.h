@@ -47,6 +47,11 @@ struct PayloadMembers
     std::size_t n = 0;
     std::uint8_t *seen = nullptr;           // per key: 0 absent, 1 once, 2 twice or more
     QByteArrayView *values = nullptr;       // per key seen: the value's text (a string with its quotes)
+    /// Optional, per key seen: the value as a double when it is a plain decimal of at most 15 significant digits
+    /// without exponent ("-21.53", "1200"), converted while the walk reads its digits (bit for bit
+    /// std::from_chars' double); NaN for anything else (strings, literals, exponents, longer numbers), which the
+    /// caller converts from `values`.
+    double *numbers = nullptr;
     bool escapedKey = false;                // a top-level key has an escape ("\u0074emp"): the answers are unsure
     bool object = false;                    // the document is an object (else nothing is set: arrays, scalars)
 };
@@ -62,7 +67,7 @@ public:
 
     PayloadCheckResult check(QByteArrayView payload) const;
     /// The same verdict, and `members` filled from the same walk (only meaningful when the verdict is Ok).
-    PayloadCheckResult check(QByteArrayView payload, PayloadMembers &members) const;
+    PayloadCheckResult check(QByteArrayView payload, PayloadMembers &members) const { return run(payload, &members); }
     static const char *verdictName(PayloadVerdict v);
 
 private:

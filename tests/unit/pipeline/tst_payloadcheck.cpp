@@ -9,8 +9,10 @@
 #include <QTest>
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 using namespace iot;
 
@@ -178,6 +180,7 @@ private Q_SLOTS:
     void members();
     void membersAgreeWithResolveMembers_data();
     void membersAgreeWithResolveMembers();
+    void membersNumbersAreFromChars();
 };
 
 void TstPayloadCheck::check_data()
@@ -664,7 +667,8 @@ void TstPayloadCheck::membersAgreeWithResolveMembers()
         const QByteArray doc = mutate(SensorPayload, rng);
         std::uint8_t seen[n];
         QByteArrayView values[n];
-        PayloadMembers m{keys, n, seen, values};
+        double numbers[n];
+        PayloadMembers m{keys, n, seen, values, numbers};
         const PayloadCheckResult plain = checker.check(doc);
         const PayloadCheckResult r = checker.check(doc, m);
         QCOMPARE(r.verdict, plain.verdict);
@@ -677,6 +681,16 @@ void TstPayloadCheck::membersAgreeWithResolveMembers()
         ++valid;
         const QByteArray got = membersText(m);
         found += int(got.count("found:"));
+        // A number converted in the walk is std::from_chars' double of the value's text.
+        for (std::size_t k = 0; k < n; ++k) {
+            if (!m.object || seen[k] != 1 || std::isnan(numbers[k]))
+                continue;
+            double exact = 0;
+            const char *end = values[k].data() + values[k].size();
+            const auto [ptr, ec] = std::from_chars(values[k].data(), end, exact);
+            QVERIFY2(ec == std::errc() && ptr == end && std::memcmp(&exact, &numbers[k], sizeof exact) == 0,
+                     qPrintable(QString::fromLatin1(printable(doc))));
+        }
         QVERIFY2(got == resolveMembersText(doc, keys, n),
                  qPrintable(QStringLiteral("mutation %1: %2 | %3 | resolveMembers: %4")
                                 .arg(i).arg(QString::fromLatin1(printable(doc)), QString::fromUtf8(got),
@@ -684,6 +698,62 @@ void TstPayloadCheck::membersAgreeWithResolveMembers()
     }
     QVERIFY2(valid >= 1000 && invalid >= 1000 && found >= 1000,
              qPrintable(QStringLiteral("%1 valid, %2 invalid, %3 found").arg(valid).arg(invalid).arg(found)));
+}
+
+// The numbers the walk converts (PayloadMembers::numbers) are bit for bit std::from_chars' doubles; plain decimals
+// of up to 15 digits are all converted there, anything else (exponents, longer mantissas, strings, containers) is
+// left as NaN for the caller. Random numbers of 1–20 digits with and without point, sign and exponent, plus edges.
+void TstPayloadCheck::membersNumbersAreFromChars()
+{
+    QList<QByteArray> texts = {"0", "-0", "0.0", "-0.0", "0.000000000000001", "999999999999999", "-999999999999999",
+                               "99999999999999.9", "9999999999999999", "0.1", "0.2", "0.3", "1.7976931348623157",
+                               "123456789012345", "1234567890123456", "4503599627370497", "9007199254740993",
+                               "1e5", "1E-3", "-2.5e+10", "0.30000000000000004", "21.53", "-273.15", "1200"};
+    quint64 x = 0x2545F4914F6CDD1DULL;   // xorshift: the same numbers every run
+    for (int i = 0; i < 100000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const int digits = int(x % 20) + 1;
+        QByteArray text = QByteArray::number(x >> 3).right(digits);
+        while (text.size() > 1 && text.startsWith('0'))
+            text.remove(0, 1);   // JSON: no leading zeros
+        const int point = int((x >> 5) % quint64(text.size() + 1));
+        if (point > 0 && point < text.size())
+            text.insert(point, '.');
+        if ((x >> 11) % 7 == 0)
+            text += "e" + QByteArray::number(int((x >> 17) % 40) - 20);
+        if (x & 1)
+            text.prepend('-');
+        texts << text;
+    }
+    const QByteArrayView keys[] = {"v", "w"};
+    const PayloadCheck checker;
+    int converted = 0;
+    for (const QByteArray &text : std::as_const(texts)) {
+        const QByteArray doc = R"({"a": 1.5, "v": )" + text + R"(, "w": [)" + text + "]}";
+        std::uint8_t seen[2];
+        QByteArrayView values[2];
+        double numbers[2];
+        PayloadMembers m{keys, 2, seen, values, numbers};
+        QVERIFY2(checker.check(doc, m).ok(), doc.constData());
+        QCOMPARE(int(seen[0]), 1);
+        QCOMPARE(int(seen[1]), 1);
+        QVERIFY2(std::isnan(numbers[1]), doc.constData());   // an array holding a number is not a number
+        double exact = 0;
+        const auto [ptr, ec] = std::from_chars(text.constData(), text.constData() + text.size(), exact);
+        QVERIFY(ec == std::errc() && ptr == text.constData() + text.size());
+        const qsizetype significant = text.size() - text.count('-') - text.count('.');
+        const bool plain = !text.contains('e') && !text.contains('E') && significant <= 15;
+        QVERIFY2(plain != std::isnan(numbers[0]), doc.constData());
+        if (!plain)
+            continue;
+        ++converted;
+        QVERIFY2(std::memcmp(&exact, &numbers[0], sizeof exact) == 0,
+                 qPrintable(QStringLiteral("%1: walk %2, from_chars %3")
+                                .arg(QString::fromLatin1(text)).arg(numbers[0], 0, 'g', 17).arg(exact, 0, 'g', 17)));
+    }
+    QVERIFY2(converted > 50000, qPrintable(QString::number(converted)));
 }
 
 QTEST_APPLESS_MAIN(TstPayloadCheck)
