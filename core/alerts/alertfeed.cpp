@@ -158,10 +158,7 @@ bool AlertFeed::parseValue(QByteArrayView text, double &out)
 
 bool AlertFeed::fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check)
 {
-    if (!entry.touched) {
-        entry.touched = true;
-        m_touched.push_back(&entry);
-    }
+    touch(entry);
     const std::size_t n = entry.fields.size();
     bool verified = false;
     if (n > 0) {
@@ -255,10 +252,7 @@ bool AlertFeed::offer(QByteArrayView topic, QByteArrayView payload, qint64 recei
                 // The common case inline, without fold()'s per-field dispatch: all the topic's fields are one level
                 // deep and read in the check's walk, plain decimals converted there (NaN: anything else, converted
                 // here from the text).
-                if (!entry->touched) {
-                    entry->touched = true;
-                    m_touched.push_back(entry);
-                }
+                touch(*entry);
                 const std::size_t n = entry->fields.size();
                 PayloadMembers members{entry->scanKeys.data(), n, m_scanSeen.data(), m_scanValues.data(),
                                        m_scanNumbers.data()};

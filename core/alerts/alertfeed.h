@@ -196,6 +196,14 @@ private:
         return std::size_t((hash * 0x9E3779B97F4A7C15ULL) >> m_indexShift);
     }
 
+    /// Into m_touched once until the next take(), which visits only these.
+    void touch(TopicEntry &entry)
+    {
+        if (!entry.touched) {
+            entry.touched = true;
+            m_touched.push_back(&entry);
+        }
+    }
     TopicEntry entryFor(QByteArrayView topic);
     bool fold(TopicEntry &entry, QByteArrayView payload, qint64 us, const PayloadCheck *check);
     static void add(Fold &f, double value, qint64 us)
